@@ -1,0 +1,102 @@
+/**
+ * The Data Model preset: how `realtime_channels` looks in the Data Studio. Plain data, so the
+ * migration only inserts it and tests can compare against it.
+ */
+import { CHANNELS_COLLECTION } from '@directus-realtime/shared/channels/row';
+import { AUTHORIZER_TEMPLATE, PUBLISHER_TEMPLATE } from './templates.js';
+
+export const COLLECTION_PRESET = {
+	collection: CHANNELS_COLLECTION,
+	icon: 'cell_tower',
+	note: 'Realtime channels served by Pusher/Soketi: who may join them (authorizer) and what is pushed when items change (publisher). Admins only: scripts are code.',
+	display_template: '{{channel_name}} · {{collection}}',
+	hidden: false,
+	singleton: false,
+	sort_field: 'sort',
+	accountability: 'all',
+};
+
+export interface FieldPreset {
+	field: string;
+	special?: string;
+	interface: string;
+	options?: Record<string, unknown>;
+	display?: string;
+	display_options?: Record<string, unknown>;
+	readonly?: boolean;
+	hidden?: boolean;
+	width: 'half' | 'full';
+	required?: boolean;
+	note: string;
+}
+
+const trigger = (action: string): FieldPreset => ({
+	field: `trigger_on_${action}`,
+	special: 'cast-boolean',
+	interface: 'boolean',
+	options: { label: `On ${action}` },
+	display: 'boolean',
+	width: 'half',
+	note: `Run the publisher when an item of the collection is ${action}d.`,
+});
+
+export const FIELD_PRESETS: FieldPreset[] = [
+	{ field: 'id', special: 'uuid', interface: 'input', readonly: true, hidden: true, width: 'full', note: 'Primary key.' },
+	{
+		field: 'enabled',
+		special: 'cast-boolean',
+		interface: 'boolean',
+		options: { label: 'Enabled' },
+		display: 'boolean',
+		width: 'half',
+		note: 'Disabled channels neither authorize subscribers nor publish.',
+	},
+	{ field: 'sort', interface: 'input', hidden: true, width: 'half', note: 'Match order: when several patterns match a channel name, the lowest sort wins.' },
+	{
+		field: 'channel_name',
+		interface: 'input',
+		options: { placeholder: 'private-chat-:userId', font: 'monospace', trim: true },
+		display: 'formatted-value',
+		display_options: { font: 'monospace' },
+		width: 'full',
+		required: true,
+		note: 'Channel name pattern, e.g. private-chat-:userId or private-room-:roomId(\\d+). The prefix sets the type: private-, presence-, private-encrypted-; anything else is public. Case-sensitive, unique.',
+	},
+	{
+		field: 'collection',
+		interface: 'system-collection',
+		options: { includeSystem: true },
+		width: 'half',
+		required: true,
+		note: 'The collection whose creates, updates and deletes run the publisher.',
+	},
+	{
+		field: 'fields',
+		special: 'cast-json',
+		interface: 'tags',
+		options: { placeholder: 'Add a field and press Enter', presets: ['*', '*.*'], allowCustom: true, iconRight: 'account_tree' },
+		display: 'labels',
+		width: 'half',
+		note: 'Fields read into meta.payload, dot notation for relations (recipient.first_name, *.*). Default: *.',
+	},
+	{
+		field: 'authorizer',
+		interface: 'input-code',
+		options: { language: 'javascript', lineNumber: true, template: AUTHORIZER_TEMPLATE },
+		width: 'full',
+		note: 'JavaScript run in a sandbox for POST /realtime/auth. Return true (private) or { user_id, user_info } (presence) to let the subscriber in. Empty: nobody may join private/presence channels of this row.',
+	},
+	{
+		field: 'publisher',
+		interface: 'input-code',
+		options: { language: 'javascript', lineNumber: true, template: PUBLISHER_TEMPLATE },
+		width: 'full',
+		note: 'JavaScript run in a sandbox for each created, updated or deleted item: call trigger(), broadcastTo() or sendToUser() to push events.',
+	},
+	trigger('create'),
+	trigger('update'),
+	trigger('delete'),
+	{ field: 'note', interface: 'input-multiline', width: 'full', note: 'For people: what this channel is for.' },
+	{ field: 'date_created', special: 'date-created', interface: 'datetime', display: 'datetime', display_options: { relative: true }, readonly: true, hidden: true, width: 'half', note: 'When the row was created.' },
+	{ field: 'date_updated', special: 'date-updated', interface: 'datetime', display: 'datetime', display_options: { relative: true }, readonly: true, hidden: true, width: 'half', note: 'When the row was last changed.' },
+];

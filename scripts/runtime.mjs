@@ -1,0 +1,58 @@
+// Makes sure the pieces that cannot live in the workspace's own node_modules are installed:
+// a Node 22 (Directus 12 needs it) and a Directus 12 host with its native modules built for
+// that Node. Both go into the git-ignored .runtime/ folder on first use and are reused after.
+// Kept in folders of their own: node@22's preinstall races native builds in a shared folder.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const RUNTIME_DIR = process.env.RT_RUNTIME_DIR ?? join(ROOT, '.runtime');
+export const DIRECTUS_VERSION = '12.4.0';
+const NODE_RANGE = '22';
+
+function run(cmd, args, opts) {
+	const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+	if (r.status !== 0) {
+		throw new Error(`${cmd} ${args.join(' ')} failed in ${opts.cwd} (exit ${r.status ?? r.signal})`);
+	}
+}
+
+function installInto(dir, deps, env = process.env) {
+	const stamp = join(dir, '.installed.json');
+	const want = JSON.stringify(deps);
+	if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return false;
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'rt-runtime', private: true, dependencies: deps }, null, 2));
+	run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env });
+	writeFileSync(stamp, want);
+	return true;
+}
+
+/** Absolute path of a Node >= 22 binary, installing one from the npm registry when needed. */
+export function ensureNode22() {
+	if (Number(process.versions.node.split('.')[0]) >= 22) return { node: process.execPath, headers: undefined };
+	const dir = join(RUNTIME_DIR, 'node22');
+	if (installInto(dir, { node: NODE_RANGE })) console.error('[runtime] installed Node 22 into', dir);
+	const node = join(dir, 'node_modules', 'node', 'bin', 'node');
+	const headers = join(dir, 'node_modules', 'node', 'node_modules', `node-${process.platform}-${process.arch}`);
+	if (!existsSync(node)) throw new Error(`Node 22 install incomplete: ${node} is missing`);
+	return { node, headers };
+}
+
+/** Directory of a Directus host (its package.json and node_modules), built for Node 22. */
+export function ensureDirectus() {
+	const { node, headers } = ensureNode22();
+	const dir = join(RUNTIME_DIR, 'directus');
+	const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` };
+	if (headers) env.npm_config_nodedir = headers;
+	if (installInto(dir, { directus: DIRECTUS_VERSION }, env)) console.error('[runtime] installed Directus', DIRECTUS_VERSION, 'into', dir);
+	return { node, dir, cli: join(dir, 'node_modules', 'directus', 'cli.js') };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+	const t = Date.now();
+	const r = ensureDirectus();
+	console.error('[runtime] ready in', Math.round((Date.now() - t) / 1000), 's:', JSON.stringify(r));
+}

@@ -1,0 +1,29 @@
+// `npm test`: installs what the suite needs on first use (Node 22, a Directus 12 host), builds
+// the extensions and migrations, then runs every test under Node 22 with node's test runner.
+// Extra arguments are test files or runner flags: `npm test -- test/integration/smoke.test.ts`.
+// DB=postgres|mysql runs the integration suites on that database.
+import { spawnSync } from 'node:child_process';
+import { ensureDirectus, ROOT } from './runtime.mjs';
+
+const { node } = ensureDirectus();
+
+const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const args = process.argv.slice(2);
+const files = args.filter((a) => !a.startsWith('-'));
+const flags = args.filter((a) => a.startsWith('-'));
+const run = spawnSync(
+	node,
+	[
+		'--import',
+		'tsx',
+		'--test',
+		'--test-concurrency=2',
+		'--test-timeout=300000',
+		...flags,
+		...(files.length ? files : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts']),
+	],
+	{ cwd: ROOT, stdio: 'inherit', env: { ...process.env, RT_HOST_NODE: process.execPath } },
+);
+process.exit(run.status ?? 1);

@@ -1,0 +1,125 @@
+/**
+ * Reads the RT_* environment into a typed, validated configuration. Pure: takes the env object
+ * Directus hands to extensions (values may already be cast to numbers/booleans by Directus) and
+ * throws a ConfigError naming the variable when a value is malformed, so start-up stops early.
+ */
+import { ConfigError } from './errors.js';
+
+export interface PusherConnectionConfig {
+	appId: string;
+	key: string;
+	secret: string;
+	/** Undefined when connecting by cluster (Pusher cloud). */
+	host: string | undefined;
+	port: number | undefined;
+	cluster: string | undefined;
+	useTLS: boolean;
+	/** base64 of 32 bytes, for private-encrypted channels. */
+	encryptionMasterKeyBase64: string | undefined;
+}
+
+export interface RealtimeConfig {
+	pusher: PusherConnectionConfig;
+	useStats: boolean;
+	dontPreset: boolean;
+	script: { timeoutMs: number; maxMemoryMb: number };
+	publish: {
+		/** Largest event payload accepted, in bytes (Pusher: 10 KB; Soketi: configurable). */
+		maxPayloadBytes: number;
+		/** How long a failed batch is retried before it is dropped, in ms. */
+		retryForMs: number;
+		/** Upper bound of queued events; beyond it the oldest are dropped (and logged). */
+		maxQueuedEvents: number;
+	};
+	auth: {
+		/** User fields sent as `user_info` for Pusher user authentication. */
+		userInfoFields: string[];
+	};
+}
+
+type Env = Record<string, unknown>;
+
+const FALSE_WORDS = new Set(['', 'false', '0', 'no', 'off']);
+
+function raw(env: Env, name: string): string | undefined {
+	const value = env[name];
+	if (value === undefined || value === null) return undefined;
+	if (typeof value === 'string') return value.trim();
+	if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+	throw new ConfigError(name, `expected a string, got ${typeof value}`);
+}
+
+export function readBoolean(env: Env, name: string, fallback = false): boolean {
+	const value = raw(env, name);
+	if (value === undefined) return fallback;
+	const lower = value.toLowerCase();
+	if (FALSE_WORDS.has(lower)) return false;
+	if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+	throw new ConfigError(name, `expected true or false, got "${value}"`);
+}
+
+function readString(env: Env, name: string, fallback: string): string;
+function readString(env: Env, name: string, fallback?: undefined): string | undefined;
+function readString(env: Env, name: string, fallback?: string): string | undefined {
+	const value = raw(env, name);
+	return value === undefined || value === '' ? fallback : value;
+}
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+	const value = raw(env, name);
+	if (value === undefined || value === '') return fallback;
+	if (!/^\d+$/.test(value)) throw new ConfigError(name, `expected a whole number, got "${value}"`);
+	const n = Number(value);
+	if (n < min || n > max) throw new ConfigError(name, `expected a number from ${min} to ${max}, got ${n}`);
+	return n;
+}
+
+function readEncryptionKey(env: Env, name: string): string | undefined {
+	const value = readString(env, name);
+	if (value === undefined) return undefined;
+	const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : undefined;
+	if (!bytes || bytes.length !== 32) {
+		throw new ConfigError(name, 'expected 32 random bytes in base64 (e.g. `openssl rand -base64 32`)');
+	}
+	return value;
+}
+
+function readList(env: Env, name: string, fallback: string[]): string[] {
+	const value = env[name];
+	if (Array.isArray(value)) return value.map(String);
+	const text = raw(env, name);
+	if (text === undefined || text === '') return fallback;
+	return text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function readConfig(env: Env): RealtimeConfig {
+	const cluster = readString(env, 'RT_APP_CLUSTER');
+	// Pusher cloud is addressed by cluster; a host only makes sense for self-hosted servers.
+	const byCluster = cluster !== undefined && readString(env, 'RT_APP_HOST') === undefined;
+	return {
+		pusher: {
+			appId: readString(env, 'RT_APP_ID', 'app-id'),
+			key: readString(env, 'RT_APP_KEY', 'app-key'),
+			secret: readString(env, 'RT_APP_SECRET', 'app-secret'),
+			host: byCluster ? undefined : readString(env, 'RT_APP_HOST', 'soketi'),
+			port: byCluster && raw(env, 'RT_APP_PORT') === undefined ? undefined : readInteger(env, 'RT_APP_PORT', 6001, 1, 65535),
+			cluster,
+			useTLS: readBoolean(env, 'RT_USE_TLS', byCluster),
+			encryptionMasterKeyBase64: readEncryptionKey(env, 'RT_ENCRYPTION_MASTER_KEY'),
+		},
+		useStats: readBoolean(env, 'RT_USE_STATS'),
+		dontPreset: readBoolean(env, 'RT_DONT_PRESET'),
+		script: {
+			timeoutMs: readInteger(env, 'RT_SCRIPT_TIMEOUT', 1000, 10, 60_000),
+			maxMemoryMb: readInteger(env, 'RT_SCRIPT_MAX_MEMORY', 32, 8, 1024),
+		},
+		publish: {
+			maxPayloadBytes: readInteger(env, 'RT_MAX_PAYLOAD_KB', 10, 1, 10_240) * 1024,
+			retryForMs: readInteger(env, 'RT_PUBLISH_RETRY_FOR', 60_000, 0, 86_400_000),
+			maxQueuedEvents: readInteger(env, 'RT_PUBLISH_MAX_QUEUE', 10_000, 10, 10_000_000),
+		},
+		auth: {
+			userInfoFields: readList(env, 'RT_USER_INFO_FIELDS', ['id', 'first_name', 'last_name', 'avatar']),
+		},
+	};
+}

@@ -1,0 +1,41 @@
+/**
+ * Errors with codes. Each module throws these; the edges (endpoint, hook) map a code to an HTTP
+ * status and a client-safe reason in one place (`http-errors.ts`), and log the detail.
+ */
+export type RealtimeErrorCode =
+	| 'CONFIG_INVALID'
+	| 'INVALID_PAYLOAD'
+	| 'INVALID_SOCKET_ID'
+	| 'INVALID_CHANNEL_NAME'
+	| 'INVALID_EVENT_NAME'
+	| 'INVALID_PATTERN'
+	| 'PAYLOAD_TOO_LARGE'
+	| 'UNAUTHENTICATED'
+	| 'PUBLIC_CHANNEL'
+	| 'NO_MATCHING_CHANNEL'
+	| 'FORBIDDEN'
+	| 'ENCRYPTION_NOT_CONFIGURED'
+	| 'USER_AUTH_DISABLED';
+
+export class RealtimeError extends Error {
+	readonly code: RealtimeErrorCode;
+	/** Detail for the log only; never sent to a client. */
+	readonly detail: string | undefined;
+
+	constructor(code: RealtimeErrorCode, message: string, detail?: string) {
+		super(message);
+		this.name = 'RealtimeError';
+		this.code = code;
+		this.detail = detail;
+	}
+}
+
+export class ConfigError extends RealtimeError {
+	readonly variable: string;
+
+	constructor(variable: string, message: string) {
+		super('CONFIG_INVALID', `${variable}: ${message}`);
+		this.name = 'ConfigError';
+		this.variable = variable;
+	}
+}

@@ -1,0 +1,93 @@
+/** Real pusher-js clients (the Node build) connected to the test Soketi. */
+import PusherJs from 'pusher-js';
+import type { Channel, Options } from 'pusher-js';
+import type { Soketi } from './soketi.js';
+
+export type PusherClient = InstanceType<typeof PusherJs>;
+
+export interface ClientOptions {
+	/** Directus base URL: channel authorization goes to <url>/realtime/auth. */
+	directusUrl?: string;
+	/** Bearer token sent with authorization requests. */
+	token?: string;
+	headers?: Record<string, string>;
+	extra?: Partial<Options>;
+}
+
+export async function connectClient(soketi: Soketi, options: ClientOptions = {}): Promise<PusherClient> {
+	const headers: Record<string, string> = { ...options.headers };
+	if (options.token) headers.Authorization = `Bearer ${options.token}`;
+	const client = new PusherJs(soketi.app.key, {
+		cluster: 'mt1',
+		wsHost: soketi.host,
+		wsPort: soketi.port,
+		forceTLS: false,
+		enabledTransports: ['ws'],
+		disableStats: true,
+		...(options.directusUrl
+			? {
+					channelAuthorization: { endpoint: `${options.directusUrl}/realtime/auth`, transport: 'ajax', headers },
+					userAuthentication: { endpoint: `${options.directusUrl}/realtime/user-auth`, transport: 'ajax', headers },
+				}
+			: {}),
+		...options.extra,
+	});
+	await new Promise<void>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`pusher-js did not connect: state ${client.connection.state}`)), 10_000);
+		client.connection.bind('connected', () => {
+			clearTimeout(timer);
+			resolve();
+		});
+	});
+	return client;
+}
+
+/** Subscribes and waits for Soketi's verdict; rejects with the authorization error if refused. */
+export function subscribe(client: PusherClient, channelName: string): Promise<Channel> {
+	const channel = client.subscribe(channelName);
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`no subscription verdict for ${channelName}`)), 10_000);
+		channel.bind('pusher:subscription_succeeded', () => {
+			clearTimeout(timer);
+			resolve(channel);
+		});
+		channel.bind('pusher:subscription_error', (error: unknown) => {
+			clearTimeout(timer);
+			reject(Object.assign(new Error(`subscription to ${channelName} refused`), { detail: error }));
+		});
+	});
+}
+
+/** Collects every event of a name on a channel, so a test can wait for some and check for none. */
+export class EventLog<T = any> {
+	readonly events: T[] = [];
+	private waiters: Array<() => void> = [];
+
+	constructor(channel: Channel, event: string) {
+		channel.bind(event, (data: T) => {
+			this.events.push(data);
+			for (const w of this.waiters.splice(0)) w();
+		});
+	}
+
+	/** Resolves once `count` events have arrived; rejects after `timeoutMs`. */
+	async waitFor(count: number, timeoutMs = 10_000): Promise<T[]> {
+		const deadline = Date.now() + timeoutMs;
+		while (this.events.length < count) {
+			const left = deadline - Date.now();
+			if (left <= 0) throw new Error(`expected ${count} events, got ${this.events.length}`);
+			await new Promise<void>((resolve) => {
+				const timer = setTimeout(resolve, left);
+				this.waiters.push(() => {
+					clearTimeout(timer);
+					resolve();
+				});
+			});
+		}
+		return this.events.slice(0, count);
+	}
+}
+
+export function disconnectAll(...clients: Array<PusherClient | undefined>): void {
+	for (const c of clients) c?.disconnect();
+}

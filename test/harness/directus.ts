@@ -1,0 +1,213 @@
+/**
+ * A real Directus 12 with the built extensions and migrations installed the way a user installs
+ * them, on a temp directory and free port. SQLite instances start from a bootstrapped template
+ * (cached per Directus version and migrations build), so a suite boots in seconds.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// @ts-expect-error plain ESM script shared with the playground and users
+import { installExtensions } from '../../scripts/install-extensions.mjs';
+import { createDatabase, selectedDatabase, type Database, type DatabaseKind } from './databases.js';
+import { runToEnd, startProcess, type ManagedProcess } from './process.js';
+import { DIRECTUS_CLI, DIRECTUS_DIR, DIRECTUS_NODE, ROOT, RUNTIME_DIR } from './paths.js';
+import { freePort, waitFor } from './ports.js';
+
+export const ADMIN_EMAIL = 'admin@example.com';
+export const ADMIN_PASSWORD = 'rt-admin-password';
+export const ADMIN_TOKEN = 'rt-test-admin-token';
+
+export interface DirectusOptions {
+	db?: DatabaseKind;
+	/** Extra environment for Directus (RT_* and anything else). */
+	env?: Record<string, string | undefined>;
+	/** Install the built extensions and migrations (default true). */
+	extensions?: boolean;
+}
+
+export interface ApiResponse<T = any> {
+	status: number;
+	headers: Headers;
+	body: T;
+	text: string;
+}
+
+export interface RequestOptions {
+	token?: string | null;
+	headers?: Record<string, string>;
+	/** Sent as application/x-www-form-urlencoded instead of JSON. */
+	form?: Record<string, string>;
+	/** Sent as is. */
+	raw?: string;
+}
+
+export interface Directus {
+	readonly url: string;
+	readonly dir: string;
+	readonly db: DatabaseKind;
+	readonly process: ManagedProcess;
+	/** Parsed JSON log lines Directus has written so far. */
+	logs(): Array<Record<string, any>>;
+	waitForLog(predicate: (line: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
+	request<T = any>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+	/** Restarts the same instance (same database), optionally with changed environment. */
+	restart(env?: Record<string, string | undefined>): Promise<void>;
+	stop(): Promise<void>;
+}
+
+function baseEnv(dir: string, database: Database, port: number, extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {
+		PATH: process.env.PATH,
+		HOME: process.env.HOME,
+		...database.env,
+		HOST: '127.0.0.1',
+		PORT: String(port),
+		PUBLIC_URL: `http://127.0.0.1:${port}`,
+		SECRET: 'rt-test-secret-0123456789abcdef0123456789',
+		ADMIN_EMAIL,
+		ADMIN_PASSWORD,
+		ADMIN_TOKEN,
+		EXTENSIONS_PATH: join(dir, 'extensions'),
+		MIGRATIONS_PATH: join(dir, 'extensions', 'migrations'),
+		STORAGE_LOCAL_ROOT: join(dir, 'uploads'),
+		EXTENSIONS_AUTO_RELOAD: 'false',
+		TELEMETRY: 'false',
+		RATE_LIMITER_ENABLED: 'false',
+		CACHE_ENABLED: 'false',
+		LOG_LEVEL: 'info',
+		LOG_STYLE: 'raw',
+		NODE_ENV: 'production',
+		RT_APP_HOST: '127.0.0.1',
+	};
+	for (const [k, v] of Object.entries(extra)) {
+		if (v === undefined) delete env[k];
+		else env[k] = v;
+	}
+	return env;
+}
+
+function migrationsHash(): string {
+	const dir = join(ROOT, 'migrations', 'dist');
+	const hash = createHash('sha256').update(DIRECTUS_DIR);
+	if (existsSync(dir)) for (const f of readdirSync(dir).sort()) hash.update(f).update(readFileSync(join(dir, f)));
+	return hash.digest('hex').slice(0, 16);
+}
+
+async function bootstrap(env: NodeJS.ProcessEnv): Promise<void> {
+	await runToEnd('directus bootstrap', DIRECTUS_NODE, [DIRECTUS_CLI, 'bootstrap'], { env, cwd: env.EXTENSIONS_PATH ? join(env.EXTENSIONS_PATH, '..') : undefined });
+}
+
+/** Bootstraps a SQLite database once per Directus install and migrations build; copies it after. */
+async function sqliteFromTemplate(target: string, env: NodeJS.ProcessEnv, withExtensions: boolean): Promise<void> {
+	const cacheDir = join(RUNTIME_DIR, 'cache');
+	const template = join(cacheDir, `sqlite-${withExtensions ? migrationsHash() : 'plain'}.db`);
+	if (!existsSync(template)) {
+		mkdirSync(cacheDir, { recursive: true });
+		await bootstrap(env);
+		const partial = `${template}.${process.pid}.tmp`;
+		copyFileSync(target, partial);
+		renameSync(partial, template);
+		return;
+	}
+	copyFileSync(template, target);
+}
+
+export async function startDirectus(options: DirectusOptions = {}): Promise<Directus> {
+	const dir = mkdtempSync(join(tmpdir(), 'rt-directus-'));
+	const kind = options.db ?? selectedDatabase();
+	const withExtensions = options.extensions ?? true;
+	mkdirSync(join(dir, 'extensions', 'migrations'), { recursive: true });
+	mkdirSync(join(dir, 'uploads'));
+	// Directus looks for extensions installed as npm packages in the project's package.json.
+	writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'rt-test-project', private: true }));
+	if (withExtensions) installExtensions(join(dir, 'extensions'));
+	const database = await createDatabase(kind, dir);
+	const port = await freePort();
+	let extraEnv = { ...options.env };
+	let env = baseEnv(dir, database, port, extraEnv);
+	if (kind === 'sqlite') await sqliteFromTemplate(database.env.DB_FILENAME!, env, withExtensions);
+	else await bootstrap(env);
+
+	const url = `http://127.0.0.1:${port}`;
+	let proc: ManagedProcess;
+	const boot = async () => {
+		proc = startProcess(`directus:${port}`, DIRECTUS_NODE, [DIRECTUS_CLI, 'start'], { env, cwd: dir });
+		await waitFor(
+			async () => {
+				if (!proc.isRunning()) throw new Error('exited');
+				return (await fetch(`${url}/server/ping`)).ok;
+			},
+			60_000,
+			() => `Directus did not start on ${url}:\n${proc.output().slice(-6000)}`,
+		).catch(async (error) => {
+			await proc.stop();
+			throw error;
+		});
+	};
+	await boot();
+
+	const logs = () =>
+		proc
+			.output()
+			.split('\n')
+			.filter((l) => l.startsWith('{'))
+			.flatMap((l) => {
+				try {
+					return [JSON.parse(l) as Record<string, any>];
+				} catch {
+					return [];
+				}
+			});
+
+	const directus: Directus = {
+		url,
+		dir,
+		db: kind,
+		get process() {
+			return proc;
+		},
+		logs,
+		async waitForLog(predicate, timeoutMs = 10_000) {
+			let found: Record<string, any> | undefined;
+			await waitFor(async () => Boolean((found = logs().find(predicate))), timeoutMs, () => `no such log line in:\n${proc.output().slice(-4000)}`);
+			return found!;
+		},
+		async request(method, path, body, opts = {}) {
+			const headers: Record<string, string> = { ...opts.headers };
+			const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
+			if (token) headers.authorization = `Bearer ${token}`;
+			let payload: string | undefined;
+			if (opts.form) {
+				headers['content-type'] = 'application/x-www-form-urlencoded';
+				payload = new URLSearchParams(opts.form).toString();
+			} else if (opts.raw !== undefined) {
+				payload = opts.raw;
+			} else if (body !== undefined) {
+				headers['content-type'] = 'application/json';
+				payload = JSON.stringify(body);
+			}
+			const res = await fetch(`${url}${path}`, { method, headers, body: payload });
+			const text = await res.text();
+			let parsed: unknown = text;
+			try {
+				parsed = text ? JSON.parse(text) : null;
+			} catch {
+				/* not JSON: keep the text */
+			}
+			return { status: res.status, headers: res.headers, body: parsed as any, text };
+		},
+		async restart(changes = {}) {
+			await proc.stop();
+			extraEnv = { ...extraEnv, ...changes };
+			env = baseEnv(dir, database, port, extraEnv);
+			await boot();
+		},
+		async stop() {
+			await proc.stop();
+			await database.drop();
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+	return directus;
+}

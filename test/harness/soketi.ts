@@ -1,0 +1,75 @@
+/** A real Soketi 1.6.1 (the Pusher-protocol server) on free ports. */
+import { join } from 'node:path';
+import { startProcess, type ManagedProcess } from './process.js';
+import { ROOT, SOKETI_NODE } from './paths.js';
+import { freePort, waitFor } from './ports.js';
+
+export interface PusherApp {
+	id: string;
+	key: string;
+	secret: string;
+}
+
+export interface Soketi {
+	readonly host: string;
+	readonly port: number;
+	readonly app: PusherApp;
+	readonly process: ManagedProcess;
+	/** Stops the server; `start()` brings it back on the same port (for outage tests). */
+	stop(): Promise<void>;
+	start(): Promise<void>;
+}
+
+export interface SoketiOptions {
+	app?: Partial<PusherApp>;
+	/** Extra SOKETI_* variables (webhooks, limits, Redis adapter...). */
+	env?: Record<string, string>;
+	port?: number;
+}
+
+const SERVER = join(ROOT, 'node_modules', '@soketi', 'soketi', 'bin', 'server.js');
+
+export async function startSoketi(options: SoketiOptions = {}): Promise<Soketi> {
+	const app: PusherApp = { id: 'app-id', key: 'app-key', secret: 'app-secret', ...options.app };
+	const port = options.port ?? (await freePort());
+	const metricsPort = await freePort();
+	const env: NodeJS.ProcessEnv = {
+		PATH: process.env.PATH,
+		HOME: process.env.HOME,
+		SOKETI_PORT: String(port),
+		SOKETI_METRICS_SERVER_PORT: String(metricsPort),
+		SOKETI_DEFAULT_APP_ID: app.id,
+		SOKETI_DEFAULT_APP_KEY: app.key,
+		SOKETI_DEFAULT_APP_SECRET: app.secret,
+		SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES: 'true',
+		SOKETI_DEFAULT_APP_USER_AUTHENTICATION: 'true',
+		SOKETI_SHUTDOWN_GRACE_PERIOD: '0',
+		SOKETI_SERVER_GRACE_PERIOD_MS: '0',
+		AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+		...options.env,
+	};
+	let proc: ManagedProcess;
+	const start = async () => {
+		proc = startProcess('soketi', SOKETI_NODE, [SERVER, 'start'], { env });
+		await waitFor(
+			async () => {
+				if (!proc.isRunning()) throw new Error('soketi exited');
+				const res = await fetch(`http://127.0.0.1:${port}/`);
+				return res.ok;
+			},
+			20_000,
+			() => `soketi did not answer on port ${port}:\n${proc.output().slice(-3000)}`,
+		);
+	};
+	await start();
+	return {
+		host: '127.0.0.1',
+		port,
+		app,
+		get process() {
+			return proc;
+		},
+		stop: () => proc.stop(),
+		start,
+	};
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
+import { startStack, type Stack } from '../harness/stack.js';
+
+describe('the test harness', () => {
+	let stack: Stack;
+	let client: PusherClient | undefined;
+
+	before(async () => {
+		stack = await startStack();
+	});
+
+	after(async () => {
+		disconnectAll(client);
+		await stack?.stop();
+	});
+
+	it('boots Directus with both extensions loaded', async () => {
+		const res = await stack.directus.request('GET', '/extensions');
+		assert.equal(res.status, 200);
+		const loaded = res.body.data.map((e: { schema: { name: string; type: string } }) => [e.schema.name, e.schema.type]);
+		assert.deepEqual(
+			loaded.filter(([name]: [string]) => name.startsWith('directus-extension-realtime')).sort(),
+			[
+				['directus-extension-realtime-endpoints', 'endpoint'],
+				['directus-extension-realtime-hooks', 'hook'],
+			],
+		);
+	});
+
+	it('serves the endpoint extension under /realtime', async () => {
+		const res = await stack.directus.request('GET', '/realtime/health');
+		assert.equal(res.status, 200);
+	});
+
+	it('runs the realtime_channels migration', async () => {
+		const res = await stack.directus.request('GET', '/collections/realtime_channels');
+		assert.equal(res.status, 200);
+		assert.equal(res.body.data.collection, 'realtime_channels');
+	});
+
+	it('delivers an event sent through the Pusher HTTP API to a pusher-js client', async () => {
+		client = await connectClient(stack.soketi);
+		const channel = await subscribe(client, 'smoke-test');
+		const log = new EventLog(channel, 'hello');
+		await stack.pusher.trigger('smoke-test', 'hello', { n: 1 });
+		assert.deepEqual(await log.waitFor(1), [{ n: 1 }]);
+	});
+});
