@@ -1,0 +1,162 @@
+// `npm start`: the playground. A local Directus 12 on SQLite with Soketi and the extensions, an
+// example collection and channel, and a demo page that shows events live as items change.
+// State lives in .playground/ (git-ignored); a second start reuses it; Ctrl-C stops everything.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { installExtensions } from './install-extensions.mjs';
+import { ensureDirectus, ROOT } from './runtime.mjs';
+import { seedPlayground } from '../playground/seed.mjs';
+
+const STATE = process.env.RT_PLAYGROUND_DIR ?? join(ROOT, '.playground');
+const PORTS = {
+	directus: Number(process.env.DIRECTUS_PORT ?? 8055),
+	soketi: Number(process.env.SOKETI_PORT ?? 6001),
+	page: Number(process.env.PLAYGROUND_PORT ?? 8056),
+};
+const ADMIN = { email: 'admin@example.com', password: 'directus-realtime' };
+const APP = { id: 'app-id', key: 'app-key', secret: 'app-secret' };
+const children = [];
+
+function log(message) {
+	console.log(`\x1b[36m[playground]\x1b[0m ${message}`);
+}
+
+function start(name, command, args, env, cwd) {
+	const child = spawn(command, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+	const logFile = join(STATE, `${name}.log`);
+	writeFileSync(logFile, '');
+	const append = (chunk) => writeFileSync(logFile, chunk, { flag: 'a' });
+	child.stdout.on('data', append);
+	child.stderr.on('data', append);
+	child.on('exit', (code, signal) => {
+		if (!stopping) {
+			console.error(`[playground] ${name} stopped (${signal ?? code}); its log: ${logFile}`);
+			shutdown(1);
+		}
+	});
+	children.push(child);
+	return child;
+}
+
+async function waitUntil(url, what) {
+	const deadline = Date.now() + 60_000;
+	while (Date.now() < deadline) {
+		try {
+			if ((await fetch(url)).ok) return;
+		} catch {
+			/* not yet */
+		}
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	throw new Error(`${what} did not come up at ${url} (see ${STATE}/*.log)`);
+}
+
+let stopping = false;
+function shutdown(code = 0) {
+	if (stopping) return;
+	stopping = true;
+	for (const child of children) child.kill('SIGTERM');
+	setTimeout(() => process.exit(code), 1500).unref();
+	Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r))))).then(() => process.exit(code));
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
+const { node, cli } = ensureDirectus();
+log('building the extensions...');
+if (spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) process.exit(1);
+
+const project = join(STATE, 'directus');
+const firstRun = !existsSync(join(project, 'data.db'));
+mkdirSync(join(project, 'uploads'), { recursive: true });
+writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'realtime-playground', private: true }));
+installExtensions(join(project, 'extensions'));
+
+const directusEnv = {
+	DB_CLIENT: 'sqlite3',
+	DB_FILENAME: join(project, 'data.db'),
+	HOST: '127.0.0.1',
+	PORT: String(PORTS.directus),
+	PUBLIC_URL: `http://localhost:${PORTS.directus}`,
+	SECRET: readSecret(),
+	ADMIN_EMAIL: ADMIN.email,
+	ADMIN_PASSWORD: ADMIN.password,
+	EXTENSIONS_PATH: join(project, 'extensions'),
+	MIGRATIONS_PATH: join(project, 'extensions', 'migrations'),
+	STORAGE_LOCAL_ROOT: join(project, 'uploads'),
+	TELEMETRY: 'false',
+	CORS_ENABLED: 'true',
+	CORS_ORIGIN: 'true',
+	WEBSOCKETS_ENABLED: 'true',
+	RT_APP_ID: APP.id,
+	RT_APP_KEY: APP.key,
+	RT_APP_SECRET: APP.secret,
+	RT_APP_HOST: '127.0.0.1',
+	RT_APP_PORT: String(PORTS.soketi),
+	RT_ENCRYPTION_MASTER_KEY: readEncryptionKey(),
+};
+
+function readSecret() {
+	const file = join(STATE, 'secret');
+	if (!existsSync(file)) {
+		mkdirSync(STATE, { recursive: true });
+		writeFileSync(file, crypto.randomUUID() + crypto.randomUUID());
+	}
+	return readFileSync(file, 'utf8').trim();
+}
+
+function readEncryptionKey() {
+	const file = join(STATE, 'encryption-key');
+	if (!existsSync(file)) writeFileSync(file, Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'));
+	return readFileSync(file, 'utf8').trim();
+}
+
+// Directus runs its migrations at bootstrap: also on later starts, so new migrations apply.
+log(firstRun ? 'creating the Directus database (first start only)...' : 'reusing .playground/directus');
+const boot = spawnSync(node, [cli, 'bootstrap'], { cwd: project, env: { ...process.env, ...directusEnv }, encoding: 'utf8' });
+if (boot.status !== 0) {
+	console.error(boot.stdout, boot.stderr);
+	process.exit(1);
+}
+
+// Soketi's native server builds for Node 20; under another Node it falls back to a JS server.
+start('soketi', process.execPath, [join(ROOT, 'node_modules', '@soketi', 'soketi', 'bin', 'server.js'), 'start'], {
+	SOKETI_PORT: String(PORTS.soketi),
+	SOKETI_METRICS_SERVER_PORT: String(PORTS.soketi + 3600),
+	SOKETI_DEFAULT_APP_ID: APP.id,
+	SOKETI_DEFAULT_APP_KEY: APP.key,
+	SOKETI_DEFAULT_APP_SECRET: APP.secret,
+	SOKETI_DEFAULT_APP_USER_AUTHENTICATION: 'true',
+	SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES: 'true',
+	AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+});
+await waitUntil(`http://127.0.0.1:${PORTS.soketi}/`, 'Soketi');
+start('directus', node, [cli, 'start'], directusEnv, project);
+await waitUntil(`http://127.0.0.1:${PORTS.directus}/server/ping`, 'Directus');
+await seedPlayground({ url: `http://127.0.0.1:${PORTS.directus}`, ...ADMIN });
+
+const page = readFileSync(join(ROOT, 'playground', 'index.html'), 'utf8')
+	.replaceAll('__DIRECTUS_URL__', directusEnv.PUBLIC_URL)
+	.replaceAll('__APP_KEY__', APP.key)
+	.replaceAll('__SOKETI_PORT__', String(PORTS.soketi));
+const pusherJs = readFileSync(join(ROOT, 'node_modules', 'pusher-js', 'dist', 'web', 'pusher.min.js'));
+createServer((req, res) => {
+	if (req.url === '/pusher.min.js') {
+		res.writeHead(200, { 'content-type': 'text/javascript' }).end(pusherJs);
+	} else {
+		res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+	}
+}).listen(PORTS.page, '127.0.0.1');
+
+log('ready.');
+console.log(`
+  Data Studio   http://localhost:${PORTS.directus}/admin   (${ADMIN.email} / ${ADMIN.password})
+  Demo page     http://localhost:${PORTS.page}/   (events appear live as you edit "messages")
+  Channels      http://localhost:${PORTS.directus}/admin/content/realtime_channels
+  Soketi        ws://localhost:${PORTS.soketi}   app key "${APP.key}"
+  Logs          ${STATE}/*.log
+
+  Ctrl-C stops everything; state stays in ${STATE} for the next start.
+`);

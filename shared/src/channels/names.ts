@@ -1,0 +1,72 @@
+/**
+ * Pusher's rules for names, checked before anything is sent or signed:
+ * channel names use [A-Za-z0-9_\-=@,.;] and at most 164 characters (Pusher Channels' limit,
+ * below Soketi's 200); event names at most 200 characters; socket ids look like "1234.5678".
+ */
+import { RealtimeError } from '../errors.js';
+
+export const MAX_CHANNEL_NAME_LENGTH = 164;
+export const MAX_EVENT_NAME_LENGTH = 200;
+
+const CHANNEL_NAME = /^[A-Za-z0-9_\-=@,.;]+$/;
+const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/;
+const USER_CHANNEL_PREFIX = '#server-to-user-';
+
+export type ChannelType = 'public' | 'private' | 'presence' | 'private-encrypted';
+
+/** The prefix decides the type; `private-encrypted-` is checked before `private-`. */
+export function channelType(name: string): ChannelType {
+	if (name.startsWith('private-encrypted-')) return 'private-encrypted';
+	if (name.startsWith('private-')) return 'private';
+	if (name.startsWith('presence-')) return 'presence';
+	return 'public';
+}
+
+function describe(value: unknown): string {
+	const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+	return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+export function assertChannelName(name: unknown): asserts name is string {
+	if (typeof name !== 'string' || name.length === 0) {
+		throw new RealtimeError('INVALID_CHANNEL_NAME', 'channel name must be a non-empty string');
+	}
+	if (name.length > MAX_CHANNEL_NAME_LENGTH) {
+		throw new RealtimeError('INVALID_CHANNEL_NAME', `channel name is longer than ${MAX_CHANNEL_NAME_LENGTH} characters`);
+	}
+	if (!CHANNEL_NAME.test(name)) {
+		throw new RealtimeError('INVALID_CHANNEL_NAME', `channel name "${describe(name)}" has characters outside A-Z a-z 0-9 _ - = @ , . ;`);
+	}
+}
+
+export function assertEventName(name: unknown): asserts name is string {
+	if (typeof name !== 'string' || name.length === 0) {
+		throw new RealtimeError('INVALID_EVENT_NAME', 'event name must be a non-empty string');
+	}
+	if (name.length > MAX_EVENT_NAME_LENGTH) {
+		throw new RealtimeError('INVALID_EVENT_NAME', `event name is longer than ${MAX_EVENT_NAME_LENGTH} characters`);
+	}
+	if (name.startsWith('pusher:') || name.startsWith('pusher_internal:')) {
+		throw new RealtimeError('INVALID_EVENT_NAME', `event name "${describe(name)}" uses a prefix reserved by Pusher`);
+	}
+}
+
+export function isSocketId(value: unknown): value is string {
+	return typeof value === 'string' && SOCKET_ID.test(value);
+}
+
+export function assertSocketId(value: unknown): asserts value is string {
+	if (!isSocketId(value)) throw new RealtimeError('INVALID_SOCKET_ID', 'socket_id must look like "1234.5678"');
+}
+
+/** The channel Pusher uses for events sent to one authenticated user (`sendToUser`). */
+export function userChannel(userId: unknown): string {
+	if ((typeof userId !== 'string' && typeof userId !== 'number') || String(userId).length === 0) {
+		throw new RealtimeError('INVALID_CHANNEL_NAME', 'user id must be a non-empty string or number');
+	}
+	const id = String(userId);
+	if (id.length > MAX_CHANNEL_NAME_LENGTH || !CHANNEL_NAME.test(id)) {
+		throw new RealtimeError('INVALID_CHANNEL_NAME', `user id "${describe(id)}" cannot be part of a channel name`);
+	}
+	return `${USER_CHANNEL_PREFIX}${id}`;
+}

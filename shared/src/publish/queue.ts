@@ -1,0 +1,202 @@
+/**
+ * The publish queue: everything the publishers send goes through here, so a Directus request
+ * never waits for Pusher. Events are sent in batches (Pusher's batch endpoint takes 10), in
+ * order (one batch in flight by default, since Pusher keeps order per connection only if we do),
+ * retried with exponential backoff while the server is unreachable, for a bounded time, and
+ * the queue itself is bounded: past `maxQueued` the oldest events are dropped and counted.
+ */
+export interface OutgoingEvent {
+	channel: string;
+	name: string;
+	/** JSON text, as sent; already size-checked. */
+	data: string;
+	/** Socket to exclude (the client that made the change). */
+	socketId?: string | undefined;
+	/** Where it came from, for logs: e.g. `channel row 3f2a… (private-chat-:userId)`. */
+	source: string;
+}
+
+/** Sends one batch; rejects with an error whose `status` (if any) is the HTTP status. */
+export type BatchSender = (batch: OutgoingEvent[]) => Promise<void>;
+
+export interface QueueLogger {
+	warn(message: string): void;
+	error(message: string): void;
+}
+
+export interface QueueOptions {
+	maxBatch?: number;
+	concurrency?: number;
+	/** How long an event may wait for a successful send before it is dropped (ms). */
+	retryForMs: number;
+	maxQueued: number;
+	backoffInitialMs?: number;
+	backoffMaxMs?: number;
+	logger: QueueLogger;
+}
+
+export interface QueueStats {
+	queued: number;
+	inFlight: number;
+	sent: number;
+	dropped: number;
+	batches: number;
+	failedBatches: number;
+}
+
+interface Entry {
+	event: OutgoingEvent;
+	enqueuedAt: number;
+	/** Sent alone: its batch was refused and we are finding the event at fault. */
+	solo: boolean;
+}
+
+const RETRYABLE = (status: number | undefined) => status === undefined || status === 429 || status >= 500;
+
+export class PublishQueue {
+	private readonly entries: Entry[] = [];
+	private readonly maxBatch: number;
+	private readonly concurrency: number;
+	private readonly backoffInitialMs: number;
+	private readonly backoffMaxMs: number;
+	private inFlight = 0;
+	private scheduled = false;
+	private pausedUntil = 0;
+	private failures = 0;
+	private droppedSinceLog = 0;
+	private idleWaiters: Array<() => void> = [];
+	private readonly counters = { sent: 0, dropped: 0, batches: 0, failedBatches: 0 };
+
+	constructor(
+		private readonly send: BatchSender,
+		private readonly options: QueueOptions,
+	) {
+		this.maxBatch = options.maxBatch ?? 10;
+		this.concurrency = options.concurrency ?? 1;
+		this.backoffInitialMs = options.backoffInitialMs ?? 250;
+		this.backoffMaxMs = options.backoffMaxMs ?? 10_000;
+	}
+
+	/** Queues an event; never throws, never waits. */
+	enqueue(event: OutgoingEvent): void {
+		this.entries.push({ event, enqueuedAt: Date.now(), solo: false });
+		if (this.entries.length > this.options.maxQueued) {
+			this.entries.shift();
+			this.drop(1, `queue is full (${this.options.maxQueued} events)`);
+		}
+		this.schedule(0);
+	}
+
+	stats(): QueueStats {
+		return { queued: this.entries.length, inFlight: this.inFlight, ...this.counters };
+	}
+
+	/** Resolves once everything queued has been sent or dropped. */
+	idle(): Promise<void> {
+		if (this.entries.length === 0 && this.inFlight === 0) return Promise.resolve();
+		// Retry timers are unref'd so a queue never holds a process open; whoever waits does.
+		const keepAlive = setInterval(() => {}, 1000);
+		return new Promise((resolve) =>
+			this.idleWaiters.push(() => {
+				clearInterval(keepAlive);
+				resolve();
+			}),
+		);
+	}
+
+	private schedule(delayMs: number): void {
+		if (this.scheduled) return;
+		this.scheduled = true;
+		const run = () => {
+			this.scheduled = false;
+			this.pump();
+		};
+		if (delayMs > 0) setTimeout(run, delayMs).unref();
+		else setImmediate(run);
+	}
+
+	private pump(): void {
+		const now = Date.now();
+		if (now < this.pausedUntil) {
+			this.schedule(this.pausedUntil - now);
+			return;
+		}
+		this.expire(now);
+		while (this.inFlight < this.concurrency && this.entries.length > 0) {
+			const size = this.entries[0]!.solo ? 1 : this.batchSize();
+			void this.sendBatch(this.entries.splice(0, size));
+		}
+		this.notifyIdle();
+	}
+
+	private batchSize(): number {
+		let n = 0;
+		while (n < this.maxBatch && n < this.entries.length && !this.entries[n]!.solo) n++;
+		return n;
+	}
+
+	private expire(now: number): void {
+		let expired = 0;
+		while (this.entries.length > 0 && now - this.entries[0]!.enqueuedAt > this.options.retryForMs) {
+			this.entries.shift();
+			expired++;
+		}
+		if (expired > 0) this.drop(expired, `not delivered within ${this.options.retryForMs} ms`);
+	}
+
+	private async sendBatch(batch: Entry[]): Promise<void> {
+		this.inFlight++;
+		this.counters.batches++;
+		try {
+			// Fresh objects per attempt: the Pusher client rewrites `data` when it encrypts.
+			await this.send(batch.map((e) => ({ ...e.event })));
+			this.counters.sent += batch.length;
+			this.failures = 0;
+		} catch (error) {
+			this.counters.failedBatches++;
+			this.handleFailure(batch, error as Error & { status?: number });
+		} finally {
+			this.inFlight--;
+		}
+		this.schedule(0);
+	}
+
+	private handleFailure(batch: Entry[], error: Error & { status?: number }): void {
+		const status = error.status;
+		const reason = status ? `HTTP ${status}` : error.message;
+		if (RETRYABLE(status)) {
+			this.failures++;
+			const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (this.failures - 1));
+			this.pausedUntil = Date.now() + delay;
+			this.entries.unshift(...batch);
+			this.options.logger.warn(
+				`realtime: sending ${batch.length} event(s) failed (${reason}); retrying in ${delay} ms, ${this.entries.length} queued (first from ${batch[0]!.event.source})`,
+			);
+			return;
+		}
+		if (batch.length > 1) {
+			// The server refused the batch: send its events one by one to find the one at fault.
+			this.entries.unshift(...batch.map((e) => ({ ...e, solo: true })));
+			return;
+		}
+		const { event } = batch[0]!;
+		this.counters.dropped++;
+		this.options.logger.error(`realtime: Pusher refused event "${event.name}" on "${event.channel}" from ${event.source} (${reason}); dropped`);
+	}
+
+	private drop(count: number, why: string): void {
+		this.counters.dropped += count;
+		this.droppedSinceLog += count;
+		// One line per burst, not one per event.
+		if (this.droppedSinceLog === count) {
+			queueMicrotask(() => {
+				this.options.logger.error(`realtime: dropped ${this.droppedSinceLog} event(s): ${why}`);
+				this.droppedSinceLog = 0;
+			});
+		}
+	}
+
+	private notifyIdle(): void {
+		if (this.entries.length === 0 && this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+	}
+}
