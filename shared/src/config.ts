@@ -31,6 +31,10 @@ export interface RealtimeConfig {
 		/** Upper bound of queued events; beyond it the oldest are dropped (and logged). */
 		maxQueuedEvents: number;
 	};
+	channels: {
+		/** How often another instance's channel changes are looked for, in ms. */
+		checkIntervalMs: number;
+	};
 	auth: {
 		/** User fields sent as `user_info` for Pusher user authentication. */
 		userInfoFields: string[];
@@ -46,6 +50,8 @@ function raw(env: Env, name: string): string | undefined {
 	if (value === undefined || value === null) return undefined;
 	if (typeof value === 'string') return value.trim();
 	if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+	// Directus splits values with commas into arrays when it reads its env.
+	if (Array.isArray(value)) return value.join(',');
 	throw new ConfigError(name, `expected a string, got ${typeof value}`);
 }
 
@@ -92,6 +98,16 @@ function readList(env: Env, name: string, fallback: string[]): string[] {
 	return text.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * Directus casts env values ("0123" becomes 123, "a,b" an array); the process environment keeps
+ * them as written, so RT_* from there take precedence over Directus' copy (which adds .env files).
+ */
+export function realtimeEnv(directusEnv: Env, processEnv: NodeJS.ProcessEnv = process.env): Env {
+	const merged: Env = { ...directusEnv };
+	for (const [name, value] of Object.entries(processEnv)) if (name.startsWith('RT_') && value !== undefined) merged[name] = value;
+	return merged;
+}
+
 export function readConfig(env: Env): RealtimeConfig {
 	const cluster = readString(env, 'RT_APP_CLUSTER');
 	// Pusher cloud is addressed by cluster; a host only makes sense for self-hosted servers.
@@ -117,6 +133,9 @@ export function readConfig(env: Env): RealtimeConfig {
 			maxPayloadBytes: readInteger(env, 'RT_MAX_PAYLOAD_KB', 10, 1, 10_240) * 1024,
 			retryForMs: readInteger(env, 'RT_PUBLISH_RETRY_FOR', 60_000, 0, 86_400_000),
 			maxQueuedEvents: readInteger(env, 'RT_PUBLISH_MAX_QUEUE', 10_000, 10, 10_000_000),
+		},
+		channels: {
+			checkIntervalMs: readInteger(env, 'RT_CHANNELS_CHECK_INTERVAL', 1000, 0, 3_600_000),
 		},
 		auth: {
 			userInfoFields: readList(env, 'RT_USER_INFO_FIELDS', ['id', 'first_name', 'last_name', 'avatar']),

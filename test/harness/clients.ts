@@ -1,6 +1,7 @@
 /** Real pusher-js clients (the Node build) connected to the test Soketi. */
 import PusherJs from 'pusher-js';
 import type { Channel, Options } from 'pusher-js';
+import type PusherServer from 'pusher';
 import type { Soketi } from './soketi.js';
 
 export type PusherClient = InstanceType<typeof PusherJs>;
@@ -12,6 +13,12 @@ export interface ClientOptions {
 	token?: string;
 	headers?: Record<string, string>;
 	extra?: Partial<Options>;
+	/**
+	 * Authorize private/presence channels in the test itself with the app secret, for suites
+	 * about publishing that should not depend on /realtime/auth.
+	 */
+	signWith?: PusherServer;
+	presenceMember?: { user_id: string; user_info?: Record<string, unknown> };
 }
 
 export async function connectClient(soketi: Soketi, options: ClientOptions = {}): Promise<PusherClient> {
@@ -24,6 +31,14 @@ export async function connectClient(soketi: Soketi, options: ClientOptions = {})
 		forceTLS: false,
 		enabledTransports: ['ws'],
 		disableStats: true,
+		...(options.signWith
+			? {
+					channelAuthorization: {
+						customHandler: ({ socketId, channelName }: { socketId: string; channelName: string }, callback: (e: Error | null, d: any) => void) =>
+							callback(null, options.signWith!.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? options.presenceMember : undefined)),
+					},
+				}
+			: {}),
 		...(options.directusUrl
 			? {
 					channelAuthorization: { endpoint: `${options.directusUrl}/realtime/auth`, transport: 'ajax', headers },

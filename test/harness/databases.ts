@@ -86,3 +86,15 @@ export async function createDatabase(kind: DatabaseKind, dir: string): Promise<D
 			).then(() => undefined),
 	};
 }
+
+/** A knex connection to a Directus database described by its DB_* variables (for assertions). */
+export function connectDatabase(env: Record<string, string>): Knex & ((table: string) => any) & { schema: any } {
+	if (env.DB_CLIENT === 'sqlite3') {
+		return knexFactory({ client: 'sqlite3', connection: { filename: env.DB_FILENAME }, useNullAsDefault: true }) as any;
+	}
+	return knexFactory({
+		client: env.DB_CLIENT === 'pg' ? 'pg' : 'mysql2',
+		connection: { host: env.DB_HOST, port: Number(env.DB_PORT), user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_DATABASE },
+		pool: { min: 0, max: 2 },
+	}) as any;
+}

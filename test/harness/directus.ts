@@ -24,6 +24,8 @@ export interface DirectusOptions {
 	env?: Record<string, string | undefined>;
 	/** Install the built extensions and migrations (default true). */
 	extensions?: boolean;
+	/** Bootstrap a new database even on SQLite (no template), e.g. when env changes the migration. */
+	fresh?: boolean;
 }
 
 export interface ApiResponse<T = any> {
@@ -51,6 +53,12 @@ export interface Directus {
 	logs(): Array<Record<string, any>>;
 	waitForLog(predicate: (line: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
 	request<T = any>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+	/** Runs a Directus CLI command (e.g. `database migrate:down`) against this instance's database. */
+	cli(args: string[]): Promise<string>;
+	/** DB_* variables of this instance's database, for direct connections. */
+	readonly dbEnv: Record<string, string>;
+	/** Stops the server but keeps its database (restart() brings it back). */
+	halt(): Promise<void>;
 	/** Restarts the same instance (same database), optionally with changed environment. */
 	restart(env?: Record<string, string | undefined>): Promise<void>;
 	stop(): Promise<void>;
@@ -78,6 +86,7 @@ function baseEnv(dir: string, database: Database, port: number, extra: Record<st
 		LOG_LEVEL: 'info',
 		LOG_STYLE: 'raw',
 		NODE_ENV: 'production',
+		NODE_OPTIONS: '--no-node-snapshot',
 		RT_APP_HOST: '127.0.0.1',
 	};
 	for (const [k, v] of Object.entries(extra)) {
@@ -126,7 +135,7 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 	const port = await freePort();
 	let extraEnv = { ...options.env };
 	let env = baseEnv(dir, database, port, extraEnv);
-	if (kind === 'sqlite') await sqliteFromTemplate(database.env.DB_FILENAME!, env, withExtensions);
+	if (kind === 'sqlite' && !options.fresh) await sqliteFromTemplate(database.env.DB_FILENAME!, env, withExtensions);
 	else await bootstrap(env);
 
 	const url = `http://127.0.0.1:${port}`;
@@ -197,6 +206,9 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 			}
 			return { status: res.status, headers: res.headers, body: parsed as any, text };
 		},
+		cli: (args) => runToEnd(`directus ${args.join(' ')}`, DIRECTUS_NODE, [DIRECTUS_CLI, ...args], { env, cwd: dir }),
+		dbEnv: database.env,
+		halt: () => proc.stop(),
 		async restart(changes = {}) {
 			await proc.stop();
 			extraEnv = { ...extraEnv, ...changes };

@@ -15,6 +15,8 @@ export interface Soketi {
 	readonly port: number;
 	readonly app: PusherApp;
 	readonly process: ManagedProcess;
+	/** Soketi's own count of REST API calls it received (Prometheus metric). */
+	httpCallsReceived(): Promise<number>;
 	/** Stops the server; `start()` brings it back on the same port (for outage tests). */
 	stop(): Promise<void>;
 	start(): Promise<void>;
@@ -38,6 +40,7 @@ export async function startSoketi(options: SoketiOptions = {}): Promise<Soketi> 
 		HOME: process.env.HOME,
 		SOKETI_PORT: String(port),
 		SOKETI_METRICS_SERVER_PORT: String(metricsPort),
+		SOKETI_METRICS_ENABLED: 'true',
 		SOKETI_DEFAULT_APP_ID: app.id,
 		SOKETI_DEFAULT_APP_KEY: app.key,
 		SOKETI_DEFAULT_APP_SECRET: app.secret,
@@ -70,6 +73,13 @@ export async function startSoketi(options: SoketiOptions = {}): Promise<Soketi> 
 			return proc;
 		},
 		stop: () => proc.stop(),
+		async httpCallsReceived() {
+			const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+			return text
+				.split('\n')
+				.filter((line) => line.startsWith('soketi_http_calls_received_total'))
+				.reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+		},
 		start,
 	};
 }

@@ -5,17 +5,18 @@ import type { PusherConnectionConfig } from '../config.js';
 import type { BatchSender } from './queue.js';
 
 export function createPusher(config: PusherConnectionConfig): Pusher {
-	return new Pusher({
+	const common = {
 		appId: config.appId,
 		key: config.key,
 		secret: config.secret,
 		useTLS: config.useTLS,
 		timeout: 10_000,
-		...(config.host !== undefined ? { host: config.host } : {}),
-		...(config.port !== undefined ? { port: String(config.port) } : {}),
-		...(config.cluster !== undefined ? { cluster: config.cluster } : {}),
 		...(config.encryptionMasterKeyBase64 !== undefined ? { encryptionMasterKeyBase64: config.encryptionMasterKeyBase64 } : {}),
-	});
+	};
+	if (config.host !== undefined) {
+		return new Pusher({ ...common, host: config.host, ...(config.port !== undefined ? { port: String(config.port) } : {}) });
+	}
+	return new Pusher({ ...common, cluster: config.cluster ?? 'mt1' });
 }
 
 /** Errors carry only a status and a short message: the client's own error holds a signed URL. */

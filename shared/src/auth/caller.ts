@@ -1,0 +1,139 @@
+/**
+ * Who is asking, as authorizer scripts see it (`auth`), and the helpers that let a script follow
+ * Directus' own permissions: `can(action, collection, id?)` and a read-only `query()`, both run
+ * with the caller's accountability. Directus services are the edge here.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { Knex } from 'knex';
+import { RealtimeError } from '../errors.js';
+import { redactUser } from './redact.js';
+
+export interface Accountability {
+	user: string | null;
+	role: string | null;
+	roles?: string[];
+	admin: boolean;
+	app: boolean;
+	ip?: string | null;
+	userAgent?: string;
+}
+
+export interface CallerServices {
+	UsersService: new (options: { schema: any; knex?: Knex }) => { readOne(key: string, query?: object): Promise<Record<string, unknown>> };
+	ItemsService: new (collection: string, options: { schema: any; accountability?: unknown; knex?: Knex }) => {
+		readOne(key: string | number, query?: object): Promise<Record<string, unknown>>;
+		readByQuery(query: object): Promise<Array<Record<string, unknown>>>;
+	};
+	AccessService: new (options: { schema: any; knex?: Knex }) => { readByQuery(query: object): Promise<Array<Record<string, any>>> };
+	PermissionsService: new (options: { schema: any; knex?: Knex }) => { readByQuery(query: object): Promise<Array<Record<string, any>>> };
+}
+
+export interface AuthContext {
+	user: Record<string, unknown> | null;
+	role: string | null;
+	roles: string[];
+	admin: boolean;
+	app: boolean;
+	ip: string | null;
+	userAgent: string | null;
+	permissions: Array<Record<string, unknown>>;
+}
+
+const ACTIONS = new Set(['create', 'read', 'update', 'delete', 'share']);
+export const MAX_QUERY_LIMIT = 100;
+
+export async function readCaller(
+	accountability: Accountability,
+	services: CallerServices,
+	schema: any,
+	withPermissions: boolean,
+): Promise<AuthContext> {
+	const user = accountability.user ? redactUser(await new services.UsersService({ schema }).readOne(accountability.user, { fields: ['*'] })) : null;
+	return {
+		user,
+		role: accountability.role ?? null,
+		roles: accountability.roles ?? (accountability.role ? [accountability.role] : []),
+		admin: accountability.admin === true,
+		app: accountability.app === true,
+		ip: accountability.ip ?? null,
+		userAgent: accountability.userAgent ?? null,
+		permissions: withPermissions ? await readPermissions(accountability, services, schema) : [],
+	};
+}
+
+/** The permission rows of the caller's policies (through their roles and directly). */
+async function readPermissions(accountability: Accountability, services: CallerServices, schema: any): Promise<Array<Record<string, unknown>>> {
+	const roles = accountability.roles ?? (accountability.role ? [accountability.role] : []);
+	const roleFilter = roles.length ? { role: { _in: roles } } : { _and: [{ role: { _null: true } }, { user: { _null: true } }] };
+	const filter = accountability.user ? { _or: [{ user: { _eq: accountability.user } }, roleFilter] } : roleFilter;
+	const access = await new services.AccessService({ schema }).readByQuery({ filter, fields: ['policy'], limit: -1 });
+	const policies = [...new Set(access.map((a) => a.policy).filter(Boolean))];
+	if (policies.length === 0) return [];
+	return new services.PermissionsService({ schema }).readByQuery({
+		filter: { policy: { _in: policies } },
+		fields: ['collection', 'action', 'fields', 'permissions', 'validation', 'presets', 'policy'],
+		limit: -1,
+	});
+}
+
+type ValidateAccess = (
+	options: { accountability: unknown; action: string; collection: string; primaryKeys?: Array<string | number> },
+	context: { schema: unknown; knex: Knex },
+) => Promise<void>;
+
+let validateAccess: Promise<ValidateAccess | null> | undefined;
+
+/**
+ * Directus' own access check (the one its services run). Not part of the extension API, so it
+ * is looked up from the running Directus and `can()` explains itself if it cannot be found.
+ */
+function loadValidateAccess(): Promise<ValidateAccess | null> {
+	validateAccess ??= (async () => {
+		try {
+			const anchor = process.argv[1];
+			if (!anchor) return null;
+			const resolved = createRequire(anchor).resolve('@directus/api/permissions/modules/validate-access/validate-access');
+			const mod = (await import(pathToFileURL(resolved).href)) as { validateAccess?: ValidateAccess };
+			return mod.validateAccess ?? null;
+		} catch {
+			return null;
+		}
+	})();
+	return validateAccess;
+}
+
+export function callerHelpers(accountability: Accountability, services: CallerServices, schema: any, knex: Knex) {
+	return {
+		async can(action: unknown, collection: unknown, id?: unknown): Promise<boolean> {
+			if (typeof action !== 'string' || !ACTIONS.has(action)) throw new RealtimeError('INVALID_PAYLOAD', `can(): action must be one of ${[...ACTIONS].join(', ')}`);
+			if (typeof collection !== 'string' || !schema.collections?.[collection]) throw new RealtimeError('INVALID_PAYLOAD', `can(): unknown collection ${JSON.stringify(collection)}`);
+			if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') throw new RealtimeError('INVALID_PAYLOAD', 'can(): id must be a string or number');
+			const check = await loadValidateAccess();
+			if (!check) throw new Error('can() is not available on this Directus version');
+			try {
+				await check(
+					{ accountability, action, collection, ...(id !== undefined && id !== null ? { primaryKeys: [id as string | number] } : {}) },
+					{ schema, knex },
+				);
+				// Access to an item that does not exist is not access.
+				if (id !== undefined && id !== null && action !== 'create') {
+					await new services.ItemsService(collection, { schema }).readOne(id as string | number, { fields: [schema.collections[collection].primary] });
+				}
+				return true;
+			} catch (error) {
+				if ((error as { code?: string }).code === 'FORBIDDEN') return false;
+				throw error;
+			}
+		},
+		async query(collection: unknown, query: unknown = {}): Promise<Array<Record<string, unknown>>> {
+			if (typeof collection !== 'string' || !schema.collections?.[collection]) throw new RealtimeError('INVALID_PAYLOAD', `query(): unknown collection ${JSON.stringify(collection)}`);
+			if (query === null || typeof query !== 'object' || Array.isArray(query)) throw new RealtimeError('INVALID_PAYLOAD', 'query(): the query must be an object');
+			const q = { ...(query as Record<string, unknown>) };
+			const limit = typeof q.limit === 'number' && q.limit >= 0 ? Math.min(q.limit, MAX_QUERY_LIMIT) : MAX_QUERY_LIMIT;
+			const rows = await new services.ItemsService(collection, { schema, accountability }).readByQuery({ ...q, limit });
+			// Users read through query() never carry their secrets either.
+			return collection === 'directus_users' ? rows.map(redactUser) : rows;
+		},
+	};
+}

@@ -1,0 +1,50 @@
+/**
+ * What an authorizer's answer means, by channel type (Laravel's contract, the seed's too):
+ * private and private-encrypted channels need exactly `true`; presence channels need an object,
+ * `{ user_id?, user_info? }`, with user_id defaulting to the caller's id. Anything else refuses.
+ */
+import type { ChannelType } from '../channels/names.js';
+import { RealtimeError } from '../errors.js';
+
+export interface PresenceMember {
+	user_id: string;
+	user_info?: Record<string, unknown>;
+}
+
+export type Decision = { allowed: true; member?: PresenceMember } | { allowed: false; reason: string };
+
+/** Pusher limits channel_data (the member) to 1 KB on presence channels. */
+export const MAX_PRESENCE_DATA_BYTES = 1024;
+
+export function decide(type: ChannelType, result: unknown, callerId: string): Decision {
+	if (type === 'presence') {
+		if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+			return { allowed: false, reason: `a presence authorizer must return { user_id, user_info }; it returned ${describe(result)}` };
+		}
+		const { user_id, user_info } = result as Record<string, unknown>;
+		const id = user_id === undefined || user_id === null ? callerId : user_id;
+		if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '') {
+			return { allowed: false, reason: 'user_id must be a non-empty string or number' };
+		}
+		if (user_info !== undefined && (user_info === null || typeof user_info !== 'object' || Array.isArray(user_info))) {
+			return { allowed: false, reason: 'user_info must be an object' };
+		}
+		const member: PresenceMember = { user_id: String(id), ...(user_info ? { user_info: user_info as Record<string, unknown> } : {}) };
+		if (Buffer.byteLength(JSON.stringify(member)) > MAX_PRESENCE_DATA_BYTES) {
+			return { allowed: false, reason: `presence member data is larger than ${MAX_PRESENCE_DATA_BYTES} bytes` };
+		}
+		return { allowed: true, member };
+	}
+	if (result === true) return { allowed: true };
+	return { allowed: false, reason: `the authorizer returned ${describe(result)}, not true` };
+}
+
+function describe(value: unknown): string {
+	if (value === undefined) return 'nothing';
+	const text = JSON.stringify(value) ?? String(value);
+	return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+export function refuse(reason: string): never {
+	throw new RealtimeError('FORBIDDEN', reason);
+}

@@ -1,0 +1,34 @@
+/**
+ * Error codes to HTTP answers, in one place. The client gets the code and a short reason; the
+ * detail (script errors, row ids) goes to the log only. Never a stack trace.
+ */
+import { RealtimeError, type RealtimeErrorCode } from '../errors.js';
+
+const STATUS: Partial<Record<RealtimeErrorCode, number>> = {
+	INVALID_PAYLOAD: 400,
+	INVALID_SOCKET_ID: 400,
+	INVALID_CHANNEL_NAME: 400,
+	PAYLOAD_TOO_LARGE: 413,
+	UNAUTHENTICATED: 401,
+	PUBLIC_CHANNEL: 403,
+	NO_MATCHING_CHANNEL: 403,
+	FORBIDDEN: 403,
+	ENCRYPTION_NOT_CONFIGURED: 501,
+	USER_AUTH_DISABLED: 501,
+};
+
+export interface ErrorAnswer {
+	status: number;
+	body: { errors: Array<{ message: string; extensions: { code: string; reason: string } }> };
+}
+
+export function errorAnswer(error: unknown): ErrorAnswer {
+	if (error instanceof RealtimeError) {
+		const status = STATUS[error.code] ?? 400;
+		return { status, body: { errors: [{ message: error.message, extensions: { code: error.code, reason: error.message } }] } };
+	}
+	return {
+		status: 500,
+		body: { errors: [{ message: 'Internal error', extensions: { code: 'INTERNAL', reason: 'The realtime endpoint failed; see the server log.' } }] },
+	};
+}

@@ -1,0 +1,65 @@
+/**
+ * Hooks on `realtime_channels` itself: only admins may read or change rows (scripts are code,
+ * even if a role is granted the collection by mistake), rows are validated on save, and every
+ * change invalidates the registry so the very next event sees it.
+ */
+import { createError, ForbiddenError } from '@directus/errors';
+import type { RegisterFunctions } from '@directus/types';
+import type { ChannelRegistry } from './registry.js';
+import { CHANNELS_COLLECTION } from './row.js';
+import { validateChannelPayload, type ValidationDeps } from './validate.js';
+
+interface FailedValidationExtensions {
+	field: string;
+	type: string;
+	path: string[];
+	validation_message: string;
+}
+
+// The Data Studio highlights FAILED_VALIDATION errors on the field they name.
+const FailedValidationError = createError<FailedValidationExtensions>(
+	'FAILED_VALIDATION',
+	(e) => `Validation failed for field "${e.field}". ${e.validation_message}`,
+	400,
+);
+
+type Accountability = { admin?: boolean } | null | undefined;
+
+function requireAdmin(accountability: Accountability): void {
+	// Directus' own internal reads run without accountability; those are the system, not a user.
+	if (accountability && accountability.admin !== true) {
+		throw new ForbiddenError({ reason: 'Only administrators may access realtime channels' });
+	}
+}
+
+export function registerChannelCollectionHooks(
+	{ filter, action }: Pick<RegisterFunctions, 'filter' | 'action'>,
+	deps: { registry: ChannelRegistry; validation: (schema: any) => ValidationDeps },
+): void {
+	const scoped = (event: string) => `${CHANNELS_COLLECTION}.items.${event}`;
+
+	filter(scoped('query'), (query, _meta, { accountability }) => {
+		requireAdmin(accountability);
+		return query;
+	});
+	filter(scoped('delete'), (keys, _meta, { accountability }) => {
+		requireAdmin(accountability);
+		return keys;
+	});
+	for (const event of ['create', 'update'] as const) {
+		filter(scoped(event), (payload, _meta, { accountability, schema }) => {
+			requireAdmin(accountability);
+			const row = payload as Record<string, unknown>;
+			const problems = validateChannelPayload(row, deps.validation(schema), event === 'create');
+			if (problems.length > 0) {
+				throw problems.map((p) => new FailedValidationError({ field: p.field, type: 'script', path: [], validation_message: p.message }));
+			}
+			// The seed's default: read every top-level field.
+			if (event === 'create' && (row.fields === undefined || row.fields === null)) return { ...row, fields: ['*'] };
+			return payload;
+		});
+	}
+	for (const event of ['create', 'update', 'delete', 'sort'] as const) {
+		action(scoped(event), () => deps.registry.invalidate());
+	}
+}

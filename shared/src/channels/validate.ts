@@ -1,0 +1,76 @@
+/**
+ * Checks a channel row before it is saved, so a broken row never reaches the registry: the
+ * pattern parses and uses Pusher's characters, the collection is set, fields is a list of
+ * strings, and both scripts compile (with line and column in the admin's own code).
+ */
+import { RealtimeError } from '../errors.js';
+import { assertChannelName, MAX_CHANNEL_NAME_LENGTH } from './names.js';
+import { channelPattern } from './pattern.js';
+
+export interface FieldProblem {
+	field: string;
+	message: string;
+}
+
+export interface ScriptDiagnostic {
+	message: string;
+	line?: number | undefined;
+	column?: number | undefined;
+}
+
+export interface ValidationDeps {
+	/** Null when the script compiles. */
+	checkScript(source: string, kind: 'authorizer' | 'publisher'): ScriptDiagnostic | null;
+	collectionExists(collection: string): boolean;
+}
+
+function checkPattern(value: unknown): string | null {
+	if (typeof value !== 'string' || value.trim() === '') return 'a channel name pattern is required';
+	if (value.length > MAX_CHANNEL_NAME_LENGTH) return `is longer than ${MAX_CHANNEL_NAME_LENGTH} characters`;
+	try {
+		const pattern = channelPattern(value);
+		// The literal parts must be valid channel characters: fill every parameter with "x" and check.
+		if (pattern.params.length === 0) assertChannelName(value);
+		else assertChannelName(value.replace(/:(\w+)(\((?:\\.|[^\\)])*\))?/g, 'x'));
+	} catch (error) {
+		return error instanceof RealtimeError ? error.message : String(error);
+	}
+	return null;
+}
+
+function describeDiagnostic(d: ScriptDiagnostic): string {
+	const where = d.line ? ` (line ${d.line}${d.column ? `, column ${d.column}` : ''})` : '';
+	return `${d.message}${where}`;
+}
+
+/** Problems with the fields present in `payload` (a create or a partial update). */
+export function validateChannelPayload(payload: Record<string, unknown>, deps: ValidationDeps, creating: boolean): FieldProblem[] {
+	const problems: FieldProblem[] = [];
+	const has = (field: string) => creating || field in payload;
+	if (has('channel_name')) {
+		const problem = checkPattern(payload.channel_name);
+		if (problem) problems.push({ field: 'channel_name', message: `Channel name pattern: ${problem}` });
+	}
+	if (has('collection')) {
+		const collection = payload.collection;
+		if (typeof collection !== 'string' || collection === '') problems.push({ field: 'collection', message: 'Collection: a source collection is required' });
+		else if (!deps.collectionExists(collection)) problems.push({ field: 'collection', message: `Collection: "${collection}" does not exist` });
+	}
+	if ('fields' in payload && payload.fields !== null) {
+		const fields = payload.fields;
+		if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string' || f.trim() === '')) {
+			problems.push({ field: 'fields', message: 'Fields: must be a list of field names, e.g. ["*", "author.first_name"]' });
+		}
+	}
+	for (const kind of ['authorizer', 'publisher'] as const) {
+		const source = payload[kind];
+		if (source === undefined || source === null || source === '') continue;
+		if (typeof source !== 'string') {
+			problems.push({ field: kind, message: `${kind === 'authorizer' ? 'Authorizer' : 'Publisher'}: must be JavaScript text` });
+			continue;
+		}
+		const diagnostic = deps.checkScript(source, kind);
+		if (diagnostic) problems.push({ field: kind, message: `${kind === 'authorizer' ? 'Authorizer' : 'Publisher'}: ${describeDiagnostic(diagnostic)}` });
+	}
+	return problems;
+}

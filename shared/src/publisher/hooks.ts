@@ -1,0 +1,94 @@
+/**
+ * Wires Directus' items events to the publish pipeline. Actions are fire-and-forget in Directus,
+ * so publishing never delays or fails the request; a delete's items are read in the `items.delete`
+ * filter (the last moment they exist) and published from the action once the delete succeeded.
+ */
+import type { RegisterFunctions } from '@directus/types';
+import { CHANNELS_COLLECTION } from '../channels/row.js';
+import { currentSocketId } from '../request-context.js';
+import { publishItemsEvent, readForChannels, type Item, type PreRead, type PrimaryKey, type PublisherDeps } from './pipeline.js';
+
+type Accountability = { user?: string | null } | null | undefined;
+
+/** Deletes read in the filter, waiting for their action; forgotten if the delete never completes. */
+class PendingDeletes {
+	private readonly entries = new Map<string, { read: PreRead; at: number }>();
+
+	key(collection: string, keys: PrimaryKey[]): string {
+		return `${collection}\u0000${keys.map(String).join('\u0000')}`;
+	}
+
+	put(key: string, read: PreRead): void {
+		const now = Date.now();
+		for (const [k, v] of this.entries) if (now - v.at > 60_000) this.entries.delete(k);
+		this.entries.set(key, { read, at: now });
+	}
+
+	take(key: string): PreRead | undefined {
+		const entry = this.entries.get(key);
+		this.entries.delete(key);
+		return entry?.read;
+	}
+}
+
+export function registerPublisherHooks(
+	{ filter, action }: Pick<RegisterFunctions, 'filter' | 'action'>,
+	deps: PublisherDeps & { readerFor: (knex: unknown) => PublisherDeps['reader'] },
+): void {
+	const pending = new PendingDeletes();
+	const fail = (what: string) => (error: unknown) => deps.log.error(`realtime: ${what} failed: ${(error as Error).message}`);
+	const userOf = (accountability: Accountability) => accountability?.user ?? null;
+
+	action('items.create', (meta, { accountability }) => {
+		if (meta.collection === CHANNELS_COLLECTION) return;
+		const socketId = currentSocketId();
+		void publishItemsEvent(deps, {
+			collection: meta.collection,
+			action: 'create',
+			keys: [meta.key],
+			changed: null,
+			user: userOf(accountability),
+			socketId,
+		}).catch(fail(`publishing the create of ${meta.collection} ${meta.key}`));
+	});
+
+	action('items.update', (meta, { accountability }) => {
+		if (meta.collection === CHANNELS_COLLECTION) return;
+		const socketId = currentSocketId();
+		void publishItemsEvent(deps, {
+			collection: meta.collection,
+			action: 'update',
+			keys: meta.keys,
+			changed: (meta.payload as Item) ?? null,
+			user: userOf(accountability),
+			socketId,
+		}).catch(fail(`publishing the update of ${meta.collection}`));
+	});
+
+	filter('items.delete', async (keys, meta, context) => {
+		const collection = meta.collection as string;
+		if (collection === CHANNELS_COLLECTION) return keys;
+		try {
+			const channels = (await deps.registry.forEvent(collection, 'delete')).filter((c) => c.row.publisher?.trim());
+			if (channels.length > 0) {
+				const list = keys as PrimaryKey[];
+				const read = await readForChannels({ ...deps, reader: deps.readerFor(context.database) }, collection, list, channels);
+				pending.put(pending.key(collection, list), read);
+			}
+		} catch (error) {
+			// Never block a delete because of realtime.
+			fail(`reading ${collection} before its delete`)(error);
+		}
+		return keys;
+	});
+
+	action('items.delete', (meta, { accountability }) => {
+		const read = pending.take(pending.key(meta.collection, meta.keys));
+		if (!read) return;
+		void publishItemsEvent(
+			deps,
+			{ collection: meta.collection, action: 'delete', keys: meta.keys, changed: null, user: userOf(accountability), socketId: currentSocketId() },
+			read,
+		).catch(fail(`publishing the delete of ${meta.collection}`));
+	});
+}

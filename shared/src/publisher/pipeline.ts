@@ -1,0 +1,127 @@
+/**
+ * What happens when items change: which channel rows care (registry) -> what data (reader, one
+ * read per field set) -> what to send (the row's publisher, sandboxed, once per item) -> checked
+ * and queued (names, sizes) -> sent by the queue. Nothing here waits on Pusher, and a failing row
+ * is logged and affects no other row or item.
+ */
+import { userChannel, channelType } from '../channels/names.js';
+import { channelPattern } from '../channels/pattern.js';
+import type { Channel, ChannelRegistry } from '../channels/registry.js';
+import type { ChannelAction } from '../channels/row.js';
+import { RealtimeError } from '../errors.js';
+import { outgoingEvent } from '../publish/event.js';
+import type { OutgoingEvent } from '../publish/queue.js';
+import type { ScriptRunner } from '../scripts.js';
+
+export type PrimaryKey = string | number;
+export type Item = Record<string, unknown>;
+/** Items by String(primary key). */
+export type ItemsByKey = Map<string, Item>;
+
+export interface ItemsEvent {
+	collection: string;
+	action: ChannelAction;
+	keys: PrimaryKey[];
+	/** The update's delta; null for create and delete. */
+	changed: Item | null;
+	/** Id of the user who made the change, null for the system or public. */
+	user: string | null;
+	/** X-Socket-ID of the request that made the change, when it looked like a socket id. */
+	socketId: string | null;
+}
+
+export interface ItemReader {
+	read(collection: string, keys: PrimaryKey[], fields: string[]): Promise<ItemsByKey>;
+}
+
+export interface PublisherDeps {
+	registry: ChannelRegistry;
+	reader: ItemReader;
+	scripts: ScriptRunner;
+	enqueue: (event: OutgoingEvent) => void;
+	maxPayloadBytes: number;
+	encryption: boolean;
+	log: { warn(message: string): void; error(message: string): void };
+}
+
+/** Items read before a delete, by field set: the delete action can no longer read them. */
+export type PreRead = Map<string, ItemsByKey>;
+
+const fieldSetKey = (fields: string[]) => JSON.stringify([...fields].sort());
+
+function byFieldSet(channels: Channel[]): Map<string, Channel[]> {
+	const groups = new Map<string, Channel[]>();
+	for (const channel of channels) {
+		const key = fieldSetKey(channel.row.fields);
+		groups.set(key, [...(groups.get(key) ?? []), channel]);
+	}
+	return groups;
+}
+
+/** Reads the items once per distinct field set of the channels. */
+export async function readForChannels(deps: PublisherDeps, collection: string, keys: PrimaryKey[], channels: Channel[]): Promise<PreRead> {
+	const read: PreRead = new Map();
+	for (const [key, group] of byFieldSet(channels)) {
+		try {
+			read.set(key, await deps.reader.read(collection, keys, group[0]!.row.fields));
+		} catch (error) {
+			deps.log.error(
+				`realtime: reading ${collection} with fields ${JSON.stringify(group[0]!.row.fields)} for ${group.map((c) => c.label).join(', ')} failed: ${(error as Error).message}`,
+			);
+		}
+	}
+	return read;
+}
+
+export async function publishItemsEvent(deps: PublisherDeps, event: ItemsEvent, preRead?: PreRead): Promise<void> {
+	const channels = (await deps.registry.forEvent(event.collection, event.action)).filter((c) => c.row.publisher?.trim());
+	if (channels.length === 0) return;
+	const items = preRead ?? (await readForChannels(deps, event.collection, event.keys, channels));
+	for (const channel of channels) {
+		const byKey = items.get(fieldSetKey(channel.row.fields));
+		if (!byKey) continue;
+		for (const key of event.keys) {
+			const item = byKey.get(String(key));
+			// Gone between the write and the read (or not readable): nothing to describe.
+			if (!item) continue;
+			await runPublisher(deps, channel, event, key, item);
+		}
+	}
+}
+
+async function runPublisher(deps: PublisherDeps, channel: Channel, event: ItemsEvent, key: PrimaryKey, item: Item): Promise<void> {
+	const enqueue = (name: string, eventName: unknown, payload: unknown, exclude: unknown) => {
+		if (channelType(name) === 'private-encrypted' && !deps.encryption) {
+			throw new RealtimeError('ENCRYPTION_NOT_CONFIGURED', `cannot publish to "${name}": RT_ENCRYPTION_MASTER_KEY is not set`);
+		}
+		deps.enqueue(outgoingEvent(name, eventName, payload, exclude, channel.label, deps.maxPayloadBytes));
+	};
+	try {
+		await deps.scripts.run({
+			source: channel.row.publisher!,
+			context: {
+				collection: event.collection,
+				action: event.action,
+				meta: {
+					payload: item,
+					key,
+					keys: event.keys,
+					changed: event.changed,
+					user: event.user,
+					socket_id: event.socketId,
+				},
+			},
+			functions: {
+				trigger: (params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) =>
+					void enqueue(channel.pattern.fill(params), eventName, payload, exclude),
+				broadcastTo: (pattern: unknown, params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) => {
+					if (typeof pattern !== 'string') throw new RealtimeError('INVALID_PATTERN', 'broadcastTo: the channel pattern must be a string');
+					enqueue(channelPattern(pattern).fill(params), eventName, payload, exclude);
+				},
+				sendToUser: (userId: unknown, eventName: unknown, payload: unknown) => void enqueue(userChannel(userId), eventName, payload, undefined),
+			},
+		});
+	} catch (error) {
+		deps.log.error(`realtime: publisher of ${channel.label} failed on ${event.action} of ${event.collection} ${key}: ${(error as Error).message}`);
+	}
+}

@@ -1,0 +1,60 @@
+/**
+ * The parts both extensions use, created once per Directus process: configuration, channel
+ * registry, script sandbox, Pusher client and publish queue. Both extensions run in the same
+ * process; keeping one set (on a global symbol) means one isolate pool, one queue, and a
+ * registry that the hook invalidates for the endpoint too.
+ */
+import type { Knex } from 'knex';
+import type Pusher from 'pusher';
+import { ChannelRegistry } from './channels/registry.js';
+import { databaseChannelSource } from './channels/source.js';
+import { readConfig, realtimeEnv, type RealtimeConfig } from './config.js';
+import { batchSender, createPusher } from './publish/pusher-client.js';
+import { PublishQueue } from './publish/queue.js';
+import { ScriptSandbox } from './sandbox/index.js';
+
+export interface Logger {
+	info(message: string): void;
+	warn(message: string): void;
+	error(message: string): void;
+}
+
+export interface RealtimeRuntime {
+	config: RealtimeConfig;
+	registry: ChannelRegistry;
+	sandbox: ScriptSandbox;
+	pusher: Pusher;
+	queue: PublishQueue;
+}
+
+export interface RuntimeContext {
+	env: Record<string, unknown>;
+	database: Knex;
+	logger: Logger;
+}
+
+const KEY = Symbol.for('directus-realtime-pusher.runtime');
+type Holder = { [KEY]?: RealtimeRuntime };
+
+/** Throws ConfigError / SandboxUnavailableError with a message naming the problem. */
+export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
+	const holder = globalThis as Holder;
+	if (holder[KEY]) return holder[KEY];
+	const config = readConfig(realtimeEnv(ctx.env));
+	const log = (level: 'warn' | 'error') => (message: string) => ctx.logger[level](message);
+	const sandbox = new ScriptSandbox({ timeoutMs: config.script.timeoutMs, memoryMb: config.script.maxMemoryMb, logger: { warn: log('warn') } });
+	const pusher = createPusher(config.pusher);
+	const runtime: RealtimeRuntime = {
+		config,
+		sandbox,
+		pusher,
+		registry: new ChannelRegistry(databaseChannelSource(ctx.database), { checkIntervalMs: config.channels.checkIntervalMs, warn: log('warn') }),
+		queue: new PublishQueue(batchSender(pusher), {
+			retryForMs: config.publish.retryForMs,
+			maxQueued: config.publish.maxQueuedEvents,
+			logger: { warn: log('warn'), error: log('error') },
+		}),
+	};
+	holder[KEY] = runtime;
+	return runtime;
+}

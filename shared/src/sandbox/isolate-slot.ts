@@ -1,0 +1,119 @@
+/**
+ * One pooled isolate: its single hardened context (realm.ts), the scripts loaded into it (at most
+ * `cacheSize`, least recently used unloaded), and the two host callbacks through which the run
+ * that currently holds the isolate talks to Directus. A slot serves one run at a time.
+ */
+import type { Context, Isolate, Reference } from 'isolated-vm';
+import type { CompiledScript } from './compile.js';
+import type { IsolatedVmModule } from './engine.js';
+import { LruMap } from './lru.js';
+import type { SandboxLogger } from './options.js';
+import { REALM_FILENAME, REALM_SOURCE, SCRIPT_FILENAME } from './realm.js';
+import { encodeError } from './transfer.js';
+
+/** The run holding a slot; receives the isolate's host calls and its final outcome. */
+export interface SlotRun {
+	onHostCall(token: number, name: string, argsJson: string): string | undefined;
+	onReport(token: number, outcome: string): void;
+}
+
+const RUN_ENDED = encodeError('The script run this call belongs to has ended');
+
+export class IsolateSlot {
+	private readonly isolate: Isolate;
+	private readonly context: Context;
+	private readonly runFn: Reference;
+	private readonly settleFn: Reference;
+	private readonly registerFn: Reference;
+	private readonly forgetFn: Reference;
+	private readonly loaded: LruMap<number, true>;
+	private current: SlotRun | undefined;
+	private tokens = 0;
+
+	constructor(engine: IsolatedVmModule, memoryMb: number, cacheSize: number, logger: SandboxLogger) {
+		this.loaded = new LruMap(cacheSize);
+		this.isolate = new engine.Isolate({
+			memoryLimit: memoryMb,
+			onCatastrophicError: (message) => logger.warn(`Script isolate failed beyond recovery: ${message}`),
+		});
+		try {
+			this.context = this.isolate.createContextSync();
+			const hostCall = new engine.Callback((token: number, name: string, argsJson: string) =>
+				this.current === undefined || typeof name !== 'string' || typeof argsJson !== 'string'
+					? RUN_ENDED
+					: this.current.onHostCall(token, name, argsJson),
+			);
+			const report = new engine.Callback((token: number, outcome: string) => {
+				if (typeof outcome === 'string') this.current?.onReport(token, outcome);
+			});
+			const api = this.context.evalClosureSync(REALM_SOURCE, [hostCall, report], {
+				result: { reference: true },
+				filename: REALM_FILENAME,
+			}) as Reference;
+			this.runFn = api.getSync('run', { reference: true });
+			this.settleFn = api.getSync('settle', { reference: true });
+			this.registerFn = api.getSync('register', { reference: true });
+			this.forgetFn = api.getSync('forget', { reference: true });
+			api.release();
+		} catch (error) {
+			this.isolate.dispose();
+			throw error;
+		}
+	}
+
+	get disposed(): boolean {
+		return this.isolate.isDisposed;
+	}
+
+	get scriptCount(): number {
+		return this.loaded.size;
+	}
+
+	/** Makes `run` the holder of this slot; returns the token its calls must carry. */
+	attach(run: SlotRun): number {
+		this.current = run;
+		return ++this.tokens;
+	}
+
+	detach(run: SlotRun): void {
+		if (this.current === run) this.current = undefined;
+	}
+
+	/** Compiles the script into this isolate unless it is there already. Call only while idle. */
+	load(script: CompiledScript, timeoutMs: number): void {
+		if (this.loaded.get(script.id) !== undefined) return;
+		const compiled = this.isolate.compileScriptSync(script.code, { filename: SCRIPT_FILENAME, lineOffset: -1 });
+		try {
+			// Evaluating the wrapper only creates the function; the script itself does not run.
+			const fn = compiled.runSync(this.context, { reference: true, timeout: timeoutMs }) as Reference;
+			try {
+				this.registerFn.applySync(undefined, [script.id, fn.derefInto(), script.namesJson, script.hostJson], { timeout: timeoutMs });
+			} finally {
+				fn.release();
+			}
+		} finally {
+			compiled.release();
+		}
+		for (const [id] of this.loaded.set(script.id, true)) this.forgetFn.applySync(undefined, [id], { timeout: timeoutMs });
+	}
+
+	/**
+	 * Runs a loaded script synchronously, up to its first pending await. Returns the encoded
+	 * outcome when the script finished within this call (or undefined when it continues, or when
+	 * it already reported through the report callback during its microtasks). Throws isolated-vm's
+	 * errors (timeout, memory limit, disposal).
+	 */
+	start(scriptId: number, token: number, contextJson: string, timeoutMs: number): string | undefined {
+		return this.runFn.applySync(undefined, [scriptId, token, contextJson], { timeout: timeoutMs }) as string | undefined;
+	}
+
+	/** Delivers a host promise's result to the waiting script; resolves when the isolate is idle again. */
+	settle(callId: string, reply: string, timeoutMs: number): Promise<unknown> {
+		return this.settleFn.apply(undefined, [callId, reply], { timeout: timeoutMs });
+	}
+
+	dispose(): void {
+		this.current = undefined;
+		if (!this.isolate.isDisposed) this.isolate.dispose();
+	}
+}

@@ -1,0 +1,99 @@
+/**
+ * The sandbox's front door: checks scripts at save time and runs them with a context and host
+ * functions. It delegates: compile.ts compiles and caches, pool.ts lends isolates, run.ts runs.
+ */
+import { ScriptCompiler } from './compile.js';
+import { loadIsolatedVm } from './engine.js';
+import { type ScriptDiagnostic, SandboxUnavailableError } from './errors.js';
+import { IsolateSlot } from './isolate-slot.js';
+import { type ResolvedSandboxOptions, type SandboxOptions, resolveSandboxOptions } from './options.js';
+import { IsolatePool } from './pool.js';
+import { type HostFunction, executeScript } from './run.js';
+import { encodeContext } from './transfer.js';
+
+export interface ScriptRun {
+	/** The body of a function, as the admin wrote it; `await` allowed. */
+	source: string;
+	/** Plain data the script sees as variables of these names; copied in, never shared. */
+	context?: Record<string, unknown>;
+	/** Host functions the script may call by these names (e.g. trigger, can, query). */
+	functions?: Record<string, HostFunction>;
+}
+
+export interface SandboxStats {
+	isolates: number;
+	busy: number;
+	queued: number;
+	/** Distinct script texts in the compile cache. */
+	compiledScripts: number;
+	/** Script functions loaded, summed over the isolates. */
+	loadedScripts: number;
+}
+
+export class ScriptSandbox {
+	private readonly options: ResolvedSandboxOptions;
+	private readonly compiler: ScriptCompiler;
+	private readonly pool: IsolatePool;
+	private readonly releaseSlot = (slot: IsolateSlot): void => this.pool.release(slot);
+	private disposed = false;
+
+	/** Throws SandboxUnavailableError when isolated-vm cannot be loaded: call it at start-up. */
+	constructor(options: SandboxOptions = {}) {
+		this.options = resolveSandboxOptions(options);
+		const engine = options.engine ?? loadIsolatedVm();
+		const { memoryMb, cacheSize, poolSize, maxQueue, logger } = this.options;
+		this.compiler = new ScriptCompiler(engine, cacheSize, memoryMb);
+		this.pool = new IsolatePool(poolSize, maxQueue, () => new IsolateSlot(engine, memoryMb, cacheSize, logger));
+	}
+
+	/**
+	 * For save time: null when the script compiles with `names` (its context and function names)
+	 * in scope, otherwise what is wrong and where, in the admin's own lines and columns. Does not
+	 * run the script.
+	 */
+	check(source: string, names: readonly string[]): ScriptDiagnostic | null {
+		this.assertOpen();
+		return this.compiler.check(source, names);
+	}
+
+	/**
+	 * Runs the script and resolves with its return value (a JSON copy). Rejects with a
+	 * SandboxError: SCRIPT_SYNTAX, SCRIPT_RUNTIME, SCRIPT_TIMEOUT, SCRIPT_MEMORY, SANDBOX_BUSY or
+	 * SANDBOX_UNAVAILABLE; with a TypeError when the call itself is wrong (a context name that is
+	 * not an identifier, a context JSON cannot carry, a function that is not one).
+	 */
+	async run(run: ScriptRun): Promise<unknown> {
+		this.assertOpen();
+		const context = run.context ?? {};
+		const functions = run.functions ?? {};
+		const functionNames = Object.keys(functions);
+		for (const name of functionNames) {
+			if (typeof functions[name] !== 'function') throw new TypeError(`Script function "${name}" is not a function`);
+		}
+		const script = this.compiler.prepare(run.source, Object.keys(context), functionNames);
+		const contextJson = encodeContext(context);
+		const slot = this.pool.tryAcquire() ?? (await this.pool.acquire());
+		return executeScript(slot, script, contextJson, functions, this.options, this.releaseSlot);
+	}
+
+	stats(): SandboxStats {
+		return {
+			isolates: this.pool.isolates,
+			busy: this.pool.busy,
+			queued: this.pool.queued,
+			compiledScripts: this.compiler.size,
+			loadedScripts: this.pool.loadedScripts,
+		};
+	}
+
+	/** Stops every isolate; runs in progress or waiting fail with SANDBOX_UNAVAILABLE. */
+	dispose(): void {
+		this.disposed = true;
+		this.pool.dispose();
+		this.compiler.dispose();
+	}
+
+	private assertOpen(): void {
+		if (this.disposed) throw new SandboxUnavailableError('The script sandbox has been disposed');
+	}
+}

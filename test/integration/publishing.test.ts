@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
+import { createChannel, createCollection, createItem, createRelationM2O, createUser, type TestUser } from '../harness/fixtures.js';
+import { startStack, type Stack } from '../harness/stack.js';
+
+const ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
+describe('publishing item changes', () => {
+	let stack: Stack;
+	let recipient: TestUser;
+	const clients: PusherClient[] = [];
+	const client = async () => {
+		const c = await connectClient(stack.soketi, { signWith: stack.pusher });
+		clients.push(c);
+		return c;
+	};
+
+	before(async () => {
+		stack = await startStack({ directus: { env: { RT_ENCRYPTION_MASTER_KEY: ENCRYPTION_KEY } } });
+		stack.pusher.config.encryptionMasterKey = Buffer.from(ENCRYPTION_KEY, 'base64');
+		const d = stack.directus;
+		recipient = await createUser(d, { first_name: 'Ada' });
+		await createCollection(d, 'chat', [
+			{ field: 'text', type: 'string' },
+			{ field: 'recipient', type: 'uuid' },
+		]);
+		await createRelationM2O(d, 'chat', 'recipient', 'directus_users');
+		await createCollection(d, 'posts', [
+			{ field: 'title', type: 'string' },
+			{ field: 'category', type: 'string' },
+		]);
+	});
+
+	after(async () => {
+		disconnectAll(...clients);
+		await stack?.stop();
+	});
+
+	it('runs the seed README example verbatim, relations resolved', async () => {
+		// The seed README's publisher, as written there.
+		const publisher = `// Remember this is PURE JAVASCRIPT
+// YOU ARE RESPONSIBLE FOR WHAT IS SHARED WITH THE USER
+// You can select which fields you want to see in meta.payload object (resolves relations with dot notation).
+//
+// in this situation fields can be : *,recipient.id,recipient.first_name
+// to get all top-level fields and all second-level relational fields : *.*
+ trigger({userId:meta.payload.recipient.id},"message",meta.payload);
+// if you want to trigger event on another channel use broadcastTo
+
+// if it doesn't have any dynamic parameters in channel name,pass empty object on channelParams.
+broadcastTo("another-channel",{},"somethingHappend",meta.payload);
+
+// or with params
+
+broadcastTo("private-chat-notification-:userId",{userId:meta.payload.recipient.id},"message",meta.payload);
+`;
+		await createChannel(stack.directus, {
+			channel_name: 'private-chat-:userId',
+			collection: 'chat',
+			fields: ['*', 'recipient.id', 'recipient.first_name'],
+			publisher,
+			authorizer: 'return auth.user.id === params.userId;',
+		});
+		const c = await client();
+		const own = new EventLog(await subscribe(c, `private-chat-${recipient.id}`), 'message');
+		const another = new EventLog(await subscribe(c, 'another-channel'), 'somethingHappend');
+		const notification = new EventLog(await subscribe(c, `private-chat-notification-${recipient.id}`), 'message');
+
+		const item = await createItem(stack.directus, 'chat', { text: 'hi Ada', recipient: recipient.id });
+
+		const expected = { id: item.id, text: 'hi Ada', recipient: { id: recipient.id, first_name: 'Ada' } };
+		assert.deepEqual(await own.waitFor(1), [expected]);
+		assert.deepEqual(await another.waitFor(1), [expected]);
+		assert.deepEqual(await notification.waitFor(1), [expected]);
+	});
+
+	it('sends create, update and delete to the channel the publisher names, and to no other', async () => {
+		await createChannel(stack.directus, {
+			channel_name: 'posts-:category',
+			collection: 'posts',
+			fields: ['id', 'title', 'category'],
+			publisher: 'trigger({ category: meta.payload.category }, action, { key: meta.key, title: meta.payload.title, changed: meta.changed });',
+		});
+		const c = await client();
+		const channelA = await subscribe(c, 'posts-a');
+		const channelB = await subscribe(c, 'posts-b');
+		const logs = {
+			a: { create: new EventLog(channelA, 'create'), update: new EventLog(channelA, 'update'), delete: new EventLog(channelA, 'delete') },
+			b: { create: new EventLog(channelB, 'create'), update: new EventLog(channelB, 'update'), delete: new EventLog(channelB, 'delete') },
+		};
+
+		const post = await createItem(stack.directus, 'posts', { title: 'first', category: 'a' });
+		assert.deepEqual(await logs.a.create.waitFor(1), [{ key: post.id, title: 'first', changed: null }]);
+
+		await stack.directus.request('PATCH', `/items/posts/${post.id}`, { title: 'second' });
+		assert.deepEqual(await logs.a.update.waitFor(1), [{ key: String(post.id), title: 'second', changed: { title: 'second' } }]);
+
+		await stack.directus.request('DELETE', `/items/posts/${post.id}`);
+		// A delete carries the item as it was just before the delete.
+		assert.deepEqual(await logs.a.delete.waitFor(1), [{ key: String(post.id), title: 'second', changed: null }]);
+
+		// A later event on channel b arrives after everything sent before it: b saw none of a's.
+		await createItem(stack.directus, 'posts', { title: 'other', category: 'b' });
+		await logs.b.create.waitFor(1);
+		assert.equal(logs.b.update.events.length + logs.b.delete.events.length, 0);
+		assert.equal(logs.b.create.events.length, 1);
+		assert.equal(logs.a.create.events.length, 1);
+	});
+
+	it('delivers a bulk update of 500 items as 500 events in at most 50 calls to Soketi', async () => {
+		await createCollection(stack.directus, 'bulk', [{ field: 'n', type: 'integer' }]);
+		await createChannel(stack.directus, {
+			channel_name: 'bulk',
+			collection: 'bulk',
+			fields: ['id', 'n'],
+			trigger_on_create: false,
+			publisher: 'trigger({}, "changed", { id: meta.payload.id, n: meta.payload.n });',
+		});
+		const created = await createItem<Array<{ id: number }>>(stack.directus, 'bulk', Array.from({ length: 500 }, (_, n) => ({ n })));
+		const c = await client();
+		const log = new EventLog(await subscribe(c, 'bulk'), 'changed');
+		const callsBefore = await stack.soketi.httpCallsReceived();
+
+		const res = await stack.directus.request('PATCH', '/items/bulk', { keys: created.map((i) => i.id), data: { n: -1 } });
+		assert.equal(res.status, 200);
+
+		const events = await log.waitFor(500, 30_000);
+		assert.deepEqual(new Set(events.map((e) => e.id)), new Set(created.map((i) => i.id)));
+		assert.ok(events.every((e) => e.n === -1));
+		const calls = (await stack.soketi.httpCallsReceived()) - callsBefore;
+		assert.ok(calls <= 50, `${calls} calls to Soketi`);
+	});
+
+	it('leaves out the socket that made the change when the publisher passes meta.socket_id', async () => {
+		await createCollection(stack.directus, 'notes', [{ field: 'text', type: 'string' }]);
+		await createChannel(stack.directus, {
+			channel_name: 'notes',
+			collection: 'notes',
+			publisher: 'trigger({}, "note", { text: meta.payload.text }, meta.socket_id);',
+		});
+		const author = await client();
+		const reader = await client();
+		const authorLog = new EventLog(await subscribe(author, 'notes'), 'note');
+		const readerLog = new EventLog(await subscribe(reader, 'notes'), 'note');
+
+		await stack.directus.request('POST', '/items/notes', { text: 'mine' }, { headers: { 'X-Socket-ID': author.connection.socket_id } });
+		await stack.directus.request('POST', '/items/notes', { text: 'anyone' });
+
+		assert.deepEqual(await readerLog.waitFor(2), [{ text: 'mine' }, { text: 'anyone' }]);
+		assert.deepEqual(await authorLog.waitFor(1), [{ text: 'anyone' }]);
+		assert.equal(authorLog.events.length, 1);
+	});
+
+	it('encrypts events to private-encrypted channels end to end', async () => {
+		await createCollection(stack.directus, 'secrets', [{ field: 'text', type: 'string' }]);
+		await createChannel(stack.directus, {
+			channel_name: 'private-encrypted-secrets',
+			collection: 'secrets',
+			publisher: 'trigger({}, "secret", { text: meta.payload.text });',
+		});
+		const c = await client();
+		const log = new EventLog(await subscribe(c, 'private-encrypted-secrets'), 'secret');
+		await createItem(stack.directus, 'secrets', { text: 'for your eyes only' });
+		assert.deepEqual(await log.waitFor(1), [{ text: 'for your eyes only' }]);
+	});
+
+	it('logs a publisher that throws, loops or names an invalid channel, and still runs the others', async () => {
+		await createCollection(stack.directus, 'fragile', [{ field: 'text', type: 'string' }]);
+		const broken = [
+			{ channel_name: 'fragile-throws', publisher: 'throw new Error("publisher exploded");' },
+			{ channel_name: 'fragile-loops', publisher: 'while (true) {}' },
+			{ channel_name: 'fragile-bad-name', publisher: 'broadcastTo("not a channel", {}, "e", {});' },
+		];
+		for (const row of broken) await createChannel(stack.directus, { ...row, collection: 'fragile', sort: 1 });
+		await createChannel(stack.directus, { channel_name: 'fragile-ok', collection: 'fragile', sort: 2, publisher: 'trigger({}, "ok", meta.payload.text);' });
+		const c = await client();
+		const log = new EventLog(await subscribe(c, 'fragile-ok'), 'ok');
+
+		const res = await stack.directus.request('POST', '/items/fragile', { text: 'still here' });
+		assert.equal(res.status, 200);
+		assert.deepEqual(await log.waitFor(1), ['still here']);
+
+		const errors = () => stack.directus.logs().filter((l) => l.level >= 50 && String(l.msg).includes('publisher of channel row'));
+		await stack.directus.waitForLog((l) => String(l.msg).includes('(fragile-bad-name)'));
+		const messages = errors().map((l) => String(l.msg));
+		assert.ok(messages.some((m) => m.includes('(fragile-throws)') && m.includes('publisher exploded')), messages.join('\n'));
+		assert.ok(messages.some((m) => m.includes('(fragile-loops)') && /time/i.test(m)), messages.join('\n'));
+		assert.ok(messages.some((m) => m.includes('(fragile-bad-name)') && m.includes('not a channel')), messages.join('\n'));
+	});
+
+	it('publishes nothing for collections without channel rows', async () => {
+		await createCollection(stack.directus, 'quiet', [{ field: 'text', type: 'string' }]);
+		const log = new EventLog(await subscribe(await client(), 'notes'), 'note');
+		const before = await stack.soketi.httpCallsReceived();
+		await createItem(stack.directus, 'quiet', { text: 'nobody listens' });
+		await createItem(stack.directus, 'notes', { text: 'sentinel' });
+		// The sentinel's event went out after the quiet item was written: one call in all.
+		assert.deepEqual(await log.waitFor(1), [{ text: 'sentinel' }]);
+		assert.equal((await stack.soketi.httpCallsReceived()) - before, 1);
+	});
+});
