@@ -48,7 +48,8 @@ export function ensureDirectus() {
 	const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` };
 	if (headers) env.npm_config_nodedir = headers;
 	if (installInto(dir, { directus: DIRECTUS_VERSION }, env)) console.error('[runtime] installed Directus', DIRECTUS_VERSION, 'into', dir);
-	return { node, dir, cli: join(dir, 'node_modules', 'directus', 'cli.js') };
+	// The API's CLI directly: `directus`' own wrapper first asks the npm registry for updates.
+	return { node, dir, cli: join(dir, 'node_modules', '@directus', 'api', 'dist', 'cli', 'run.js') };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

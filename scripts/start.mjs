@@ -23,8 +23,11 @@ function log(message) {
 	console.log(`\x1b[36m[playground]\x1b[0m ${message}`);
 }
 
+const SUPERVISOR = join(ROOT, 'scripts', 'supervise.mjs');
+
+// Each child runs under supervise.mjs, which ends it when this process goes away, however it ends.
 function start(name, command, args, env, cwd) {
-	const child = spawn(command, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, [SUPERVISOR, command, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
 	const logFile = join(STATE, `${name}.log`);
 	writeFileSync(logFile, '');
 	const append = (chunk) => writeFileSync(logFile, chunk, { flag: 'a' });
@@ -57,12 +60,13 @@ let stopping = false;
 function shutdown(code = 0) {
 	if (stopping) return;
 	stopping = true;
-	for (const child of children) child.kill('SIGTERM');
+	for (const child of children) child.stdin.end();
 	setTimeout(() => process.exit(code), 1500).unref();
 	Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r))))).then(() => process.exit(code));
 }
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
+process.on('SIGHUP', () => shutdown(0));
 
 const { node, cli } = ensureDirectus();
 log('building the extensions...');

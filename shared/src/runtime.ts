@@ -55,6 +55,9 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 			logger: { warn: log('warn'), error: log('error') },
 		}),
 	};
+	if (config.useStats) {
+		setInterval(() => ctx.logger.info(`realtime: stats ${JSON.stringify(runtime.queue.stats())}`), 60_000).unref();
+	}
 	holder[KEY] = runtime;
 	return runtime;
 }

@@ -87,10 +87,16 @@ export class EventLog<T = any> {
 
 	/** Resolves once `count` events have arrived; rejects after `timeoutMs`. */
 	async waitFor(count: number, timeoutMs = 10_000): Promise<T[]> {
+		await this.waitUntil((events) => events.length >= count, timeoutMs, () => `expected ${count} events, got ${this.events.length}`);
+		return this.events.slice(0, count);
+	}
+
+	/** Resolves once the events so far satisfy `done`; rejects after `timeoutMs`. */
+	async waitUntil(done: (events: T[]) => boolean, timeoutMs = 10_000, describe = () => `got ${JSON.stringify(this.events)}`): Promise<void> {
 		const deadline = Date.now() + timeoutMs;
-		while (this.events.length < count) {
+		while (!done(this.events)) {
 			const left = deadline - Date.now();
-			if (left <= 0) throw new Error(`expected ${count} events, got ${this.events.length}`);
+			if (left <= 0) throw new Error(describe());
 			await new Promise<void>((resolve) => {
 				const timer = setTimeout(resolve, left);
 				this.waiters.push(() => {
@@ -99,7 +105,6 @@ export class EventLog<T = any> {
 				});
 			});
 		}
-		return this.events.slice(0, count);
 	}
 }
 

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const SUPERVISOR = fileURLToPath(new URL('./supervise.mjs', import.meta.url));
+const SUPERVISOR = fileURLToPath(new URL('../../scripts/supervise.mjs', import.meta.url));
 const OUTPUT_LIMIT = 256 * 1024;
 const verbose = Boolean(process.env.RT_TEST_VERBOSE);
 

@@ -21,6 +21,7 @@ process.stdin.on('close', stopGroup);
 process.on('SIGTERM', stopGroup);
 process.on('SIGINT', stopGroup);
 child.on('exit', (code, signal) => {
+	if (signal && !stopping) console.error(`[supervise] ${command} was ended by ${signal}`);
 	// The group may hold grandchildren; make sure none outlives the command.
 	try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
 	process.exit(code ?? (signal ? 1 : 0));
