@@ -26,6 +26,8 @@ export interface DirectusOptions {
 	extensions?: boolean;
 	/** Bootstrap a new database even on SQLite (no template), e.g. when env changes the migration. */
 	fresh?: boolean;
+	/** Run on another instance's database (a second server of one project); it is not dropped on stop. */
+	sameDatabaseAs?: Directus;
 }
 
 export interface ApiResponse<T = any> {
@@ -131,11 +133,14 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 	// Directus looks for extensions installed as npm packages in the project's package.json.
 	writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'rt-test-project', private: true }));
 	if (withExtensions) installExtensions(join(dir, 'extensions'));
-	const database = await createDatabase(kind, dir);
+	const shared = options.sameDatabaseAs;
+	const database: Database = shared ? { kind: shared.db, env: shared.dbEnv, drop: async () => {} } : await createDatabase(kind, dir);
 	const port = await freePort();
 	let extraEnv = { ...options.env };
 	let env = baseEnv(dir, database, port, extraEnv);
-	if (kind === 'sqlite' && !options.fresh) await sqliteFromTemplate(database.env.DB_FILENAME!, env, withExtensions);
+	if (shared) {
+		// Already bootstrapped by the first instance.
+	} else if (kind === 'sqlite' && !options.fresh) await sqliteFromTemplate(database.env.DB_FILENAME!, env, withExtensions);
 	else await bootstrap(env);
 
 	const url = `http://127.0.0.1:${port}`;
@@ -172,7 +177,7 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 	const directus: Directus = {
 		url,
 		dir,
-		db: kind,
+		db: database.kind,
 		get process() {
 			return proc;
 		},

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { validateChannelPayload, type ValidationDeps } from '@directus-realtime/shared/channels/validate';
+
+const deps: ValidationDeps = {
+	checkScript: (source) => (source.includes('SYNTAX') ? { message: "Unexpected identifier 'SYNTAX'", line: 2, column: 5 } : null),
+	collectionExists: (collection) => collection === 'chat',
+};
+
+const valid = { channel_name: 'private-chat-:userId', collection: 'chat', fields: ['*'], authorizer: 'return true;', publisher: 'trigger({}, "e", 1);' };
+const fieldsOf = (payload: Record<string, unknown>, creating = true) => validateChannelPayload(payload, deps, creating).map((p) => p.field);
+
+describe('channel row validation', () => {
+	it('accepts a valid row', () => {
+		assert.deepEqual(validateChannelPayload(valid, deps, true), []);
+	});
+
+	it('names line and column of a script that does not compile', () => {
+		assert.deepEqual(validateChannelPayload({ ...valid, publisher: 'x\n    SYNTAX' }, deps, true), [
+			{ field: 'publisher', message: "Publisher: Unexpected identifier 'SYNTAX' (line 2, column 5)" },
+		]);
+		assert.deepEqual(fieldsOf({ ...valid, authorizer: 'SYNTAX' }), ['authorizer']);
+	});
+
+	it('refuses patterns that do not parse, use foreign characters or are too long', () => {
+		for (const channel_name of ['private-:', 'private room', 'private-ü-:id', 'x'.repeat(165), '', 7]) {
+			assert.deepEqual(fieldsOf({ ...valid, channel_name }), ['channel_name'], String(channel_name));
+		}
+	});
+
+	it('accepts constrained parameters', () => {
+		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'private-room-:roomId(\\d+)' }), []);
+		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'presence-:team-:room' }), []);
+	});
+
+	it('refuses an unknown or missing collection', () => {
+		assert.deepEqual(fieldsOf({ ...valid, collection: 'nope' }), ['collection']);
+		assert.deepEqual(fieldsOf({ ...valid, collection: undefined }), ['collection']);
+	});
+
+	it('refuses fields that are not a list of names', () => {
+		for (const fields of ['*', [1], [''], { a: 1 }]) assert.deepEqual(fieldsOf({ ...valid, fields }), ['fields'], JSON.stringify(fields));
+	});
+
+	it('refuses scripts that are not text', () => {
+		assert.deepEqual(fieldsOf({ ...valid, publisher: { code: 1 } }), ['publisher']);
+	});
+
+	it('checks only the fields a partial update sends', () => {
+		assert.deepEqual(fieldsOf({ publisher: 'ok' }, false), []);
+		assert.deepEqual(fieldsOf({ channel_name: 'private room' }, false), ['channel_name']);
+	});
+
+	it('requires a pattern and a collection on create', () => {
+		assert.deepEqual(fieldsOf({}, true), ['channel_name', 'collection']);
+	});
+});

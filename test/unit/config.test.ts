@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readConfig, realtimeEnv } from '@directus-realtime/shared/config';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+describe('RT_* configuration', () => {
+	it('uses the seed defaults when nothing is set', () => {
+		const config = readConfig({});
+		assert.deepEqual(config.pusher, {
+			appId: 'app-id',
+			key: 'app-key',
+			secret: 'app-secret',
+			host: 'soketi',
+			port: 6001,
+			cluster: undefined,
+			useTLS: false,
+			encryptionMasterKeyBase64: undefined,
+		});
+		assert.equal(config.useStats, false);
+		assert.equal(config.dontPreset, false);
+		assert.deepEqual(config.script, { timeoutMs: 1000, maxMemoryMb: 32 });
+		assert.equal(config.publish.maxPayloadBytes, 10 * 1024);
+	});
+
+	it('reads every variable', () => {
+		const config = readConfig({
+			RT_APP_ID: '42',
+			RT_APP_KEY: 'k',
+			RT_APP_SECRET: 's',
+			RT_APP_HOST: 'ws.example.com',
+			RT_APP_PORT: '443',
+			RT_USE_TLS: 'true',
+			RT_USE_STATS: '1',
+			RT_DONT_PRESET: 'yes',
+			RT_ENCRYPTION_MASTER_KEY: KEY,
+			RT_SCRIPT_TIMEOUT: '250',
+			RT_SCRIPT_MAX_MEMORY: '64',
+			RT_MAX_PAYLOAD_KB: '100',
+			RT_PUBLISH_RETRY_FOR: '5000',
+			RT_PUBLISH_MAX_QUEUE: '50',
+			RT_CHANNELS_CHECK_INTERVAL: '0',
+			RT_USER_INFO_FIELDS: 'first_name, email',
+		});
+		assert.equal(config.pusher.host, 'ws.example.com');
+		assert.equal(config.pusher.port, 443);
+		assert.equal(config.pusher.useTLS, true);
+		assert.equal(config.pusher.encryptionMasterKeyBase64, KEY);
+		assert.equal(config.useStats, true);
+		assert.equal(config.dontPreset, true);
+		assert.deepEqual(config.script, { timeoutMs: 250, maxMemoryMb: 64 });
+		assert.deepEqual(config.publish, { maxPayloadBytes: 100 * 1024, retryForMs: 5000, maxQueuedEvents: 50 });
+		assert.equal(config.channels.checkIntervalMs, 0);
+		assert.deepEqual(config.auth.userInfoFields, ['first_name', 'email']);
+	});
+
+	it('treats "false", "0" and unset as false', () => {
+		for (const value of ['false', '0', '', undefined, false, 0]) assert.equal(readConfig({ RT_USE_TLS: value }).pusher.useTLS, false, String(value));
+	});
+
+	it('connects to Pusher cloud by cluster, over TLS, when no host is set', () => {
+		const { pusher } = readConfig({ RT_APP_CLUSTER: 'eu' });
+		assert.equal(pusher.cluster, 'eu');
+		assert.equal(pusher.host, undefined);
+		assert.equal(pusher.port, undefined);
+		assert.equal(pusher.useTLS, true);
+	});
+
+	it('accepts values Directus has already cast', () => {
+		const config = readConfig({ RT_APP_PORT: 6002, RT_USE_TLS: true, RT_USER_INFO_FIELDS: ['id', 'email'] });
+		assert.equal(config.pusher.port, 6002);
+		assert.equal(config.pusher.useTLS, true);
+		assert.deepEqual(config.auth.userInfoFields, ['id', 'email']);
+	});
+
+	it('prefers RT_* from the process environment over Directus\' cast copy', () => {
+		assert.equal(readConfig(realtimeEnv({ RT_APP_ID: 123 }, { RT_APP_ID: '0123' })).pusher.appId, '0123');
+	});
+
+	it('stops on a malformed value, naming the variable', () => {
+		const cases: Array<[Record<string, unknown>, RegExp]> = [
+			[{ RT_APP_PORT: 'http' }, /^RT_APP_PORT: expected a whole number/],
+			[{ RT_APP_PORT: '70000' }, /^RT_APP_PORT: expected a number from 1 to 65535/],
+			[{ RT_USE_TLS: 'maybe' }, /^RT_USE_TLS: expected true or false/],
+			[{ RT_ENCRYPTION_MASTER_KEY: 'c2hvcnQ=' }, /^RT_ENCRYPTION_MASTER_KEY: expected 32 random bytes in base64/],
+			[{ RT_ENCRYPTION_MASTER_KEY: 'not base64 at all!' }, /^RT_ENCRYPTION_MASTER_KEY/],
+			[{ RT_SCRIPT_TIMEOUT: '-5' }, /^RT_SCRIPT_TIMEOUT/],
+			[{ RT_SCRIPT_MAX_MEMORY: '2' }, /^RT_SCRIPT_MAX_MEMORY: expected a number from 8/],
+			[{ RT_APP_KEY: { nested: true } }, /^RT_APP_KEY: expected a string/],
+		];
+		for (const [env, message] of cases) assert.throws(() => readConfig(env), { code: 'CONFIG_INVALID', message }, JSON.stringify(env));
+	});
+});
