@@ -188,6 +188,13 @@ describe('channel authorization at /realtime/auth', () => {
 		}
 	});
 
+	it('writes no secret to the log: tokens, passwords, the app secret', async () => {
+		const log = stack.directus.process.output();
+		for (const secret of [ada.token, ada.password, bob.token, reader.token, stack.soketi.app.secret]) {
+			assert.equal(log.includes(secret), false, `a secret appears in the log`);
+		}
+	});
+
 	describe('refusals', () => {
 		const expectRefusal = (res: { status: number; body: any; text: string }, status: number, code: string) => {
 			assert.equal(res.status, status, res.text);
