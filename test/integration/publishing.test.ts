@@ -133,6 +133,20 @@ broadcastTo("private-chat-notification-:userId",{userId:meta.payload.recipient.i
 		assert.ok(calls <= 50, `${calls} calls to Soketi`);
 	});
 
+	it('publishes the saved values of a batch update (PATCH with an array of items)', async () => {
+		const c = await client();
+		const log = new EventLog(await subscribe(c, 'posts-batch'), 'update');
+		const a = await createItem(stack.directus, 'posts', { title: 'a0', category: 'batch' });
+		const b = await createItem(stack.directus, 'posts', { title: 'b0', category: 'batch' });
+		const res = await stack.directus.request('PATCH', '/items/posts', [
+			{ id: a.id, title: 'a1' },
+			{ id: b.id, title: 'b1' },
+		]);
+		assert.equal(res.status, 200);
+		const events = await log.waitFor(2);
+		assert.deepEqual(events.map((e) => e.title).sort(), ['a1', 'b1']);
+	});
+
 	it('leaves out the socket that made the change when the publisher passes meta.socket_id', async () => {
 		await createCollection(stack.directus, 'notes', [{ field: 'text', type: 'string' }]);
 		await createChannel(stack.directus, {

@@ -10,32 +10,41 @@ import { publishItemsEvent, readForChannels, type Item, type PreRead, type Prima
 
 type Accountability = { user?: string | null } | null | undefined;
 
-/** Deletes read in the filter, waiting for their action; forgotten if the delete never completes. */
-class PendingDeletes {
-	private readonly entries = new Map<string, { read: PreRead; at: number }>();
+/**
+ * What a filter learned about a write, for its action: keyed by collection and keys, forgotten
+ * after a minute if the action never comes (the write failed).
+ */
+class Pending<T> {
+	private readonly entries = new Map<string, { value: T; at: number }>();
 
-	key(collection: string, keys: PrimaryKey[]): string {
+	static key(collection: string, keys: PrimaryKey[]): string {
 		return `${collection}\u0000${keys.map(String).join('\u0000')}`;
 	}
 
-	put(key: string, read: PreRead): void {
+	put(key: string, value: T): void {
 		const now = Date.now();
 		for (const [k, v] of this.entries) if (now - v.at > 60_000) this.entries.delete(k);
-		this.entries.set(key, { read, at: now });
+		this.entries.set(key, { value, at: now });
 	}
 
-	take(key: string): PreRead | undefined {
+	take(key: string): T | undefined {
 		const entry = this.entries.get(key);
 		this.entries.delete(key);
-		return entry?.read;
+		return entry?.value;
 	}
 }
+
+type MaybeTransaction = { isTransaction?: boolean; executionPromise?: Promise<unknown> } | undefined;
 
 export function registerPublisherHooks(
 	{ filter, action }: Pick<RegisterFunctions, 'filter' | 'action'>,
 	deps: PublisherDeps & { readerFor: (knex: unknown) => PublisherDeps['reader'] },
 ): void {
-	const pending = new PendingDeletes();
+	const deletes = new Pending<PreRead>();
+	// A batch update (PATCH with an array) emits its actions inside its transaction, before the
+	// commit: reading then would see the old values on PostgreSQL and MySQL. Its filters carry
+	// the transaction, so the action can wait for the commit (and publish nothing on rollback).
+	const commits = new Pending<Promise<unknown>>();
 	const fail = (what: string) => (error: unknown) => deps.log.error(`realtime: ${what} failed: ${(error as Error).message}`);
 	const userOf = (accountability: Accountability) => accountability?.user ?? null;
 
@@ -52,17 +61,29 @@ export function registerPublisherHooks(
 		}).catch(fail(`publishing the create of ${meta.collection} ${meta.key}`));
 	});
 
+	filter('items.update', (payload, meta, context) => {
+		const transaction = context.database as MaybeTransaction;
+		if (transaction?.isTransaction && transaction.executionPromise) {
+			commits.put(Pending.key(meta.collection, meta.keys), transaction.executionPromise);
+		}
+		return payload;
+	});
+
 	action('items.update', (meta, { accountability }) => {
 		if (meta.collection === CHANNELS_COLLECTION) return;
 		const socketId = currentSocketId();
-		void publishItemsEvent(deps, {
-			collection: meta.collection,
-			action: 'update',
-			keys: meta.keys,
-			changed: (meta.payload as Item) ?? null,
-			user: userOf(accountability),
-			socketId,
-		}).catch(fail(`publishing the update of ${meta.collection}`));
+		const commit = commits.take(Pending.key(meta.collection, meta.keys));
+		const publish = () =>
+			publishItemsEvent(deps, {
+				collection: meta.collection,
+				action: 'update',
+				keys: meta.keys,
+				changed: (meta.payload as Item) ?? null,
+				user: userOf(accountability),
+				socketId,
+			});
+		const rolledBack = () => undefined;
+		void (commit ? commit.then(publish, rolledBack) : publish()).catch(fail(`publishing the update of ${meta.collection}`));
 	});
 
 	filter('items.delete', async (keys, meta, context) => {
@@ -73,7 +94,7 @@ export function registerPublisherHooks(
 			if (channels.length > 0) {
 				const list = keys as PrimaryKey[];
 				const read = await readForChannels({ ...deps, reader: deps.readerFor(context.database) }, collection, list, channels);
-				pending.put(pending.key(collection, list), read);
+				deletes.put(Pending.key(collection, list), read);
 			}
 		} catch (error) {
 			// Never block a delete because of realtime.
@@ -83,7 +104,7 @@ export function registerPublisherHooks(
 	});
 
 	action('items.delete', (meta, { accountability }) => {
-		const read = pending.take(pending.key(meta.collection, meta.keys));
+		const read = deletes.take(Pending.key(meta.collection, meta.keys));
 		if (!read) return;
 		void publishItemsEvent(
 			deps,
