@@ -32,10 +32,11 @@ export class IsolateSlot {
 
 	constructor(engine: IsolatedVmModule, memoryMb: number, cacheSize: number, logger: SandboxLogger) {
 		this.loaded = new LruMap(cacheSize);
-		this.isolate = new engine.Isolate({
-			memoryLimit: memoryMb,
-			onCatastrophicError: (message) => logger.warn(`Script isolate failed beyond recovery: ${message}`),
-		});
+		// No `onCatastrophicError`: with a handler set, isolated-vm 5.0.3 raises "Script failed to
+		// terminate" while a timed-out script is still being stopped (run_with_timeout.h compares
+		// the deadline the wrong way round) and the handler's scheduling then segfaults the process.
+		// Without one, it keeps terminating until the script stops, which is what we want.
+		this.isolate = new engine.Isolate({ memoryLimit: memoryMb });
 		try {
 			this.context = this.isolate.createContextSync();
 			const hostCall = new engine.Callback((token: number, name: string, argsJson: string) =>
