@@ -7,8 +7,10 @@ import { ensureDirectus, ROOT } from './runtime.mjs';
 
 const { node } = ensureDirectus();
 
-const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+for (const step of ['build', 'typecheck']) {
+	const result = spawnSync('npm', ['run', step, '--silent'], { cwd: ROOT, stdio: 'inherit' });
+	if (result.status !== 0) process.exit(result.status ?? 1);
+}
 
 const args = process.argv.slice(2);
 const files = args.filter((a) => !a.startsWith('-'));

@@ -1,9 +1,11 @@
 /** Real pusher-js clients (the Node build) connected to the test Soketi. */
-import PusherJs from 'pusher-js';
+import PusherModule from 'pusher-js';
 import type { Channel, Options } from 'pusher-js';
 import type PusherServer from 'pusher';
 import type { Soketi } from './soketi.js';
 
+// pusher-js' types describe an ES default export; Node hands us the CommonJS export itself.
+export const PusherJs = ((PusherModule as unknown as { default?: unknown }).default ?? PusherModule) as typeof PusherModule.default;
 export type PusherClient = InstanceType<typeof PusherJs>;
 
 export interface ClientOptions {

@@ -8,6 +8,8 @@ const verbose = Boolean(process.env.RT_TEST_VERBOSE);
 
 export interface ManagedProcess {
 	readonly name: string;
+	/** Pid of the supervisor (scripts/supervise.mjs); the command runs as its only child. */
+	readonly pid: number | undefined;
 	/** Last output of the process (stdout and stderr), for diagnostics. */
 	output(): string;
 	/** Resolves with the exit code once the process has ended. */
@@ -43,6 +45,7 @@ export function startProcess(
 	});
 	return {
 		name,
+		pid: child.pid,
 		output: () => output,
 		exited,
 		isRunning: () => running,

@@ -15,7 +15,14 @@ export interface Stack {
 	stop(): Promise<void>;
 }
 
-export async function startStack(options: { directus?: DirectusOptions; soketi?: SoketiOptions } = {}): Promise<Stack> {
+export interface StackOptions {
+	directus?: DirectusOptions;
+	soketi?: SoketiOptions;
+	/** RT_ENCRYPTION_MASTER_KEY for Directus, and the same key for the test's own Pusher client. */
+	encryptionMasterKey?: string;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
 	const soketi = await startSoketi(options.soketi);
 	const rtEnv = {
 		RT_APP_ID: soketi.app.id,
@@ -24,6 +31,7 @@ export async function startStack(options: { directus?: DirectusOptions; soketi?:
 		RT_APP_HOST: soketi.host,
 		RT_APP_PORT: String(soketi.port),
 		RT_USE_TLS: 'false',
+		...(options.encryptionMasterKey ? { RT_ENCRYPTION_MASTER_KEY: options.encryptionMasterKey } : {}),
 	};
 	let directus: Directus;
 	try {
@@ -39,6 +47,7 @@ export async function startStack(options: { directus?: DirectusOptions; soketi?:
 		host: soketi.host,
 		port: String(soketi.port),
 		useTLS: false,
+		...(options.encryptionMasterKey ? { encryptionMasterKeyBase64: options.encryptionMasterKey } : {}),
 	});
 	return {
 		directus,

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Echo from 'laravel-echo';
-import PusherServer from 'pusher';
-import PusherJs from 'pusher-js';
-import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
+import { connectClient, disconnectAll, EventLog, PusherJs, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem, createUser, login, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
 
@@ -38,7 +36,7 @@ describe('channel authorization at /realtime/auth', () => {
 		stack.directus.request('POST', '/realtime/auth', undefined, { token, form: { socket_id, channel_name } });
 
 	before(async () => {
-		stack = await startStack({ directus: { env: { RT_ENCRYPTION_MASTER_KEY: ENCRYPTION_KEY, RT_SCRIPT_TIMEOUT: '300' } } });
+		stack = await startStack({ encryptionMasterKey: ENCRYPTION_KEY, directus: { env: { RT_SCRIPT_TIMEOUT: '300' } } });
 		const d = stack.directus;
 		await createCollection(d, 'rooms', [{ field: 'name', type: 'string' }]);
 		await createItem(d, 'rooms', { name: 'lobby' });
@@ -128,9 +126,7 @@ describe('channel authorization at /realtime/auth', () => {
 		assert.equal(typeof res.body.shared_secret, 'string');
 		const channel = await subscribe(await as(ada), 'private-encrypted-doc-7');
 		const log = new EventLog(channel, 'note');
-		const { app, host, port } = stack.soketi;
-		const encryptedSender = new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host, port: String(port), useTLS: false, encryptionMasterKeyBase64: ENCRYPTION_KEY });
-		await encryptedSender.trigger('private-encrypted-doc-7', 'note', { text: 'sealed' });
+		await stack.pusher.trigger('private-encrypted-doc-7', 'note', { text: 'sealed' });
 		assert.deepEqual(await log.waitFor(1), [{ text: 'sealed' }]);
 	});
 

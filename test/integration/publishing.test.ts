@@ -18,8 +18,7 @@ describe('publishing item changes', () => {
 	};
 
 	before(async () => {
-		stack = await startStack({ directus: { env: { RT_ENCRYPTION_MASTER_KEY: ENCRYPTION_KEY } } });
-		stack.pusher.config.encryptionMasterKey = Buffer.from(ENCRYPTION_KEY, 'base64');
+		stack = await startStack({ encryptionMasterKey: ENCRYPTION_KEY });
 		const d = stack.directus;
 		recipient = await createUser(d, { first_name: 'Ada' });
 		await createCollection(d, 'chat', [

@@ -21,7 +21,7 @@ export interface Accountability {
 
 export interface CallerServices {
 	UsersService: new (options: { schema: any; knex?: Knex }) => { readOne(key: string, query?: object): Promise<Record<string, unknown>> };
-	ItemsService: new (collection: string, options: { schema: any; accountability?: unknown; knex?: Knex }) => {
+	ItemsService: new (collection: string, options: { schema: any; accountability?: any; knex?: Knex }) => {
 		readOne(key: string | number, query?: object): Promise<Record<string, unknown>>;
 		readByQuery(query: object): Promise<Array<Record<string, unknown>>>;
 	};

@@ -1,0 +1,125 @@
+/**
+ * A real headless Chromium for the browser suites, driven with playwright-core (no bundled
+ * browser: Playwright's own download does not work on these machines, so the system's Chromium
+ * is used). Where no Chromium is found the suites skip with the reason, except under CI, where
+ * a missing browser fails the run.
+ *
+ *   const chromium = chromiumOrSkip();            // at the top of a test file
+ *   describe('...', { skip: chromium.skip }, () => { ... browser = await launchBrowser(); ... });
+ */
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export type { Browser, BrowserContext, Page } from 'playwright-core';
+
+/** Start flags that work on Debian's Chromium, also as root in CI. */
+const CHROMIUM_ARGS = [
+	'--headless',
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-quic',
+	'--no-first-run',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+];
+
+function executable(path: string): boolean {
+	try {
+		accessSync(path, constants.X_OK);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * The Chromium to drive: `RT_CHROMIUM` when set (it must exist), else /usr/bin/chromium, else
+ * `chromium` on PATH. Undefined when there is none.
+ */
+export function findChromium(): string | undefined {
+	const configured = process.env.RT_CHROMIUM;
+	if (configured) {
+		if (!executable(configured)) throw new Error(`RT_CHROMIUM is set to "${configured}", which is not an executable file.`);
+		return configured;
+	}
+	if (executable('/usr/bin/chromium')) return '/usr/bin/chromium';
+	for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+		if (dir && executable(join(dir, 'chromium'))) return join(dir, 'chromium');
+	}
+	return undefined;
+}
+
+/**
+ * `{ path }` of the Chromium to use, or `{ skip: reason }` for node:test when there is none.
+ * Under CI (env CI set) a missing Chromium throws instead: the browser suites must run there.
+ */
+export function chromiumOrSkip(): { path?: string; skip: string | false } {
+	const path = findChromium();
+	if (path) return { path, skip: false };
+	const reason =
+		'no Chromium found (set RT_CHROMIUM, or install it: apt-get install -y chromium); the real-browser suites need one';
+	if (process.env.CI) throw new Error(`CI runs the browser suites but ${reason}.`);
+	return { skip: reason };
+}
+
+/** A headless Chromium with a fresh profile (a temp user data dir, removed on close). */
+export async function launchBrowser(): Promise<Browser> {
+	const executablePath = findChromium();
+	if (!executablePath) throw new Error('no Chromium found (set RT_CHROMIUM)');
+	return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/**
+ * A page whose console errors, uncaught exceptions and failed requests are recorded, so a
+ * failing assertion can say what the page went through (`diagnostics()`).
+ */
+export async function openPage(context: Browser | BrowserContext): Promise<{ page: Page; diagnostics: () => string }> {
+	const page = await context.newPage();
+	const notes: string[] = [];
+	page.on('console', (m) => {
+		if (m.type() === 'error' || m.type() === 'warning') notes.push(`console.${m.type()}: ${m.text()}`);
+	});
+	page.on('pageerror', (e) => notes.push(`page error: ${e.message}`));
+	page.on('requestfailed', (r) => notes.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+	return { page, diagnostics: () => (notes.length ? `\npage diagnostics:\n  ${notes.slice(-30).join('\n  ')}` : '') };
+}
+
+export interface LocalServer {
+	url: string;
+	port: number;
+	close(): Promise<void>;
+}
+
+/** Listens with `server` (or a server for `handler`) on a free port of 127.0.0.1. */
+export async function listenLocally(serverOrHandler: Server | ((req: IncomingMessage, res: ServerResponse) => void)): Promise<LocalServer> {
+	const server = typeof serverOrHandler === 'function' ? createServer(serverOrHandler) : serverOrHandler;
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => resolve());
+	});
+	const address = server.address();
+	const port = typeof address === 'object' && address ? address.port : 0;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		port,
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
+	};
+}
+
+/** A temp directory for screenshots and other artefacts of a browser suite (kept: its path is logged). */
+export function artefactDir(prefix: string): string {
+	return mkdtempSync(join(tmpdir(), `rt-browser-${prefix}-`));
+}
+
+/** Removes a directory made by artefactDir (for suites that keep nothing). */
+export function removeDir(dir: string | undefined): void {
+	if (dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+}
