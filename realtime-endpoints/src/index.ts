@@ -6,8 +6,14 @@ import { realtimeRuntime } from '@directus-realtime/shared/runtime';
 const endpoint: EndpointConfig = {
 	id: 'realtime',
 	handler: (router, { env, database, logger, services, getSchema }) => {
-		// A configuration error is reported by the hook extension, which stops the server start.
-		const runtime = realtimeRuntime({ env, database, logger });
+		let runtime;
+		try {
+			runtime = realtimeRuntime({ env, database, logger });
+		} catch (error) {
+			// The hook extension reports it and stops the server start; no routes without a runtime.
+			logger.error(`realtime-endpoints: not registered: ${(error as Error).message}`);
+			return;
+		}
 		registerRoutes(router, { runtime, services, database, getSchema: () => getSchema(), logger });
 	},
 };

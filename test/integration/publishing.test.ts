@@ -185,6 +185,7 @@ broadcastTo("private-chat-notification-:userId",{userId:meta.payload.recipient.i
 			{ channel_name: 'fragile-throws', publisher: 'throw new Error("publisher exploded");' },
 			{ channel_name: 'fragile-loops', publisher: 'while (true) {}' },
 			{ channel_name: 'fragile-bad-name', publisher: 'broadcastTo("not a channel", {}, "e", {});' },
+			{ channel_name: 'fragile-too-big', publisher: 'trigger({}, "big", "x".repeat(20000));' },
 		];
 		for (const row of broken) await createChannel(stack.directus, { ...row, collection: 'fragile', sort: 1 });
 		await createChannel(stack.directus, { channel_name: 'fragile-ok', collection: 'fragile', sort: 2, publisher: 'trigger({}, "ok", meta.payload.text);' });
@@ -197,10 +198,33 @@ broadcastTo("private-chat-notification-:userId",{userId:meta.payload.recipient.i
 
 		const errors = () => stack.directus.logs().filter((l) => l.level >= 50 && String(l.msg).includes('publisher of channel row'));
 		await stack.directus.waitForLog((l) => String(l.msg).includes('(fragile-bad-name)'));
+		await stack.directus.waitForLog((l) => String(l.msg).includes('(fragile-too-big)'));
 		const messages = errors().map((l) => String(l.msg));
 		assert.ok(messages.some((m) => m.includes('(fragile-throws)') && m.includes('publisher exploded')), messages.join('\n'));
 		assert.ok(messages.some((m) => m.includes('(fragile-loops)') && /time/i.test(m)), messages.join('\n'));
 		assert.ok(messages.some((m) => m.includes('(fragile-bad-name)') && m.includes('not a channel')), messages.join('\n'));
+		assert.ok(messages.some((m) => m.includes('(fragile-too-big)') && m.includes('above the limit of 10240')), messages.join('\n'));
+	});
+
+	it('tells the publisher who made the change and which keys it touched', async () => {
+		const author = await createUser(stack.directus, { first_name: 'Author', grants: [{ collection: 'posts', action: 'create' }, { collection: 'posts', action: 'update' }, { collection: 'posts', action: 'read' }] });
+		await createChannel(stack.directus, {
+			channel_name: 'posts-audit',
+			collection: 'posts',
+			fields: ['id'],
+			trigger_on_create: false,
+			publisher: 'trigger({}, "audit", { user: meta.user, key: meta.key, keys: meta.keys, collection, action });',
+		});
+		const log = new EventLog(await subscribe(await client(), 'posts-audit'), 'audit');
+		const first = await createItem(stack.directus, 'posts', { title: 'x', category: 'audit' }, author.token);
+		const second = await createItem(stack.directus, 'posts', { title: 'y', category: 'audit' }, author.token);
+		await stack.directus.request('PATCH', '/items/posts', { keys: [first.id, second.id], data: { title: 'z' } }, { token: author.token });
+		const events = await log.waitFor(2);
+		const keys = [String(first.id), String(second.id)];
+		assert.deepEqual(
+			events.map((e) => ({ ...e, keys: e.keys.map(String), key: String(e.key) })),
+			keys.map((key) => ({ user: author.id, key, keys, collection: 'posts', action: 'update' })),
+		);
 	});
 
 	it('publishes nothing for collections without channel rows', async () => {

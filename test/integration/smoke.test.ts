@@ -29,9 +29,12 @@ describe('the test harness', () => {
 		);
 	});
 
-	it('serves the endpoint extension under /realtime', async () => {
-		const res = await stack.directus.request('GET', '/realtime/health');
-		assert.equal(res.status, 200);
+	it('serves the endpoint extension under /realtime, with details for admins only', async () => {
+		const admin = await stack.directus.request('GET', '/realtime/health');
+		assert.equal(admin.status, 200);
+		assert.deepEqual(Object.keys(admin.body.queue).sort(), ['batches', 'dropped', 'failedBatches', 'inFlight', 'queued', 'sent']);
+		const anonymous = await stack.directus.request('GET', '/realtime/health', undefined, { token: null });
+		assert.deepEqual(anonymous.body, { status: 'ok' });
 	});
 
 	it('runs the realtime_channels migration', async () => {
