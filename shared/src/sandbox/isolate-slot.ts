@@ -7,7 +7,6 @@ import type { Context, Isolate, Reference } from 'isolated-vm';
 import type { CompiledScript } from './compile.js';
 import type { IsolatedVmModule } from './engine.js';
 import { LruMap } from './lru.js';
-import type { SandboxLogger } from './options.js';
 import { REALM_FILENAME, REALM_SOURCE, SCRIPT_FILENAME } from './realm.js';
 import { encodeError } from './transfer.js';
 
@@ -29,8 +28,14 @@ export class IsolateSlot {
 	private readonly loaded: LruMap<number, true>;
 	private current: SlotRun | undefined;
 	private tokens = 0;
+	/**
+	 * Set when this slot disposes its isolate. Kept in JS because isolate.isDisposed crosses into
+	 * native code (~0.1 us) and the pool asks on every run; isolated-vm disposes an isolate by
+	 * itself only while running it (memory limit), which throws, and run.ts then disposes the slot.
+	 */
+	private closed = false;
 
-	constructor(engine: IsolatedVmModule, memoryMb: number, cacheSize: number, logger: SandboxLogger) {
+	constructor(engine: IsolatedVmModule, memoryMb: number, cacheSize: number) {
 		this.loaded = new LruMap(cacheSize);
 		// No `onCatastrophicError`: with a handler set, isolated-vm 5.0.3 raises "Script failed to
 		// terminate" while a timed-out script is still being stopped (run_with_timeout.h compares
@@ -63,7 +68,7 @@ export class IsolateSlot {
 	}
 
 	get disposed(): boolean {
-		return this.isolate.isDisposed;
+		return this.closed;
 	}
 
 	get scriptCount(): number {
@@ -114,6 +119,7 @@ export class IsolateSlot {
 	}
 
 	dispose(): void {
+		this.closed = true;
 		this.current = undefined;
 		if (!this.isolate.isDisposed) this.isolate.dispose();
 	}

@@ -3,7 +3,7 @@
  * created. It is JavaScript for the isolate, not for the host, hence a string.
  *
  * Why one shared, frozen realm rather than a context per script or per run: a new context costs
- * ~0.35 ms and a few hundred KB, forty times the ~8 us of a run, and a context per script would
+ * ~0.35 ms and a few hundred KB, twenty-odd times the ~15 us of a run, and a context per script would
  * multiply memory by the number of channels times isolates. Instead the realm is hardened once:
  * - what no script needs and that would share memory or outlive a run is deleted
  *   (SharedArrayBuffer, Atomics, WebAssembly, WeakRef, FinalizationRegistry), and so are RegExp's

@@ -3,13 +3,15 @@
  *
  * Fast path: the script runs synchronously on Directus' thread (applySync), up to its first
  * pending await, with isolated-vm's timeout; a script that never waits on the host (publishers,
- * typically) is done when that call returns, ~8 us for a two-line publisher.
+ * typically) is done when that call returns, ~12-16 us for a two-line publisher.
  * Async path: when the script awaits an async host function, the call returns early. The host
  * promise's result is later delivered into the isolate off Directus' thread (apply), again under
  * the remaining time, and the script reports its outcome through a callback. A host timer bounds
- * the whole run (waiting included) at `timeoutMs` after it started; when it fires, the isolate is
- * disposed, which stops whatever runs in it, and the pool replaces it. The isolate is handed back
- * only once it is idle, so the next synchronous call into it can never block on leftover work.
+ * the whole run (waiting included) at `timeoutMs` after it started: a run still waiting then fails
+ * with SCRIPT_TIMEOUT (its late host results are dropped, its pending promises never resume), and
+ * an isolate still running code is disposed, which stops it, and replaced by the pool. An isolate
+ * is handed back only once it is idle, so the next synchronous call into it can never block on
+ * leftover work.
  */
 import type { CompiledScript } from './compile.js';
 import { ScriptMemoryError, ScriptRuntimeError, ScriptTimeoutError } from './errors.js';
@@ -30,6 +32,13 @@ export interface RunLimits {
 }
 
 const RUN_ENDED = encodeError('The script run this call belongs to has ended');
+
+/**
+ * The host timer fires this long after the deadline, so that code running in the isolate is
+ * stopped by isolated-vm's own timeout (which ends the call it was given) rather than by
+ * disposing the isolate under it at the same instant; disposal is the last resort.
+ */
+const DEADLINE_GRACE_MS = 25;
 
 /**
  * Runs `script` on `slot` and calls `release(slot)` once the isolate is idle (or disposed).
@@ -123,7 +132,7 @@ class ScriptExecution implements SlotRun {
 	private continueAsync(): Promise<unknown> {
 		return new Promise((resolve, reject) => {
 			this.waiter = { resolve, reject };
-			this.timer = setTimeout(() => this.onDeadline(), Math.max(0, this.remaining()));
+			this.timer = setTimeout(() => this.onDeadline(), Math.max(0, this.remaining()) + DEADLINE_GRACE_MS);
 		});
 	}
 
@@ -153,12 +162,13 @@ class ScriptExecution implements SlotRun {
 	private onDeadline(): void {
 		this.timer = undefined;
 		if (!this.finished) {
+			// Waiting on a promise that did not settle in time: the isolate itself is idle and kept.
 			this.failure = new ScriptTimeoutError(this.limits.timeoutMs);
-			this.slot.dispose();
 			this.finish();
-		} else if (this.inflight > 0) {
-			// The run has its outcome but the isolate is still busy with code the script left behind.
-			this.limits.logger.warn('A script kept its isolate busy after its run ended; the isolate was replaced');
+		}
+		if (this.inflight > 0) {
+			// Code is still running in the isolate although isolated-vm's own timeout has passed.
+			this.limits.logger.warn('A script kept its isolate busy past its time limit; the isolate was replaced');
 			this.slot.dispose();
 		}
 		this.free();
