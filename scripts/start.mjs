@@ -94,6 +94,8 @@ const directusEnv = {
 	CORS_ENABLED: 'true',
 	CORS_ORIGIN: 'true',
 	WEBSOCKETS_ENABLED: 'true',
+	// isolated-vm (the script sandbox) needs it on Node 20 and later.
+	NODE_OPTIONS: '--no-node-snapshot',
 	RT_APP_ID: APP.id,
 	RT_APP_KEY: APP.key,
 	RT_APP_SECRET: APP.secret,
