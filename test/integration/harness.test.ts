@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from '../harness/paths.js';
+import { freePort, waitFor } from '../harness/ports.js';
+
+const answers = (url: string) =>
+	fetch(url).then(
+		(r) => r.ok,
+		() => false,
+	);
+
+describe('processes started for tests and the playground', () => {
+	it('go down with the process that started them, even when it is killed outright', async () => {
+		const holder = spawn(process.execPath, ['--import', 'tsx', 'test/harness/hold-soketi.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+		const [chunk] = (await once(holder.stdout!, 'data')) as [Buffer];
+		const port = Number(chunk.toString().trim());
+		assert.ok(await answers(`http://127.0.0.1:${port}/`));
+
+		holder.kill('SIGKILL');
+		await waitFor(async () => !(await answers(`http://127.0.0.1:${port}/`)), 15_000, () => `Soketi on ${port} outlived its parent`);
+	});
+});
+
+describe('npm start (the playground)', () => {
+	it('serves Directus, Soketi and the demo page, stops on Ctrl-C, and reuses its state', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'rt-playground-'));
+		const ports = { DIRECTUS_PORT: String(await freePort()), SOKETI_PORT: String(await freePort()), PLAYGROUND_PORT: String(await freePort()) };
+		const start = async () => {
+			const child = spawn(process.env.RT_HOST_NODE ?? process.execPath, ['scripts/start.mjs'], {
+				cwd: ROOT,
+				env: { ...process.env, ...ports, RT_PLAYGROUND_DIR: dir, NODE_OPTIONS: '' },
+				stdio: ['ignore', 'pipe', 'pipe'],
+			});
+			let output = '';
+			child.stdout!.on('data', (c) => (output += c));
+			child.stderr!.on('data', (c) => (output += c));
+			await waitFor(async () => output.includes('Ctrl-C stops everything'), 180_000, () => output);
+			return { child, output: () => output };
+		};
+		try {
+			const first = await start();
+			assert.match(first.output(), /creating the Directus database/);
+			assert.match(first.output(), /admin@example\.com \/ directus-realtime/);
+			assert.ok(await answers(`http://127.0.0.1:${ports.PLAYGROUND_PORT}/`));
+			assert.ok(await answers(`http://127.0.0.1:${ports.SOKETI_PORT}/`));
+			const login = await fetch(`http://127.0.0.1:${ports.DIRECTUS_PORT}/auth/login`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ email: 'admin@example.com', password: 'directus-realtime' }),
+			});
+			const token = ((await login.json()) as any).data.access_token;
+			const channels = await fetch(`http://127.0.0.1:${ports.DIRECTUS_PORT}/items/realtime_channels?fields=channel_name`, { headers: { authorization: `Bearer ${token}` } });
+			assert.deepEqual(((await channels.json()) as any).data.map((r: { channel_name: string }) => r.channel_name).sort(), ['messages', 'presence-lobby']);
+
+			first.child.kill('SIGINT');
+			await once(first.child, 'exit');
+			await waitFor(async () => !(await answers(`http://127.0.0.1:${ports.DIRECTUS_PORT}/server/ping`)) && !(await answers(`http://127.0.0.1:${ports.SOKETI_PORT}/`)), 15_000, () => 'the playground left a server running');
+
+			const second = await start();
+			assert.match(second.output(), /reusing/);
+			assert.ok(existsSync(join(dir, 'directus', 'data.db')));
+			second.child.kill('SIGINT');
+			await once(second.child, 'exit');
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
