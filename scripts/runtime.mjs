@@ -41,6 +41,19 @@ export function ensureNode22() {
 	return { node, headers };
 }
 
+/**
+ * A Node 20 for Soketi: the uWebSockets build it runs on here loads on Node 20 (ABI 115) only,
+ * and its fallback server accepts no WebSocket connections on other versions.
+ */
+export function ensureSoketiNode() {
+	if (process.versions.node.split('.')[0] === '20') return process.execPath;
+	const dir = join(RUNTIME_DIR, 'node20');
+	if (installInto(dir, { node: '20' })) console.error('[runtime] installed Node 20 for Soketi into', dir);
+	const node = join(dir, 'node_modules', 'node', 'bin', 'node');
+	if (!existsSync(node)) throw new Error(`Node 20 install incomplete: ${node} is missing`);
+	return node;
+}
+
 /** Directory of a Directus host (its package.json and node_modules), built for Node 22. */
 export function ensureDirectus() {
 	const { node, headers } = ensureNode22();

@@ -3,10 +3,10 @@
 // State lives in .playground/ (git-ignored); a second start reuses it; Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { installExtensions } from './install-extensions.mjs';
-import { ensureDirectus, ROOT } from './runtime.mjs';
+import { ensureDirectus, ensureSoketiNode, ROOT } from './runtime.mjs';
+import { createPlaygroundServer } from '../playground/serve.mjs';
 import { seedPlayground } from '../playground/seed.mjs';
 
 const STATE = process.env.RT_PLAYGROUND_DIR ?? join(ROOT, '.playground');
@@ -127,8 +127,8 @@ if (boot.status !== 0) {
 	process.exit(1);
 }
 
-// Soketi's native server builds for Node 20; under another Node it falls back to a JS server.
-start('soketi', process.execPath, [join(ROOT, 'node_modules', '@soketi', 'soketi', 'bin', 'server.js'), 'start'], {
+// Soketi's WebSocket server (uWebSockets) loads on Node 20 only.
+start('soketi', ensureSoketiNode(), [join(ROOT, 'node_modules', '@soketi', 'soketi', 'bin', 'server.js'), 'start'], {
 	SOKETI_PORT: String(PORTS.soketi),
 	SOKETI_METRICS_SERVER_PORT: String(PORTS.soketi + 3600),
 	SOKETI_DEFAULT_APP_ID: APP.id,
@@ -143,18 +143,7 @@ start('directus', node, [cli, 'start'], directusEnv, project);
 await waitUntil(`http://127.0.0.1:${PORTS.directus}/server/ping`, 'Directus');
 await seedPlayground({ url: `http://127.0.0.1:${PORTS.directus}`, ...ADMIN });
 
-const page = readFileSync(join(ROOT, 'playground', 'index.html'), 'utf8')
-	.replaceAll('__DIRECTUS_URL__', directusEnv.PUBLIC_URL)
-	.replaceAll('__APP_KEY__', APP.key)
-	.replaceAll('__SOKETI_PORT__', String(PORTS.soketi));
-const pusherJs = readFileSync(join(ROOT, 'node_modules', 'pusher-js', 'dist', 'web', 'pusher.min.js'));
-createServer((req, res) => {
-	if (req.url === '/pusher.min.js') {
-		res.writeHead(200, { 'content-type': 'text/javascript' }).end(pusherJs);
-	} else {
-		res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-	}
-}).listen(PORTS.page, '127.0.0.1');
+createPlaygroundServer({ directusUrl: directusEnv.PUBLIC_URL, appKey: APP.key, soketiPort: PORTS.soketi }).listen(PORTS.page, '127.0.0.1');
 
 log('ready.');
 console.log(`

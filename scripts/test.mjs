@@ -3,9 +3,10 @@
 // Extra arguments are test files or runner flags: `npm test -- test/integration/smoke.test.ts`.
 // DB=postgres|mysql runs the integration suites on that database.
 import { spawnSync } from 'node:child_process';
-import { ensureDirectus, ROOT } from './runtime.mjs';
+import { ensureDirectus, ensureSoketiNode, ROOT } from './runtime.mjs';
 
 const { node } = ensureDirectus();
+const soketiNode = ensureSoketiNode();
 
 for (const step of ['build', 'typecheck']) {
 	const result = spawnSync('npm', ['run', step, '--silent'], { cwd: ROOT, stdio: 'inherit' });
@@ -24,8 +25,13 @@ const run = spawnSync(
 		'--test-concurrency=2',
 		'--test-timeout=300000',
 		...flags,
-		...(files.length ? files : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts']),
+		...(files.length ? files : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/browser/**/*.test.ts']),
 	],
-	{ cwd: ROOT, stdio: 'inherit', env: { ...process.env, RT_HOST_NODE: process.execPath } },
+	{
+		cwd: ROOT,
+		stdio: 'inherit',
+		// isolated-vm needs --no-node-snapshot on Node 20+ (the sandbox tests load it in-process).
+		env: { ...process.env, RT_HOST_NODE: process.execPath, RT_SOKETI_NODE: soketiNode, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--no-node-snapshot'].filter(Boolean).join(' ') },
+	},
 );
 process.exit(run.status ?? 1);

@@ -7,7 +7,7 @@
  *   const chromium = chromiumOrSkip();            // at the top of a test file
  *   describe('...', { skip: chromium.skip }, () => { ... browser = await launchBrowser(); ... });
  */
-import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -79,6 +79,9 @@ export async function launchBrowser(): Promise<Browser> {
  */
 export async function openPage(context: Browser | BrowserContext): Promise<{ page: Page; diagnostics: () => string }> {
 	const page = await context.newPage();
+	// tsx compiles the tests with esbuild's keepNames, which wraps named functions in __name(...);
+	// functions handed to page.evaluate() carry those calls into the page, so define it there.
+	await page.addInitScript({ content: 'globalThis.__name ??= (fn) => fn;' });
 	const notes: string[] = [];
 	page.on('console', (m) => {
 		if (m.type() === 'error' || m.type() === 'warning') notes.push(`console.${m.type()}: ${m.text()}`);
@@ -117,9 +120,4 @@ export async function listenLocally(serverOrHandler: Server | ((req: IncomingMes
 /** A temp directory for screenshots and other artefacts of a browser suite (kept: its path is logged). */
 export function artefactDir(prefix: string): string {
 	return mkdtempSync(join(tmpdir(), `rt-browser-${prefix}-`));
-}
-
-/** Removes a directory made by artefactDir (for suites that keep nothing). */
-export function removeDir(dir: string | undefined): void {
-	if (dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }

@@ -12,7 +12,8 @@ export const DIRECTUS_CLI = join(DIRECTUS_DIR, 'node_modules', '@directus', 'api
 export const DIRECTUS_NODE = process.execPath;
 
 /**
- * The Node that runs Soketi: its native uWebSockets build loads on Node 20 only, so the
- * machine's own Node is preferred when the test launcher says which it is.
+ * The Node that runs Soketi: its uWebSockets build loads on Node 20 only (scripts/runtime.mjs
+ * provides one; `npm test` passes it as RT_SOKETI_NODE).
  */
-export const SOKETI_NODE = process.env.RT_HOST_NODE && existsSync(process.env.RT_HOST_NODE) ? process.env.RT_HOST_NODE : process.execPath;
+const candidates = [process.env.RT_SOKETI_NODE, process.env.RT_HOST_NODE].filter((p): p is string => Boolean(p) && existsSync(p!));
+export const SOKETI_NODE = candidates[0] ?? process.execPath;

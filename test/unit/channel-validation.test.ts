@@ -17,7 +17,7 @@ describe('channel row validation', () => {
 
 	it('names line and column of a script that does not compile', () => {
 		assert.deepEqual(validateChannelPayload({ ...valid, publisher: 'x\n    SYNTAX' }, deps, true), [
-			{ field: 'publisher', message: "Publisher: Unexpected identifier 'SYNTAX' (line 2, column 5)" },
+			{ field: 'publisher', message: "Unexpected identifier 'SYNTAX' (line 2, column 5)" },
 		]);
 		assert.deepEqual(fieldsOf({ ...valid, authorizer: 'SYNTAX' }), ['authorizer']);
 	});

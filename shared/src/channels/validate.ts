@@ -45,32 +45,33 @@ function describeDiagnostic(d: ScriptDiagnostic): string {
 
 /** Problems with the fields present in `payload` (a create or a partial update). */
 export function validateChannelPayload(payload: Record<string, unknown>, deps: ValidationDeps, creating: boolean): FieldProblem[] {
+	// Messages leave out the field's name: the Data Studio shows it in front of them.
 	const problems: FieldProblem[] = [];
 	const has = (field: string) => creating || field in payload;
 	if (has('channel_name')) {
 		const problem = checkPattern(payload.channel_name);
-		if (problem) problems.push({ field: 'channel_name', message: `Channel name pattern: ${problem}` });
+		if (problem) problems.push({ field: 'channel_name', message: problem });
 	}
 	if (has('collection')) {
 		const collection = payload.collection;
-		if (typeof collection !== 'string' || collection === '') problems.push({ field: 'collection', message: 'Collection: a source collection is required' });
-		else if (!deps.collectionExists(collection)) problems.push({ field: 'collection', message: `Collection: "${collection}" does not exist` });
+		if (typeof collection !== 'string' || collection === '') problems.push({ field: 'collection', message: 'a source collection is required' });
+		else if (!deps.collectionExists(collection)) problems.push({ field: 'collection', message: `"${collection}" does not exist` });
 	}
 	if ('fields' in payload && payload.fields !== null) {
 		const fields = payload.fields;
 		if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string' || f.trim() === '')) {
-			problems.push({ field: 'fields', message: 'Fields: must be a list of field names, e.g. ["*", "author.first_name"]' });
+			problems.push({ field: 'fields', message: 'must be a list of field names, e.g. ["*", "author.first_name"]' });
 		}
 	}
 	for (const kind of ['authorizer', 'publisher'] as const) {
 		const source = payload[kind];
 		if (source === undefined || source === null || source === '') continue;
 		if (typeof source !== 'string') {
-			problems.push({ field: kind, message: `${kind === 'authorizer' ? 'Authorizer' : 'Publisher'}: must be JavaScript text` });
+			problems.push({ field: kind, message: 'must be JavaScript text' });
 			continue;
 		}
 		const diagnostic = deps.checkScript(source, kind);
-		if (diagnostic) problems.push({ field: kind, message: `${kind === 'authorizer' ? 'Authorizer' : 'Publisher'}: ${describeDiagnostic(diagnostic)}` });
+		if (diagnostic) problems.push({ field: kind, message: describeDiagnostic(diagnostic) });
 	}
 	return problems;
 }

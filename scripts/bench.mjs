@@ -1,0 +1,39 @@
+// `npm run bench`: installs what the benchmarks need on first use (Node 22, a Directus 12 host),
+// builds the extensions and migrations, then runs, under Node 22:
+//   bench/sandbox.bench.ts   the script sandbox on its own (no servers)
+//   bench/realtime.bench.ts  its own Soketi + Directus: fan-out, sustained writes, /realtime/auth
+//   bench/report.ts          PASS / MISS per target, docs/benchmarks.md, docs/images/bench-fanout.png
+// Soketi runs on this Node (RT_HOST_NODE) so its native uWebSockets.js build loads (Node 20).
+// A missed target is reported, not failed; the exit code is non-zero only if a part could not run.
+// Knobs (environment): see bench/realtime.bench.ts; DB=postgres|mysql as for npm test;
+// BENCH_NO_DOCS=1 leaves docs/ alone (results JSON and the summary only).
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDirectus, ROOT } from './runtime.mjs';
+
+const started = Date.now();
+const { node } = ensureDirectus();
+
+const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+if (build.status !== 0) {
+	console.error('[bench] the build failed: nothing was measured');
+	process.exit(build.status ?? 1);
+}
+
+const env = { ...process.env, RT_HOST_NODE: process.env.RT_HOST_NODE ?? process.execPath };
+const run = (file, args = []) => {
+	console.log(`\n[bench] ${file}`);
+	const r = spawnSync(node, ['--no-node-snapshot', '--import', 'tsx', file, ...args], { cwd: ROOT, stdio: 'inherit', env });
+	if (r.status !== 0) console.error(`[bench] ${file} could not run (exit ${r.status ?? r.signal})`);
+	return r.status === 0;
+};
+
+// No stale results from an earlier run may pass for this one's (each bench writes its own file).
+rmSync(join(ROOT, 'bench', 'results', 'sandbox.json'), { force: true });
+const sandboxOk = run('bench/sandbox.bench.ts');
+const realtimeOk = run('bench/realtime.bench.ts');
+// The report also covers a partial run: it says what is missing.
+const reportOk = run('bench/report.ts', process.env.BENCH_NO_DOCS ? ['--no-docs'] : []);
+console.log(`\n[bench] done in ${Math.round((Date.now() - started) / 1000)} s`);
+process.exit(sandboxOk && realtimeOk && reportOk ? 0 : 1);

@@ -1,0 +1,135 @@
+/**
+ * The playground's demo page (what `npm start` serves) in a real headless Chromium, against a
+ * real Directus + Soketi seeded the way the playground seeds itself: it connects, shows every
+ * create / update / delete of a `messages` item live, and its login form joins the presence
+ * channel and lists the member.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+// @ts-expect-error plain ESM scripts shared with `npm start`
+import { createPlaygroundServer } from '../../playground/serve.mjs';
+// @ts-expect-error plain ESM scripts shared with `npm start`
+import { seedPlayground } from '../../playground/seed.mjs';
+import { chromiumOrSkip, launchBrowser, listenLocally, openPage, type Browser, type LocalServer, type Page } from '../harness/browser.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../harness/directus.js';
+import { startStack, type Stack } from '../harness/stack.js';
+
+const chromium = chromiumOrSkip();
+const WAIT = 15_000;
+
+describe('the playground demo page in a real browser', { skip: chromium.skip }, () => {
+	let stack: Stack;
+	let site: LocalServer;
+	let browser: Browser;
+	let page: Page;
+	let diagnostics: () => string = () => '';
+
+	before(async () => {
+		// The page lives on its own origin and calls Directus (login, /realtime/auth) across origins.
+		stack = await startStack({ directus: { env: { CORS_ENABLED: 'true', CORS_ORIGIN: 'true' } } });
+		await seedPlayground({ url: stack.directus.url, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+		site = await listenLocally(
+			createPlaygroundServer({ directusUrl: stack.directus.url, appKey: stack.soketi.app.key, soketiPort: stack.soketi.port }),
+		);
+		browser = await launchBrowser();
+		({ page, diagnostics } = await openPage(browser));
+		await page.goto(site.url);
+	});
+
+	after(async () => {
+		await browser?.close();
+		await site?.close();
+		await stack?.stop();
+	});
+
+	/** The page's list entry for one event: its action label and `#<key>`, once it is shown. */
+	async function eventShown(action: 'create' | 'update' | 'delete', key: number, text?: string): Promise<string> {
+		const entry = page
+			.locator('#events li.event', { has: page.locator(`strong.${action}`, { hasText: new RegExp(`^${action}$`) }) })
+			.filter({ hasText: `#${key} ` })
+			.filter(text ? { hasText: text } : {});
+		try {
+			await entry.first().waitFor({ timeout: WAIT });
+		} catch {
+			const shown = await page.locator('#events').innerText();
+			assert.fail(`the page did not show "${action} #${key}"${text ? ` with "${text}"` : ''}; #events shows:\n${shown}${diagnostics()}`);
+		}
+		return entry.first().innerText();
+	}
+
+	const api = (method: string, path: string, body?: unknown) => stack.directus.request(method, path, body);
+
+	it('connects to Soketi and subscribes to the messages channel', async () => {
+		await page
+			.locator('#state', { hasText: /^connected$/ })
+			.waitFor({ timeout: WAIT })
+			.catch(async () => assert.fail(`connection state stays "${await page.textContent('#state')}"${diagnostics()}`));
+		assert.equal(await page.getAttribute('#state', 'class'), 'connected');
+		// Nothing on the page says "subscribed"; wait for pusher-js itself so no event is missed.
+		await page.waitForFunction("pusher.channel('messages')?.subscribed === true", null, { timeout: WAIT });
+	});
+
+	it('shows a message created through the REST API, with its text', async () => {
+		const res = await api('POST', '/items/messages', { text: 'created from the test' });
+		assert.equal(res.status, 200, res.text);
+		const entry = await eventShown('create', res.body.data.id, 'created from the test');
+		assert.match(entry, /^create #\d+ /);
+	});
+
+	it('shows an update of a message with the new text', async () => {
+		const { id } = (await api('POST', '/items/messages', { text: 'before the update' })).body.data;
+		await eventShown('create', id);
+		const res = await api('PATCH', `/items/messages/${id}`, { text: 'after the update' });
+		assert.equal(res.status, 200, res.text);
+		const entry = await eventShown('update', id, 'after the update');
+		assert.match(entry, /^update #\d+ /);
+	});
+
+	it('shows a deleted message', async () => {
+		const { id } = (await api('POST', '/items/messages', { text: 'soon deleted' })).body.data;
+		await eventShown('create', id);
+		const res = await api('DELETE', `/items/messages/${id}`);
+		assert.equal(res.status, 204, res.text);
+		const entry = await eventShown('delete', id);
+		assert.match(entry, /^delete #\d+ /);
+	});
+
+	it('lists the newest event first', async () => {
+		const first = (await api('POST', '/items/messages', { text: 'older' })).body.data.id;
+		await eventShown('create', first);
+		const second = (await api('POST', '/items/messages', { text: 'newer' })).body.data.id;
+		await eventShown('create', second);
+		assert.match(await page.locator('#events li.event').first().innerText(), new RegExp(`^create #${second} `));
+	});
+
+	it('logs in through its form, joins presence-lobby and lists the member', async () => {
+		const me = (await api('GET', '/users/me?fields=id,first_name,email')).body.data;
+		const name = me.first_name || me.email;
+		await page.fill('#login input[name=email]', ADMIN_EMAIL);
+		await page.fill('#login input[name=password]', ADMIN_PASSWORD);
+		await page.click('#login button');
+		await page
+			.locator('#presence-status', { hasText: /^Joined\.$/ })
+			.waitFor({ timeout: WAIT })
+			.catch(async () => assert.fail(`presence status: "${await page.textContent('#presence-status')}"${diagnostics()}`));
+		assert.deepEqual(await page.locator('#members li').allInnerTexts(), [`${name} (you)`], diagnostics());
+	});
+
+	it('says so when the login is refused, and joins nothing', async () => {
+		const { page: other, diagnostics: otherDiagnostics } = await openPage(browser);
+		try {
+			await other.goto(site.url);
+			await other.fill('#login input[name=email]', ADMIN_EMAIL);
+			await other.fill('#login input[name=password]', 'not-the-password');
+			await other.click('#login button');
+			await other
+				.locator('#presence-status', { hasText: /^Login failed/ })
+				.waitFor({ timeout: WAIT })
+				.catch(async () => assert.fail(`presence status: "${await other.textContent('#presence-status')}"${otherDiagnostics()}`));
+			assert.equal(await other.textContent('#presence-status'), 'Login failed (401)');
+			assert.equal(await other.locator('#members li').count(), 0);
+		} finally {
+			await other.close();
+		}
+	});
+});
