@@ -3,17 +3,19 @@
 //   bench/sandbox.bench.ts   the script sandbox on its own (no servers)
 //   bench/realtime.bench.ts  its own Soketi + Directus: fan-out, sustained writes, /realtime/auth
 //   bench/report.ts          PASS / MISS per target, docs/benchmarks.md, docs/images/bench-fanout.png
-// Soketi runs on this Node (RT_HOST_NODE) so its native uWebSockets.js build loads (Node 20).
+// Soketi runs on a Node 20 (this one if it is 20, else one installed into .runtime/node20, as for
+// npm test; RT_SOKETI_NODE overrides) so that its native uWebSockets.js build loads.
 // A missed target is reported, not failed; the exit code is non-zero only if a part could not run.
 // Knobs (environment): see bench/realtime.bench.ts; DB=postgres|mysql as for npm test;
 // BENCH_NO_DOCS=1 leaves docs/ alone (results JSON and the summary only).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDirectus, ROOT } from './runtime.mjs';
+import { ensureDirectus, ensureSoketiNode, ROOT } from './runtime.mjs';
 
 const started = Date.now();
 const { node } = ensureDirectus();
+const soketiNode = process.env.RT_SOKETI_NODE ?? ensureSoketiNode();
 
 const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 if (build.status !== 0) {
@@ -21,7 +23,7 @@ if (build.status !== 0) {
 	process.exit(build.status ?? 1);
 }
 
-const env = { ...process.env, RT_HOST_NODE: process.env.RT_HOST_NODE ?? process.execPath };
+const env = { ...process.env, RT_HOST_NODE: process.execPath, RT_SOKETI_NODE: soketiNode };
 const run = (file, args = []) => {
 	console.log(`\n[bench] ${file}`);
 	const r = spawnSync(node, ['--no-node-snapshot', '--import', 'tsx', file, ...args], { cwd: ROOT, stdio: 'inherit', env });

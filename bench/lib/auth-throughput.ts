@@ -1,0 +1,95 @@
+/**
+ * POST /realtime/auth (a private channel row whose authorizer compares auth.user.id to the
+ * pattern's parameter) next to Directus' own GET /users/me, same user token, same concurrency,
+ * in short alternating rounds (A B B A ...) so a slower spell of the machine hits both alike.
+ * Directus' CPU time per request is read too: it does not depend on what else the machine runs.
+ */
+import { closedLoop, type LoopResult } from './http.js';
+import { childPid, cpuTimeMs } from './memory.js';
+import { CHANNELS, type BenchSetup } from './setup.js';
+import { percentile, round } from './stats.js';
+
+export interface EndpointResult {
+	endpoint: string;
+	requests: number;
+	failed: number;
+	firstError?: string;
+	requestsPerSecond: number;
+	latencyMs: { p50: number; p99: number };
+	/** Directus process CPU time (all threads) per successful request. */
+	cpuMsPerRequest: number;
+}
+
+export interface AuthOptions {
+	concurrency: number;
+	rounds: number;
+	roundMs: number;
+	warmupMs: number;
+	log: (line: string) => void;
+}
+
+export async function runAuthThroughput(setup: BenchSetup, options: AuthOptions): Promise<{ concurrency: number; auth: EndpointResult; usersMe: EndpointResult; ratio: number }> {
+	const { http, user } = setup;
+	const channel = CHANNELS.user.replace(':userId', user.id);
+	const form = new URLSearchParams({ socket_id: '1234.5678', channel_name: channel }).toString();
+	const authorization = `Bearer ${user.token}`;
+
+	const endpoints = {
+		auth: {
+			name: 'POST /realtime/auth',
+			once: async () => {
+				const res = await http.send({ method: 'POST', path: '/realtime/auth', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+				return res.status === 200 && res.body.includes('"auth"') ? true : `HTTP ${res.status}: ${res.body.slice(0, 200)}`;
+			},
+		},
+		usersMe: {
+			name: 'GET /users/me',
+			once: async () => {
+				const res = await http.send({ method: 'GET', path: '/users/me', headers: { authorization } });
+				return res.status === 200 && res.body.includes(user.id) ? true : `HTTP ${res.status}: ${res.body.slice(0, 200)}`;
+			},
+		},
+	};
+	type Key = keyof typeof endpoints;
+
+	for (const key of ['auth', 'usersMe'] as Key[]) await closedLoop(options.concurrency, options.warmupMs, endpoints[key].once);
+
+	const supervisor = setup.stack.directus.process.pid;
+	const pid = supervisor === undefined ? undefined : childPid(supervisor);
+	if (pid === undefined) throw new Error('cannot find the Directus process');
+	const runs: Record<Key, LoopResult[]> = { auth: [], usersMe: [] };
+	const cpu: Record<Key, number> = { auth: 0, usersMe: 0 };
+	for (let r = 0; r < options.rounds; r++) {
+		const order: Key[] = r % 2 === 0 ? ['auth', 'usersMe'] : ['usersMe', 'auth'];
+		for (const key of order) {
+			const before = cpuTimeMs(pid);
+			runs[key].push(await closedLoop(options.concurrency, options.roundMs, endpoints[key].once));
+			cpu[key] += cpuTimeMs(pid) - before;
+		}
+	}
+
+	const total = (key: Key): EndpointResult => {
+		const list = runs[key];
+		const latencies = list.flatMap((r) => r.latencies);
+		const ok = list.reduce((s, r) => s + r.ok, 0);
+		const elapsed = list.reduce((s, r) => s + r.elapsedMs, 0);
+		const firstError = list.find((r) => r.firstError)?.firstError;
+		return {
+			endpoint: endpoints[key].name,
+			requests: ok,
+			failed: list.reduce((s, r) => s + r.failed, 0),
+			...(firstError ? { firstError } : {}),
+			requestsPerSecond: round(ok / (elapsed / 1000), 1),
+			latencyMs: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)) },
+			cpuMsPerRequest: round(cpu[key] / Math.max(1, ok)),
+		};
+	};
+	const auth = total('auth');
+	const usersMe = total('usersMe');
+	const ratio = round(auth.requestsPerSecond / usersMe.requestsPerSecond);
+	options.log(
+		`auth: ${auth.requestsPerSecond}/s p99 ${auth.latencyMs.p99} ms, ${auth.cpuMsPerRequest} ms CPU; ` +
+			`/users/me: ${usersMe.requestsPerSecond}/s p99 ${usersMe.latencyMs.p99} ms, ${usersMe.cpuMsPerRequest} ms CPU; ratio ${ratio}`,
+	);
+	return { concurrency: options.concurrency, auth, usersMe, ratio };
+}

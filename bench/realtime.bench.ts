@@ -1,0 +1,125 @@
+/**
+ * The realtime benchmarks, in one run on one stack (a real Soketi and a real Directus 12 with
+ * the built extensions): sustained REST writes with and without a publishing channel row (first,
+ * while the Directus process is fresh, so its RSS says something); fan-out to 1 / 10 / 100 /
+ * 1,000 subscribers through the extension, Directus' native subscriptions and a raw Soketi
+ * trigger; POST /realtime/auth next to GET /users/me.
+ *
+ *   npm run bench                      (builds, runs this and bench/sandbox.bench.ts, writes the report)
+ *   <node22> --import tsx bench/realtime.bench.ts
+ *
+ * Writes bench/results/realtime.json. Exits non-zero only when a part could not run; whether
+ * the numbers meet their targets is for bench/report.ts to say.
+ * Knobs (defaults): BENCH_SIZES=1,10,100,1000 BENCH_TRIALS=7 BENCH_WARMUP=2 (rounds per size)
+ * BENCH_SUSTAINED_S=30 BENCH_SUSTAINED_SLICES=3 BENCH_WRITE_CONCURRENCY=8 BENCH_PLAIN=1
+ * BENCH_AUTH_CONCURRENCY=8 BENCH_AUTH_ROUNDS=10 BENCH_AUTH_ROUND_S=2 BENCH_ONLY=sustained,fanout,auth
+ * BENCH_DIRECTUS_ENV='{"NAME":"value"}' (more Directus environment, for experiments)
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../test/harness/paths.js';
+import { runAuthThroughput } from './lib/auth-throughput.js';
+import { runFanout } from './lib/fanout.js';
+import { describeMachine } from './lib/machine.js';
+import { DIRECTUS_ENV, setUp } from './lib/setup.js';
+import { runSustained } from './lib/sustained.js';
+
+const numberEnv = (name: string, fallback: number, min = 1) => {
+	const value = process.env[name];
+	if (value === undefined || value === '') return fallback;
+	const n = Number(value);
+	if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${value}"`);
+	return n;
+};
+
+const config = {
+	sizes: (process.env.BENCH_SIZES ?? '1,10,100,1000').split(',').map((s) => Number(s.trim())),
+	trials: numberEnv('BENCH_TRIALS', 7),
+	warmupTrials: numberEnv('BENCH_WARMUP', 2, 0),
+	fanoutTimeoutMs: 30_000,
+	sustainedMs: numberEnv('BENCH_SUSTAINED_S', 30) * 1000,
+	sustainedSlices: numberEnv('BENCH_SUSTAINED_SLICES', 3),
+	sustainedWarmupMs: 3000,
+	writeConcurrency: numberEnv('BENCH_WRITE_CONCURRENCY', 8),
+	drainTimeoutMs: 60_000,
+	// Also measure a Directus without the extensions (BENCH_PLAIN=0 to skip).
+	sustainedPlain: process.env.BENCH_PLAIN !== '0',
+	authConcurrency: numberEnv('BENCH_AUTH_CONCURRENCY', 8),
+	authRounds: numberEnv('BENCH_AUTH_ROUNDS', 10),
+	authRoundMs: numberEnv('BENCH_AUTH_ROUND_S', 2) * 1000,
+	authWarmupMs: 2000,
+	only: new Set((process.env.BENCH_ONLY ?? 'sustained,fanout,auth').split(',').map((s) => s.trim())),
+};
+if (config.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_SIZES must be positive integers, got "${process.env.BENCH_SIZES}"`);
+
+const started = Date.now();
+const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const results: Record<string, unknown> = {
+	bench: 'realtime',
+	date: new Date().toISOString(),
+	config: { ...config, only: [...config.only], db: process.env.DB ?? 'sqlite', directusEnv: DIRECTUS_ENV },
+};
+const errors: Record<string, string> = {};
+const load: Record<string, { before: number; after: number }> = {};
+results.loadAverage = load;
+
+const resultsDir = join(ROOT, 'bench', 'results');
+const write = () => {
+	mkdirSync(resultsDir, { recursive: true });
+	writeFileSync(join(resultsDir, 'realtime.json'), `${JSON.stringify({ ...results, errors }, null, 2)}\n`);
+};
+
+// No stale results from an earlier run may pass for this one's.
+rmSync(join(resultsDir, 'realtime.json'), { force: true });
+log('starting Soketi and Directus');
+const setup = await setUp(Math.max(config.writeConcurrency, config.authConcurrency) + 4);
+try {
+	results.machine = describeMachine(setup.stack.soketi.process.output(), setup.stack.directus.db);
+	log(`stack up: Directus ${setup.stack.directus.url}, Soketi :${setup.stack.soketi.port} (${(results.machine as { soketiServer: string }).soketiServer} server)`);
+
+	const parts: Array<[string, () => Promise<unknown>]> = [
+		[
+			'sustained',
+			() =>
+				runSustained(setup, {
+					durationMs: config.sustainedMs,
+					slices: config.sustainedSlices,
+					warmupMs: config.sustainedWarmupMs,
+					concurrency: config.writeConcurrency,
+					drainTimeoutMs: config.drainTimeoutMs,
+					plain: config.sustainedPlain,
+					log,
+				}),
+		],
+		['fanout', () => runFanout(setup, { sizes: config.sizes, trials: config.trials, warmup: config.warmupTrials, timeoutMs: config.fanoutTimeoutMs, log })],
+		['auth', () => runAuthThroughput(setup, { concurrency: config.authConcurrency, rounds: config.authRounds, roundMs: config.authRoundMs, warmupMs: config.authWarmupMs, log })],
+	];
+	for (const [name, run] of parts) {
+		if (!config.only.has(name)) continue;
+		log(`-- ${name}`);
+		// The machine's load average around each part: other work on it shows up in the numbers.
+		const loadBefore = loadavg()[0]!;
+		try {
+			results[name] = await run();
+		} catch (error) {
+			errors[name] = (error as Error).stack ?? String(error);
+			log(`${name} could not run: ${(error as Error).message}`);
+		}
+		load[name] = { before: Number(loadBefore.toFixed(2)), after: Number(loadavg()[0]!.toFixed(2)) };
+		write();
+		if (!setup.stack.directus.process.isRunning()) {
+			errors.directus = `Directus exited:\n${setup.stack.directus.process.output().slice(-3000)}`;
+			break;
+		}
+	}
+	const warnings = setup.stack.directus.logs().filter((l) => Number(l.level) >= 40);
+	results.directusWarnings = warnings.slice(0, 20).map((l) => String(l.msg).slice(0, 300));
+	if (warnings.length) log(`Directus logged ${warnings.length} warning(s)/error(s), e.g. ${String(warnings[0]!.msg).slice(0, 200)}`);
+} finally {
+	write();
+	setup.http.close();
+	await setup.stack.stop();
+}
+log(`done in ${Math.round((Date.now() - started) / 1000)} s, written ${join('bench', 'results', 'realtime.json')}`);
+process.exit(Object.keys(errors).length > 0 ? 1 : 0);
