@@ -27,8 +27,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		{
 			registry,
 			scripts: sandbox,
-			reader: itemsServiceReader(services, () => getSchema()),
-			readerFor: (knex) => itemsServiceReader(services, () => getSchema(), knex as typeof database),
+			readerFor: ({ schema, database: knex }) => itemsServiceReader(services, { schema, knex: knex as typeof database | undefined }, () => getSchema()),
 			enqueue: (event) => queue.enqueue(event),
 			maxPayloadBytes: config.publish.maxPayloadBytes,
 			encryption: config.pusher.encryptionMasterKeyBase64 !== undefined,

@@ -8,10 +8,20 @@ export interface DirectusServices {
 	};
 }
 
-export function itemsServiceReader(services: DirectusServices, getSchema: () => Promise<any>, knex?: Knex): ItemReader {
+/**
+ * A reader for one event. It uses the schema Directus hands the event (getSchema() deep-copies
+ * the whole schema on every call: that copy once cost more than the rest of publishing), and
+ * asks for one only when the event came without.
+ */
+export function itemsServiceReader(
+	services: DirectusServices,
+	event: { schema?: unknown; knex?: Knex | undefined },
+	getSchema: () => Promise<any>,
+): ItemReader {
 	return {
 		async read(collection, keys, fields) {
-			const schema = await getSchema();
+			const schema: any = event.schema ?? (await getSchema());
+			const knex = event.knex;
 			const primary: string | undefined = schema.collections?.[collection]?.primary;
 			if (!primary) throw new Error(`collection "${collection}" does not exist`);
 			const service = new services.ItemsService(collection, { schema, ...(knex ? { knex } : {}) });

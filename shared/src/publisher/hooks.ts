@@ -6,7 +6,7 @@
 import type { RegisterFunctions } from '@directus/types';
 import { CHANNELS_COLLECTION } from '../channels/row.js';
 import { currentSocketId } from '../request-context.js';
-import { publishItemsEvent, readForChannels, type Item, type PreRead, type PrimaryKey, type PublisherDeps } from './pipeline.js';
+import { publishItemsEvent, readForChannels, type Item, type ItemReader, type PreRead, type PrimaryKey, type PublisherDeps } from './pipeline.js';
 
 type Accountability = { user?: string | null } | null | undefined;
 
@@ -38,7 +38,10 @@ type MaybeTransaction = { isTransaction?: boolean; executionPromise?: Promise<un
 
 export function registerPublisherHooks(
 	{ filter, action }: Pick<RegisterFunctions, 'filter' | 'action'>,
-	deps: PublisherDeps & { readerFor: (knex: unknown) => PublisherDeps['reader'] },
+	deps: PublisherDeps & {
+		/** A reader for one event, from the event's context (its schema; its transaction, if any). */
+		readerFor: (context: { schema: unknown; database?: unknown }) => ItemReader;
+	},
 ): void {
 	const deletes = new Pending<PreRead>();
 	// A batch update (PATCH with an array) emits its actions inside its transaction, before the
@@ -48,17 +51,14 @@ export function registerPublisherHooks(
 	const fail = (what: string) => (error: unknown) => deps.log.error(`realtime: ${what} failed: ${(error as Error).message}`);
 	const userOf = (accountability: Accountability) => accountability?.user ?? null;
 
-	action('items.create', (meta, { accountability }) => {
+	action('items.create', (meta, { accountability, schema }) => {
 		if (meta.collection === CHANNELS_COLLECTION) return;
 		const socketId = currentSocketId();
-		void publishItemsEvent(deps, {
-			collection: meta.collection,
-			action: 'create',
-			keys: [meta.key],
-			changed: null,
-			user: userOf(accountability),
-			socketId,
-		}).catch(fail(`publishing the create of ${meta.collection} ${meta.key}`));
+		void publishItemsEvent(
+			deps,
+			{ collection: meta.collection, action: 'create', keys: [meta.key], changed: null, user: userOf(accountability), socketId },
+			deps.readerFor({ schema }),
+		).catch(fail(`publishing the create of ${meta.collection} ${meta.key}`));
 	});
 
 	filter('items.update', (payload, meta, context) => {
@@ -69,19 +69,23 @@ export function registerPublisherHooks(
 		return payload;
 	});
 
-	action('items.update', (meta, { accountability }) => {
+	action('items.update', (meta, { accountability, schema }) => {
 		if (meta.collection === CHANNELS_COLLECTION) return;
 		const socketId = currentSocketId();
 		const commit = commits.take(Pending.key(meta.collection, meta.keys));
 		const publish = () =>
-			publishItemsEvent(deps, {
-				collection: meta.collection,
-				action: 'update',
-				keys: meta.keys,
-				changed: (meta.payload as Item) ?? null,
-				user: userOf(accountability),
-				socketId,
-			});
+			publishItemsEvent(
+				deps,
+				{
+					collection: meta.collection,
+					action: 'update',
+					keys: meta.keys,
+					changed: (meta.payload as Item) ?? null,
+					user: userOf(accountability),
+					socketId,
+				},
+				deps.readerFor({ schema }),
+			);
 		const rolledBack = () => undefined;
 		void (commit ? commit.then(publish, rolledBack) : publish()).catch(fail(`publishing the update of ${meta.collection}`));
 	});
@@ -93,7 +97,8 @@ export function registerPublisherHooks(
 			const channels = (await deps.registry.forEvent(collection, 'delete')).filter((c) => c.row.publisher?.trim());
 			if (channels.length > 0) {
 				const list = keys as PrimaryKey[];
-				const read = await readForChannels({ ...deps, reader: deps.readerFor(context.database) }, collection, list, channels);
+				const reader = deps.readerFor({ schema: context.schema, database: context.database });
+				const read = await readForChannels(deps, reader, collection, list, channels);
 				deletes.put(Pending.key(collection, list), read);
 			}
 		} catch (error) {

@@ -36,7 +36,6 @@ export interface ItemReader {
 
 export interface PublisherDeps {
 	registry: ChannelRegistry;
-	reader: ItemReader;
 	scripts: ScriptRunner;
 	enqueue: (event: OutgoingEvent) => void;
 	maxPayloadBytes: number;
@@ -59,11 +58,17 @@ function byFieldSet(channels: Channel[]): Map<string, Channel[]> {
 }
 
 /** Reads the items once per distinct field set of the channels. */
-export async function readForChannels(deps: PublisherDeps, collection: string, keys: PrimaryKey[], channels: Channel[]): Promise<PreRead> {
+export async function readForChannels(
+	deps: PublisherDeps,
+	reader: ItemReader,
+	collection: string,
+	keys: PrimaryKey[],
+	channels: Channel[],
+): Promise<PreRead> {
 	const read: PreRead = new Map();
 	for (const [key, group] of byFieldSet(channels)) {
 		try {
-			read.set(key, await deps.reader.read(collection, keys, group[0]!.row.fields));
+			read.set(key, await reader.read(collection, keys, group[0]!.row.fields));
 		} catch (error) {
 			deps.log.error(
 				`realtime: reading ${collection} with fields ${JSON.stringify(group[0]!.row.fields)} for ${group.map((c) => c.label).join(', ')} failed: ${(error as Error).message}`,
@@ -73,10 +78,11 @@ export async function readForChannels(deps: PublisherDeps, collection: string, k
 	return read;
 }
 
-export async function publishItemsEvent(deps: PublisherDeps, event: ItemsEvent, preRead?: PreRead): Promise<void> {
+/** Publishes an event; the items come from `source`: a reader, or what was read before a delete. */
+export async function publishItemsEvent(deps: PublisherDeps, event: ItemsEvent, source: ItemReader | PreRead): Promise<void> {
 	const channels = (await deps.registry.forEvent(event.collection, event.action)).filter((c) => c.row.publisher?.trim());
 	if (channels.length === 0) return;
-	const items = preRead ?? (await readForChannels(deps, event.collection, event.keys, channels));
+	const items = source instanceof Map ? source : await readForChannels(deps, source, event.collection, event.keys, channels);
 	for (const channel of channels) {
 		const byKey = items.get(fieldSetKey(channel.row.fields));
 		if (!byKey) continue;
