@@ -30,6 +30,8 @@ export interface RealtimeConfig {
 		retryForMs: number;
 		/** Upper bound of queued events; beyond it the oldest are dropped (and logged). */
 		maxQueuedEvents: number;
+		/** Under load, how long a partial batch may wait to fill up, in ms. */
+		batchWaitMs: number;
 	};
 	channels: {
 		/** How often another instance's channel changes are looked for, in ms. */
@@ -133,6 +135,7 @@ export function readConfig(env: Env): RealtimeConfig {
 			maxPayloadBytes: readInteger(env, 'RT_MAX_PAYLOAD_KB', 10, 1, 10_240) * 1024,
 			retryForMs: readInteger(env, 'RT_PUBLISH_RETRY_FOR', 60_000, 0, 86_400_000),
 			maxQueuedEvents: readInteger(env, 'RT_PUBLISH_MAX_QUEUE', 10_000, 10, 10_000_000),
+			batchWaitMs: readInteger(env, 'RT_PUBLISH_BATCH_WAIT', 20, 0, 1000),
 		},
 		channels: {
 			checkIntervalMs: readInteger(env, 'RT_CHANNELS_CHECK_INTERVAL', 1000, 0, 3_600_000),

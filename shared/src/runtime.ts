@@ -52,6 +52,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		queue: new PublishQueue(batchSender(pusher), {
 			retryForMs: config.publish.retryForMs,
 			maxQueued: config.publish.maxQueuedEvents,
+			batchWaitMs: config.publish.batchWaitMs,
 			logger: { warn: log('warn'), error: log('error') },
 		}),
 	};

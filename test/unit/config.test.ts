@@ -39,6 +39,7 @@ describe('RT_* configuration', () => {
 			RT_MAX_PAYLOAD_KB: '100',
 			RT_PUBLISH_RETRY_FOR: '5000',
 			RT_PUBLISH_MAX_QUEUE: '50',
+			RT_PUBLISH_BATCH_WAIT: '0',
 			RT_CHANNELS_CHECK_INTERVAL: '0',
 			RT_USER_INFO_FIELDS: 'first_name, email',
 		});
@@ -49,7 +50,7 @@ describe('RT_* configuration', () => {
 		assert.equal(config.useStats, true);
 		assert.equal(config.dontPreset, true);
 		assert.deepEqual(config.script, { timeoutMs: 250, maxMemoryMb: 64 });
-		assert.deepEqual(config.publish, { maxPayloadBytes: 100 * 1024, retryForMs: 5000, maxQueuedEvents: 50 });
+		assert.deepEqual(config.publish, { maxPayloadBytes: 100 * 1024, retryForMs: 5000, maxQueuedEvents: 50, batchWaitMs: 0 });
 		assert.equal(config.channels.checkIntervalMs, 0);
 		assert.deepEqual(config.auth.userInfoFields, ['first_name', 'email']);
 	});

@@ -90,6 +90,30 @@ describe('the publish queue', () => {
 		assert.ok(lines.some((l) => l.includes('dropped 3 event(s): queue is full')));
 	});
 
+	it('sends a first event at once, and lets events that follow it close behind share a batch', async () => {
+		const batches: number[][] = [];
+		const { queue } = queueWith(async (b) => void batches.push(b.map((e) => JSON.parse(e.data).n)), { batchWaitMs: 50 });
+		queue.enqueue(event(1));
+		await queue.idle();
+		assert.deepEqual(batches, [[1]]);
+		for (const n of [2, 3, 4]) {
+			queue.enqueue(event(n));
+			await new Promise((r) => setImmediate(r));
+		}
+		await queue.idle();
+		assert.deepEqual(batches, [[1], [2, 3, 4]]);
+	});
+
+	it('does not hold back a full batch', async () => {
+		const batches: number[][] = [];
+		const { queue } = queueWith(async (b) => void batches.push(b.map((e) => JSON.parse(e.data).n)), { batchWaitMs: 60_000 });
+		queue.enqueue(event(0));
+		await queue.idle();
+		for (let n = 1; n <= 10; n++) queue.enqueue(event(n));
+		await queue.idle();
+		assert.deepEqual(batches.map((b) => b.length), [1, 10]);
+	});
+
 	it('finds the one event a server refuses and delivers the rest of its batch', async () => {
 		const delivered: number[] = [];
 		const { queue, lines } = queueWith(async (b) => {

@@ -32,6 +32,11 @@ export interface QueueOptions {
 	maxQueued: number;
 	backoffInitialMs?: number;
 	backoffMaxMs?: number;
+	/**
+	 * Under load, how long a partial batch may wait for more events after the previous send
+	 * (ms). A first event after a quiet spell, and a full batch, go out at once. 0: never wait.
+	 */
+	batchWaitMs?: number;
 	logger: QueueLogger;
 }
 
@@ -59,6 +64,8 @@ export class PublishQueue {
 	private readonly concurrency: number;
 	private readonly backoffInitialMs: number;
 	private readonly backoffMaxMs: number;
+	private readonly batchWaitMs: number;
+	private lastSendAt = Number.NEGATIVE_INFINITY;
 	private inFlight = 0;
 	private scheduled = false;
 	private pausedUntil = 0;
@@ -75,6 +82,7 @@ export class PublishQueue {
 		this.concurrency = options.concurrency ?? 1;
 		this.backoffInitialMs = options.backoffInitialMs ?? 250;
 		this.backoffMaxMs = options.backoffMaxMs ?? 10_000;
+		this.batchWaitMs = options.batchWaitMs ?? 0;
 	}
 
 	/** Queues an event; never throws, never waits. */
@@ -122,6 +130,12 @@ export class PublishQueue {
 			return;
 		}
 		this.expire(now);
+		// Events keep coming: let a partial batch fill up a little instead of one call per event.
+		const waitUntil = this.lastSendAt + this.batchWaitMs;
+		if (this.inFlight < this.concurrency && this.entries.length > 0 && this.entries.length < this.maxBatch && now < waitUntil) {
+			this.schedule(waitUntil - now);
+			return;
+		}
 		while (this.inFlight < this.concurrency && this.entries.length > 0) {
 			const size = this.entries[0]!.solo ? 1 : this.batchSize();
 			void this.sendBatch(this.entries.splice(0, size));
@@ -146,6 +160,7 @@ export class PublishQueue {
 
 	private async sendBatch(batch: Entry[]): Promise<void> {
 		this.inFlight++;
+		this.lastSendAt = Date.now();
 		this.counters.batches++;
 		try {
 			// Fresh objects per attempt: the Pusher client rewrites `data` when it encrypts.
