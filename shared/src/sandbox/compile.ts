@@ -44,13 +44,14 @@ interface Checker {
 	singleFunction: Reference;
 }
 
+// Evaluated inside the checker isolate, never in the host: the isolate's own Function
+// constructor tells whether the admin's body parses as one function body.
 const CHECKER_SOURCE = `
 'use strict';
 const AsyncFunction = (async function () {}).constructor;
 return function singleFunction(names, body, isAsync) {
   try {
-    if (isAsync) new AsyncFunction(...names, body);
-    else new Function(...names, body);
+    Reflect.construct(isAsync ? AsyncFunction : Function, [...names, body]);
     return null;
   } catch (error) {
     return String(error && error.message);
