@@ -3,13 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const CANDIDATES = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean) as string[];
+import { CHROMIUM_ARGS, findChromium } from '../../test/harness/chromium.js';
 
 /** Writes `png`; returns why not when no Chromium is found or it fails. */
 export function rasterizeSvg(svg: string, width: number, height: number, png: string): string | null {
-	const chromium = CANDIDATES.find((c) => existsSync(c));
-	if (!chromium) return 'no Chromium found (set CHROMIUM=/path/to/chromium)';
+	const chromium = findChromium();
+	if (!chromium) return 'no Chromium found (set RT_CHROMIUM=/path/to/chromium)';
 	const dir = mkdtempSync(join(tmpdir(), 'rt-bench-chart-'));
 	try {
 		const file = join(dir, 'chart.svg');
@@ -17,14 +16,7 @@ export function rasterizeSvg(svg: string, width: number, height: number, png: st
 		const result = spawnSync(
 			chromium,
 			[
-				'--headless',
-				'--no-sandbox',
-				'--disable-gpu',
-				'--disable-quic',
-				'--no-first-run',
-				'--disable-background-networking',
-				'--disable-component-update',
-				'--disable-sync',
+				...CHROMIUM_ARGS,
 				'--hide-scrollbars',
 				'--force-device-scale-factor=2',
 				`--user-data-dir=${join(dir, 'profile')}`,

@@ -7,51 +7,14 @@
  *   const chromium = chromiumOrSkip();            // at the top of a test file
  *   describe('...', { skip: chromium.skip }, () => { ... browser = await launchBrowser(); ... });
  */
-import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS, findChromium } from './chromium.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export type { Browser, BrowserContext, Page } from 'playwright-core';
-
-/** Start flags that work on Debian's Chromium, also as root in CI. */
-const CHROMIUM_ARGS = [
-	'--headless',
-	'--no-sandbox',
-	'--disable-gpu',
-	'--disable-quic',
-	'--no-first-run',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync',
-];
-
-function executable(path: string): boolean {
-	try {
-		accessSync(path, constants.X_OK);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
-/**
- * The Chromium to drive: `RT_CHROMIUM` when set (it must exist), else /usr/bin/chromium, else
- * `chromium` on PATH. Undefined when there is none.
- */
-export function findChromium(): string | undefined {
-	const configured = process.env.RT_CHROMIUM;
-	if (configured) {
-		if (!executable(configured)) throw new Error(`RT_CHROMIUM is set to "${configured}", which is not an executable file.`);
-		return configured;
-	}
-	if (executable('/usr/bin/chromium')) return '/usr/bin/chromium';
-	for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-		if (dir && executable(join(dir, 'chromium'))) return join(dir, 'chromium');
-	}
-	return undefined;
-}
 
 /**
  * `{ path }` of the Chromium to use, or `{ skip: reason }` for node:test when there is none.
