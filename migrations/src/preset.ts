@@ -65,7 +65,7 @@ export const FIELD_PRESETS: FieldPreset[] = [
 	{
 		field: 'collection',
 		interface: 'system-collection',
-		options: { includeSystem: true },
+		options: { includeSystem: false },
 		width: 'half',
 		required: true,
 		note: 'The collection whose creates, updates and deletes run the publisher.',

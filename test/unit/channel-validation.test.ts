@@ -33,8 +33,9 @@ describe('channel row validation', () => {
 		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'presence-:team-:room' }), []);
 	});
 
-	it('refuses an unknown or missing collection', () => {
+	it('refuses an unknown or missing collection, and Directus\' own collections', () => {
 		assert.deepEqual(fieldsOf({ ...valid, collection: 'nope' }), ['collection']);
+		assert.deepEqual(fieldsOf({ ...valid, collection: 'directus_users' }), ['collection']);
 		assert.deepEqual(fieldsOf({ ...valid, collection: undefined }), ['collection']);
 	});
 

@@ -55,7 +55,10 @@ export function validateChannelPayload(payload: Record<string, unknown>, deps: V
 	if (has('collection')) {
 		const collection = payload.collection;
 		if (typeof collection !== 'string' || collection === '') problems.push({ field: 'collection', message: 'a source collection is required' });
-		else if (!deps.collectionExists(collection)) problems.push({ field: 'collection', message: `"${collection}" does not exist` });
+		else if (collection.startsWith('directus_')) {
+			// Directus emits users.create, files.update… for its own collections, not items.*.
+			problems.push({ field: 'collection', message: `"${collection}" is a Directus system collection; channels publish changes of your own collections` });
+		} else if (!deps.collectionExists(collection)) problems.push({ field: 'collection', message: `"${collection}" does not exist` });
 	}
 	if ('fields' in payload && payload.fields !== null) {
 		const fields = payload.fields;
