@@ -14,8 +14,7 @@ export type RealtimeErrorCode =
 	| 'PUBLIC_CHANNEL'
 	| 'NO_MATCHING_CHANNEL'
 	| 'FORBIDDEN'
-	| 'ENCRYPTION_NOT_CONFIGURED'
-	| 'USER_AUTH_DISABLED';
+	| 'ENCRYPTION_NOT_CONFIGURED';
 
 export class RealtimeError extends Error {
 	readonly code: RealtimeErrorCode;

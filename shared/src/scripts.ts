@@ -1,11 +1,5 @@
 /** What the pipelines need from the sandbox: run a script with a context and host functions. */
-export type HostFunction = (...args: any[]) => unknown;
-
-export interface ScriptRun {
-	source: string;
-	context: Record<string, unknown>;
-	functions?: Record<string, HostFunction>;
-}
+import type { ScriptRun } from './sandbox/index.js';
 
 export interface ScriptRunner {
 	run(run: ScriptRun): Promise<unknown>;

@@ -4,7 +4,6 @@
  * `{ user_id?, user_info? }`, with user_id defaulting to the caller's id. Anything else refuses.
  */
 import type { ChannelType } from '../channels/names.js';
-import { RealtimeError } from '../errors.js';
 
 export interface PresenceMember {
 	user_id: string;
@@ -43,8 +42,4 @@ function describe(value: unknown): string {
 	if (value === undefined) return 'nothing';
 	const text = JSON.stringify(value) ?? String(value);
 	return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-export function refuse(reason: string): never {
-	throw new RealtimeError('FORBIDDEN', reason);
 }

@@ -14,7 +14,6 @@ const STATUS: Partial<Record<RealtimeErrorCode, number>> = {
 	NO_MATCHING_CHANNEL: 403,
 	FORBIDDEN: 403,
 	ENCRYPTION_NOT_CONFIGURED: 501,
-	USER_AUTH_DISABLED: 501,
 };
 
 export interface ErrorAnswer {

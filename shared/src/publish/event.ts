@@ -2,7 +2,7 @@
  * Turns what a publisher asked for into an event ready to queue: names checked against
  * Pusher's rules, payload serialized once and checked against the size limit.
  */
-import { assertEventName } from '../channels/names.js';
+import { assertEventName, isSocketId } from '../channels/names.js';
 import { RealtimeError } from '../errors.js';
 import type { OutgoingEvent } from './queue.js';
 
@@ -31,6 +31,6 @@ export function outgoingEvent(
 	assertEventName(name);
 	const event: OutgoingEvent = { channel, name, data: serializePayload(payload, maxPayloadBytes), source };
 	// A socket id that does not look like one (e.g. no X-Socket-ID header: undefined) excludes nobody.
-	if (typeof exclude === 'string' && /^\d+\.\d+$/.test(exclude)) event.socketId = exclude;
+	if (isSocketId(exclude)) event.socketId = exclude;
 	return event;
 }
