@@ -12,7 +12,7 @@ import { installExtensions } from '../../scripts/install-extensions.mjs';
 import { createDatabase, selectedDatabase, type Database, type DatabaseKind } from './databases.js';
 import { runToEnd, startProcess, type ManagedProcess } from './process.js';
 import { DIRECTUS_CLI, DIRECTUS_DIR, DIRECTUS_NODE, ROOT, RUNTIME_DIR } from './paths.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort, GiveUp, waitFor } from './ports.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'rt-admin-password';
@@ -151,7 +151,7 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 		proc = startProcess(`directus:${port}`, DIRECTUS_NODE, [DIRECTUS_CLI, 'start'], { env, cwd: dir });
 		await waitFor(
 			async () => {
-				if (!proc.isRunning()) throw new Error('exited');
+				if (!proc.isRunning()) throw new GiveUp('Directus exited');
 				return (await fetch(`${url}/server/ping`)).ok;
 			},
 			60_000,

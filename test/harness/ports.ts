@@ -14,11 +14,21 @@ export function freePort(): Promise<number> {
 	});
 }
 
-/** Polls `probe` until it resolves true, or fails after `timeoutMs` with `describe()` in the message. */
+/** Thrown by a probe when waiting longer cannot help (the process it waits for has exited). */
+export class GiveUp extends Error {}
+
+/**
+ * Polls `probe` until it resolves true, or fails after `timeoutMs` with `describe()` in the
+ * message. A probe that throws is asked again, unless it threw GiveUp: then waitFor fails at once.
+ */
 export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
-		if (await probe().catch(() => false)) return;
+		const ready = await probe().catch((error: unknown) => {
+			if (error instanceof GiveUp) throw new Error(`${error.message}: ${describe()}`);
+			return false;
+		});
+		if (ready) return;
 		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
 		await new Promise((r) => setTimeout(r, 100));
 	}

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { startProcess, type ManagedProcess } from './process.js';
 import { ROOT, SOKETI_NODE } from './paths.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort, GiveUp, waitFor } from './ports.js';
 
 export interface PusherApp {
 	id: string;
@@ -56,7 +56,7 @@ export async function startSoketi(options: SoketiOptions = {}): Promise<Soketi> 
 		proc = startProcess('soketi', SOKETI_NODE, [SERVER, 'start'], { env });
 		await waitFor(
 			async () => {
-				if (!proc.isRunning()) throw new Error('soketi exited');
+				if (!proc.isRunning()) throw new GiveUp('soketi exited');
 				const res = await fetch(`http://127.0.0.1:${port}/`);
 				return res.ok;
 			},
