@@ -5,12 +5,12 @@
  * registry that the hook invalidates for the endpoint too.
  */
 import type { Knex } from 'knex';
-import type Pusher from 'pusher';
 import { ChannelRegistry } from './channels/registry.js';
 import { databaseChannelSource } from './channels/source.js';
 import { readConfig, realtimeEnv, type RealtimeConfig } from './config.js';
-import { batchSender, createPusher } from './publish/pusher-client.js';
+import { batchSender } from './publish/sender.js';
 import { PublishQueue } from './publish/queue.js';
+import { PusherApp } from './pusher/app.js';
 import { ScriptSandbox } from './sandbox/index.js';
 
 export interface Logger {
@@ -23,7 +23,7 @@ export interface RealtimeRuntime {
 	config: RealtimeConfig;
 	registry: ChannelRegistry;
 	sandbox: ScriptSandbox;
-	pusher: Pusher;
+	pusher: PusherApp;
 	queue: PublishQueue;
 }
 
@@ -43,7 +43,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	const config = readConfig(realtimeEnv(ctx.env));
 	const log = (level: 'warn' | 'error') => (message: string) => ctx.logger[level](message);
 	const sandbox = new ScriptSandbox({ timeoutMs: config.script.timeoutMs, memoryMb: config.script.maxMemoryMb, logger: { warn: log('warn') } });
-	const pusher = createPusher(config.pusher);
+	const pusher = new PusherApp(config.pusher);
 	const runtime: RealtimeRuntime = {
 		config,
 		sandbox,

@@ -3,7 +3,8 @@
  * (the row's sandboxed authorizer) -> Pusher's answer. Each refusal is a RealtimeError with a
  * code; `log` gets the row and the cause.
  */
-import type Pusher from 'pusher';
+import type { PusherApp } from '../pusher/app.js';
+import type { ChannelAuthorization } from '../pusher/signatures.js';
 import { assertChannelName, assertSocketId, channelType } from '../channels/names.js';
 import type { ChannelRegistry } from '../channels/registry.js';
 import { RealtimeError } from '../errors.js';
@@ -19,7 +20,7 @@ export interface ChannelAuthRequest {
 export interface ChannelAuthDeps {
 	registry: ChannelRegistry;
 	scripts: ScriptRunner;
-	pusher: Pusher;
+	pusher: PusherApp;
 	encryption: boolean;
 	/** The caller, read only once the request is known to be worth it. */
 	caller(withPermissions: boolean): Promise<AuthContext>;
@@ -27,9 +28,7 @@ export interface ChannelAuthDeps {
 	log: { info(message: string): void; warn(message: string): void };
 }
 
-export type PusherAuthAnswer = { auth: string; channel_data?: string; shared_secret?: string };
-
-export async function authorizeChannel(request: ChannelAuthRequest, userId: string | null, deps: ChannelAuthDeps): Promise<PusherAuthAnswer> {
+export async function authorizeChannel(request: ChannelAuthRequest, userId: string | null, deps: ChannelAuthDeps): Promise<ChannelAuthorization> {
 	const { socket_id, channel_name } = request;
 	if (socket_id === undefined || channel_name === undefined) {
 		throw new RealtimeError('INVALID_PAYLOAD', 'socket_id and channel_name are required');
@@ -70,5 +69,5 @@ export async function authorizeChannel(request: ChannelAuthRequest, userId: stri
 		deps.log.info(`realtime: refused ${channel_name} for user ${userId} by ${channel.label}: ${decision.reason}`);
 		throw new RealtimeError('FORBIDDEN', 'not allowed to join this channel');
 	}
-	return deps.pusher.authorizeChannel(socket_id, channel_name, decision.member) as PusherAuthAnswer;
+	return deps.pusher.authorizeChannel(socket_id, channel_name, decision.member);
 }

@@ -3,7 +3,7 @@
  * publishers reaches every connection of that user. user_info holds the configured fields of
  * the user's row (RT_USER_INFO_FIELDS), never a secret.
  */
-import type Pusher from 'pusher';
+import type { PusherApp } from '../pusher/app.js';
 import { assertSocketId } from '../channels/names.js';
 import { RealtimeError } from '../errors.js';
 import { redactUser } from './redact.js';
@@ -11,12 +11,12 @@ import { redactUser } from './redact.js';
 export async function authenticateUser(
 	socketId: string | undefined,
 	userId: string | null,
-	deps: { pusher: Pusher; userInfoFields: string[]; readUser(fields: string[]): Promise<Record<string, unknown>> },
+	deps: { pusher: PusherApp; userInfoFields: string[]; readUser(fields: string[]): Promise<Record<string, unknown>> },
 ): Promise<{ auth: string; user_data: string }> {
 	if (socketId === undefined) throw new RealtimeError('INVALID_PAYLOAD', 'socket_id is required');
 	assertSocketId(socketId);
 	if (!userId) throw new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)');
 	const info = redactUser(await deps.readUser(deps.userInfoFields));
 	delete (info as Record<string, unknown>).id;
-	return deps.pusher.authenticateUser(socketId, { id: userId, user_info: info }) as { auth: string; user_data: string };
+	return deps.pusher.authenticateUser(socketId, { id: userId, user_info: info });
 }

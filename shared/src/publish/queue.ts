@@ -163,7 +163,7 @@ export class PublishQueue {
 		this.lastSendAt = Date.now();
 		this.counters.batches++;
 		try {
-			// Fresh objects per attempt: the Pusher client rewrites `data` when it encrypts.
+			// Fresh objects per attempt: a sender may change what it is given (encrypt in place, say).
 			await this.send(batch.map((e) => ({ ...e.event })));
 			this.counters.sent += batch.length;
 			this.failures = 0;

@@ -1,0 +1,49 @@
+/**
+ * The Pusher app of our configuration, in one object: it signs channel authorizations and user
+ * authentications, holds the encryption of private-encrypted channels, and sends batches.
+ */
+import { channelType } from '../channels/names.js';
+import type { PusherConnectionConfig } from '../config.js';
+import { ChannelEncryption } from './encryption.js';
+import { PusherRestClient, type BatchEvent, type RestClientOptions } from './rest-client.js';
+import { authenticateUser, authorizeChannel, type AppCredentials, type ChannelAuthorization, type UserAuthentication } from './signatures.js';
+
+export class PusherApp {
+	/** Undefined without RT_ENCRYPTION_MASTER_KEY: encrypted channels are then refused. */
+	readonly encryption: ChannelEncryption | undefined;
+	private readonly credentials: AppCredentials;
+	private readonly rest: PusherRestClient;
+
+	constructor(config: PusherConnectionConfig, options: RestClientOptions = {}) {
+		this.credentials = { key: config.key, secret: config.secret };
+		this.encryption = config.encryptionMasterKeyBase64 === undefined ? undefined : new ChannelEncryption(config.encryptionMasterKeyBase64);
+		this.rest = new PusherRestClient(config, options);
+	}
+
+	authorizeChannel(socketId: string, channel: string, member?: { user_id: string; user_info?: unknown }): ChannelAuthorization {
+		const secret = channelType(channel) === 'private-encrypted' ? this.requireEncryption(channel).sharedSecret(channel) : undefined;
+		return authorizeChannel(this.credentials, socketId, channel, member, secret);
+	}
+
+	authenticateUser(socketId: string, user: { id: string; user_info?: unknown }): UserAuthentication {
+		return authenticateUser(this.credentials, socketId, user);
+	}
+
+	/** Sends up to 10 events in one call; private-encrypted-* payloads are sealed first. */
+	async triggerBatch(batch: BatchEvent[]): Promise<void> {
+		await this.rest.triggerBatch(
+			batch.map((event) =>
+				channelType(event.channel) === 'private-encrypted' ? { ...event, data: this.requireEncryption(event.channel).encrypt(event.channel, event.data) } : event,
+			),
+		);
+	}
+
+	close(): void {
+		this.rest.close();
+	}
+
+	private requireEncryption(channel: string): ChannelEncryption {
+		if (!this.encryption) throw new Error(`"${channel}" is encrypted, and RT_ENCRYPTION_MASTER_KEY is not set`);
+		return this.encryption;
+	}
+}
