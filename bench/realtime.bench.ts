@@ -11,7 +11,7 @@
  * Writes bench/results/realtime.json. Exits non-zero only when a part could not run; whether
  * the numbers meet their targets is for bench/report.ts to say.
  * Knobs (defaults): BENCH_SIZES=1,10,100,1000 BENCH_TRIALS=7 BENCH_WARMUP=2 (rounds per size)
- * BENCH_SUSTAINED_S=30 BENCH_SUSTAINED_SLICES=3 BENCH_WRITE_CONCURRENCY=8 BENCH_PLAIN=1
+ * BENCH_SUSTAINED_S=30 BENCH_SUSTAINED_SLICES=10 BENCH_WRITE_CONCURRENCY=8 BENCH_PLAIN=1
  * BENCH_AUTH_CONCURRENCY=8 BENCH_AUTH_ROUNDS=10 BENCH_AUTH_ROUND_S=2 BENCH_ONLY=sustained,fanout,auth
  * BENCH_DIRECTUS_ENV='{"NAME":"value"}' (more Directus environment, for experiments)
  */
@@ -39,7 +39,7 @@ const config = {
 	warmupTrials: numberEnv('BENCH_WARMUP', 2, 0),
 	fanoutTimeoutMs: 30_000,
 	sustainedMs: numberEnv('BENCH_SUSTAINED_S', 30) * 1000,
-	sustainedSlices: numberEnv('BENCH_SUSTAINED_SLICES', 3),
+	sustainedSlices: numberEnv('BENCH_SUSTAINED_SLICES', 10),
 	sustainedWarmupMs: 3000,
 	writeConcurrency: numberEnv('BENCH_WRITE_CONCURRENCY', 8),
 	drainTimeoutMs: 60_000,

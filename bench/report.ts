@@ -16,6 +16,7 @@ import { logLogChart, type Series } from './lib/chart.js';
 import type { Machine } from './lib/machine.js';
 import { rasterizeSvg } from './lib/rasterize.js';
 import type { SustainedResult } from './lib/sustained.js';
+import { median } from './lib/stats.js';
 
 interface RealtimeResults {
 	date: string;
@@ -90,11 +91,18 @@ const targets: Target[] = [];
 	const off = realtime?.sustained?.find((r) => r.variant === 'off');
 	const on = realtime?.sustained?.find((r) => r.variant === 'on');
 	if (off && on) {
-		const ratio = on.writesPerSecond / off.writesPerSecond;
+		// As for fan-out: the ratio within each round (its on and off slices ran back to back), then
+		// the median over rounds, so a busy spell of the shared machine does not land on one side only.
+		const rounds = (on.sliceWritesPerSecond ?? []).flatMap((rate, i) => {
+			const base = off.sliceWritesPerSecond?.[i];
+			return base ? [rate / base] : [];
+		});
+		const ratio = rounds.length ? median(rounds) : on.writesPerSecond / off.writesPerSecond;
+		const range = rounds.length > 1 ? `, rounds ${x(Math.min(...rounds))}–${x(Math.max(...rounds))}` : '';
 		targets.push({
 			name: 'Sustained writes: REST throughput with a publishing channel row / without',
 			target: '>= 0.90x',
-			measured: `${on.writesPerSecond} / ${off.writesPerSecond} writes/s = ${x(ratio)} (Directus CPU per write ${ms(off.cpuMsPerWrite.directus)} -> ${ms(on.cpuMsPerWrite.directus)} ms)`,
+			measured: `${x(ratio)}, median of ${rounds.length || 1} rounds${range} (overall ${on.writesPerSecond} / ${off.writesPerSecond} writes/s; Directus CPU per write ${ms(off.cpuMsPerWrite.directus)} -> ${ms(on.cpuMsPerWrite.directus)} ms)`,
 			pass: ratio >= 0.9,
 		});
 	}

@@ -32,6 +32,8 @@ export interface SustainedResult {
 	failedWrites: number;
 	firstError?: string;
 	writesPerSecond: number;
+	/** Writes/s of each slice, in order: slice i of every set-up belongs to round i. */
+	sliceWritesPerSecond: number[];
 	latencyMs: Latency;
 	/** Events the subscriber received for this set-up's items (distinct), duplicates, and missing ones. */
 	delivered: number | null;
@@ -81,6 +83,7 @@ class Tally {
 	firstError: string | undefined;
 	elapsedMs = 0;
 	slices = 0;
+	sliceRates: number[] = [];
 	drainMs: number | null = null;
 	memory: { startMb: number; peakMb: number; endMb: number } | undefined;
 	cpu = { directus: 0, soketi: 0 };
@@ -173,6 +176,7 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 		tally.firstError ??= loop.firstError;
 		tally.elapsedMs += loop.elapsedMs;
 		tally.slices++;
+		tally.sliceRates.push(round(writes.size / (loop.elapsedMs / 1000), 1));
 		tally.memory = tally.memory ? { startMb: tally.memory.startMb, peakMb: Math.max(tally.memory.peakMb, mem.peakMb), endMb: mem.endMb } : mem;
 		tally.cpu.directus += cpuAfter.directus - cpuBefore.directus;
 		tally.cpu.soketi += cpuAfter.soketi - cpuBefore.soketi;
@@ -194,6 +198,7 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 			failedWrites: tally.failed,
 			...(tally.firstError ? { firstError: tally.firstError } : {}),
 			writesPerSecond: round(tally.writes.size / (tally.elapsedMs / 1000), 1),
+			sliceWritesPerSecond: tally.sliceRates,
 			latencyMs: latency(tally.latencies),
 			delivered: publishes ? delays.length : null,
 			duplicates: publishes ? duplicates : null,
