@@ -240,7 +240,7 @@ function generated(chartProblem: string | null): string {
 		);
 		parts.push(
 			table(
-				['Set-up', 'Writes/s', 'p50', 'p99', 'Events delivered', 'Lost', 'Delivery p50 / p99', 'Last event after last answer', 'RSS start / peak / end (MB)', 'Directus CPU per write', 'Publish requests'],
+				['Set-up', 'Writes/s', 'p50', 'p99', 'Events delivered', 'Lost', 'Delivery p50 / p99', 'Last event after last answer', 'RSS start / peak / end (MB)', 'Directus CPU per write', 'Publish requests', 'Item reads'],
 				sustained.map((r) => [
 					`${r.variant}: ${names[r.variant]}`,
 					r.writesPerSecond,
@@ -253,6 +253,7 @@ function generated(chartProblem: string | null): string {
 					`${r.memory.startMb} / ${r.memory.peakMb} / ${r.memory.endMb}`,
 					`${ms(r.cpuMsPerWrite?.directus)} ms`,
 					r.queue && r.variant === 'on' ? `${r.queue.batches} for ${r.queue.sent} events` : '-',
+					r.queue?.readQueries && r.variant === 'on' ? `${r.queue.readQueries} queries for ${r.queue.readsRequested} events` : '-',
 				]),
 			),
 		);

@@ -47,8 +47,11 @@ export interface SustainedResult {
 	memory: { startMb: number; peakMb: number; endMb: number };
 	/** CPU time (all threads) per successful write, ms: Directus, and Soketi where it takes part. */
 	cpuMsPerWrite: { directus: number; soketi: number | null };
-	/** What the extension's publish queue did during this set-up's slices (GET /realtime/health counters). */
-	queue: { sent: number; batches: number; dropped: number; failedBatches: number } | null;
+	/**
+	 * What the extension's publish queue did during this set-up's slices, and the item reads the
+	 * publisher asked for and the queries that served them (GET /realtime/health counters).
+	 */
+	queue: { sent: number; batches: number; dropped: number; failedBatches: number; readsRequested?: number; readQueries?: number } | null;
 }
 
 export interface SustainedOptions {
@@ -87,7 +90,7 @@ class Tally {
 	drainMs: number | null = null;
 	memory: { startMb: number; peakMb: number; endMb: number } | undefined;
 	cpu = { directus: 0, soketi: 0 };
-	queue = { sent: 0, batches: 0, dropped: 0, failedBatches: 0 };
+	queue = { sent: 0, batches: 0, dropped: 0, failedBatches: 0, readsRequested: 0, readQueries: 0 };
 }
 
 /** The server a harness supervisor runs. */
@@ -106,7 +109,10 @@ function turns<T>(items: T[], rounds: number): T[] {
 
 export async function runSustained(setup: BenchSetup, options: SustainedOptions): Promise<SustainedResult[]> {
 	const { stack, http, user } = setup;
-	const queueStats = async () => (await stack.directus.request('GET', '/realtime/health')).body?.queue ?? null;
+	const queueStats = async () => {
+		const body = (await stack.directus.request('GET', '/realtime/health')).body;
+		return body?.queue ? { ...body.queue, readsRequested: body.reads?.requested ?? 0, readQueries: body.reads?.queries ?? 0 } : null;
+	};
 	const mainPid = serverPid(stack.directus.process.pid);
 	const soketiPid = serverPid(stack.soketi.process.pid);
 	const targets: Target[] = [

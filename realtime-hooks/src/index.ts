@@ -1,7 +1,7 @@
 /** The hook extension: wires Directus events to the shared publish pipeline. */
 import type { HookConfig } from '@directus/types';
 import { registerChannelCollectionHooks } from '@directus-realtime/shared/channels/collection-hooks';
-import { itemsServiceReader } from '@directus-realtime/shared/items/reader';
+import { eventReaders } from '@directus-realtime/shared/items/reader';
 import { registerPublisherHooks } from '@directus-realtime/shared/publisher/hooks';
 import { socketIdMiddleware } from '@directus-realtime/shared/request-context';
 import { realtimeRuntime } from '@directus-realtime/shared/runtime';
@@ -16,7 +16,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		stopServerStart(init, logger, 'realtime-hooks', error as Error);
 		return;
 	}
-	const { config, registry, sandbox, queue } = runtime;
+	const { config, registry, sandbox, queue, reads } = runtime;
 
 	init('middlewares.before', ({ app }) => app.use(socketIdMiddleware));
 
@@ -27,7 +27,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		{
 			registry,
 			scripts: sandbox,
-			readerFor: ({ schema, database: knex }) => itemsServiceReader(services, { schema, knex: knex as typeof database | undefined }, () => getSchema()),
+			readerFor: eventReaders(services, () => getSchema(), reads),
 			enqueue: (event) => queue.enqueue(event),
 			maxPayloadBytes: config.publish.maxPayloadBytes,
 			encryption: config.pusher.encryptionMasterKeyBase64 !== undefined,

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { ChannelRegistry } from './channels/registry.js';
 import { databaseChannelSource } from './channels/source.js';
+import { ReadCoalescer } from './items/coalesce.js';
 import { readConfig, realtimeEnv, type RealtimeConfig } from './config.js';
 import { batchSender } from './publish/sender.js';
 import { PublishQueue } from './publish/queue.js';
@@ -25,6 +26,8 @@ export interface RealtimeRuntime {
 	sandbox: ScriptSandbox;
 	pusher: PusherApp;
 	queue: PublishQueue;
+	/** Merges the publisher's concurrent item reads. */
+	reads: ReadCoalescer;
 }
 
 export interface RuntimeContext {
@@ -48,6 +51,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		config,
 		sandbox,
 		pusher,
+		reads: new ReadCoalescer(),
 		registry: new ChannelRegistry(databaseChannelSource(ctx.database), { checkIntervalMs: config.channels.checkIntervalMs, warn: log('warn') }),
 		queue: new PublishQueue(batchSender(pusher), {
 			retryForMs: config.publish.retryForMs,
@@ -57,8 +61,13 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		}),
 	};
 	if (config.useStats) {
-		setInterval(() => ctx.logger.info(`realtime: stats ${JSON.stringify(runtime.queue.stats())}`), 60_000).unref();
+		setInterval(() => ctx.logger.info(`realtime: stats ${JSON.stringify(runtimeStats(runtime))}`), 60_000).unref();
 	}
 	holder[KEY] = runtime;
 	return runtime;
+}
+
+/** The counters RT_USE_STATS logs and GET /realtime/health shows admins. */
+export function runtimeStats(runtime: RealtimeRuntime) {
+	return { queue: runtime.queue.stats(), reads: runtime.reads.stats() };
 }

@@ -132,6 +132,31 @@ broadcastTo("private-chat-notification-:userId",{userId:meta.payload.recipient.i
 		assert.ok(calls <= 50, `${calls} calls to Soketi`);
 	});
 
+	it('publishes each of 60 concurrent creates with its own values, reading them in fewer queries than events', async () => {
+		const d = stack.directus;
+		await createCollection(d, 'burst', [{ field: 'label', type: 'string' }]);
+		await createChannel(d, {
+			channel_name: 'burst',
+			collection: 'burst',
+			fields: ['id', 'label'],
+			publisher: 'trigger({}, "created", { id: meta.key, label: meta.payload.label });',
+		});
+		const c = await client();
+		const log = new EventLog(await subscribe(c, 'burst'), 'created');
+		const readsBefore = (await d.request('GET', '/realtime/health')).body.reads;
+
+		const created = await Promise.all(Array.from({ length: 60 }, (_, n) => createItem<{ id: number; label: string }>(d, 'burst', { label: `item-${n}` })));
+
+		const events = await log.waitFor(60, 30_000);
+		const byId = new Map(events.map((e) => [e.id, e.label]));
+		for (const item of created) assert.equal(byId.get(item.id), item.label, `event of item ${item.id}`);
+		assert.equal(events.length, 60, 'one event per create, none twice');
+		const reads = (await d.request('GET', '/realtime/health')).body.reads;
+		assert.equal(reads.requested - readsBefore.requested, 60);
+		const queries = reads.queries - readsBefore.queries;
+		assert.ok(queries < 60, `${queries} queries for 60 events: concurrent reads were not merged`);
+	});
+
 	it('publishes the saved values of a batch update (PATCH with an array of items)', async () => {
 		const c = await client();
 		const log = new EventLog(await subscribe(c, 'posts-batch'), 'update');

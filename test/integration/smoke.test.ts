@@ -33,6 +33,7 @@ describe('the test harness', () => {
 		const admin = await stack.directus.request('GET', '/realtime/health');
 		assert.equal(admin.status, 200);
 		assert.deepEqual(Object.keys(admin.body.queue).sort(), ['batches', 'dropped', 'failedBatches', 'inFlight', 'queued', 'sent']);
+		assert.deepEqual(Object.keys(admin.body.reads).sort(), ['queries', 'requested']);
 		const anonymous = await stack.directus.request('GET', '/realtime/health', undefined, { token: null });
 		assert.deepEqual(anonymous.body, { status: 'ok' });
 	});

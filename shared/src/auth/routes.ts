@@ -1,7 +1,7 @@
 /** The endpoint's routes: transport only. Each handler parses, delegates, and maps errors. */
 import type { Router, Request, Response } from 'express';
 import type { Knex } from 'knex';
-import type { RealtimeRuntime } from '../runtime.js';
+import { runtimeStats, type RealtimeRuntime } from '../runtime.js';
 import { readBodyFields, type RequestLike } from './body.js';
 import { callerHelpers, readCaller, type Accountability, type CallerServices } from './caller.js';
 import { authorizeChannel } from './channel-auth.js';
@@ -79,7 +79,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 			async () => {
 				const admin = req.accountability?.admin === true;
 				// Details (queue depth, failures) are for admins; anyone may see that it is up.
-				return admin ? { status: 'ok', queue: runtime.queue.stats() } : { status: 'ok' };
+				return admin ? { status: 'ok', ...runtimeStats(runtime) } : { status: 'ok' };
 			},
 			logger,
 		),

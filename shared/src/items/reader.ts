@@ -1,6 +1,7 @@
 /** Reads items with Directus' ItemsService, as the system (full access, relations resolved). */
 import type { Knex } from 'knex';
 import type { ItemReader, ItemsByKey } from '../publisher/pipeline.js';
+import { coalescedReader, ReadCoalescer } from './coalesce.js';
 
 export interface DirectusServices {
 	ItemsService: new (collection: string, options: { schema: any; knex?: Knex; accountability?: any }) => {
@@ -30,5 +31,20 @@ export function itemsServiceReader(
 			for (const row of rows) byKey.set(String(row[primary]), row);
 			return byKey;
 		},
+	};
+}
+
+/**
+ * The reader for each event: inside the event's transaction when it has one (a delete's filter
+ * reads before the rows go), otherwise merged with concurrent reads of the same fields.
+ */
+export function eventReaders(
+	services: DirectusServices,
+	getSchema: () => Promise<any>,
+	coalescer = new ReadCoalescer(),
+): (context: { schema: unknown; database?: unknown }) => ItemReader {
+	return ({ schema, database }) => {
+		const reader = itemsServiceReader(services, { schema, knex: database as Knex | undefined }, getSchema);
+		return database ? reader : coalescedReader(coalescer, reader);
 	};
 }

@@ -46,7 +46,8 @@ export interface PublisherDeps {
 /** Items read before a delete, by field set: the delete action can no longer read them. */
 export type PreRead = Map<string, ItemsByKey>;
 
-const fieldSetKey = (fields: string[]) => JSON.stringify([...fields].sort());
+/** One key per distinct field set, whatever the order of its fields. */
+export const fieldSetKey = (fields: string[]) => JSON.stringify([...fields].sort());
 
 function byFieldSet(channels: Channel[]): Map<string, Channel[]> {
 	const groups = new Map<string, Channel[]>();
