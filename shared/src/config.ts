@@ -21,6 +21,8 @@ export interface PusherConnectionConfig {
 export interface RealtimeConfig {
 	pusher: PusherConnectionConfig;
 	useStats: boolean;
+	/** How often RT_USE_STATS logs its line, in ms. */
+	statsIntervalMs: number;
 	dontPreset: boolean;
 	script: { timeoutMs: number; maxMemoryMb: number };
 	publish: {
@@ -126,6 +128,7 @@ export function readConfig(env: Env): RealtimeConfig {
 			encryptionMasterKeyBase64: readEncryptionKey(env, 'RT_ENCRYPTION_MASTER_KEY'),
 		},
 		useStats: readBoolean(env, 'RT_USE_STATS'),
+		statsIntervalMs: readInteger(env, 'RT_STATS_INTERVAL', 60, 1, 86_400) * 1000,
 		dontPreset: readBoolean(env, 'RT_DONT_PRESET'),
 		script: {
 			timeoutMs: readInteger(env, 'RT_SCRIPT_TIMEOUT', 1000, 10, 60_000),

@@ -61,7 +61,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		}),
 	};
 	if (config.useStats) {
-		setInterval(() => ctx.logger.info(`realtime: stats ${JSON.stringify(runtimeStats(runtime))}`), 60_000).unref();
+		setInterval(() => ctx.logger.info(`realtime: stats ${JSON.stringify(runtimeStats(runtime))}`), config.statsIntervalMs).unref();
 	}
 	holder[KEY] = runtime;
 	return runtime;

@@ -18,6 +18,7 @@ describe('RT_* configuration', () => {
 			encryptionMasterKeyBase64: undefined,
 		});
 		assert.equal(config.useStats, false);
+		assert.equal(config.statsIntervalMs, 60_000);
 		assert.equal(config.dontPreset, false);
 		assert.deepEqual(config.script, { timeoutMs: 1000, maxMemoryMb: 32 });
 		assert.equal(config.publish.maxPayloadBytes, 10 * 1024);
@@ -32,6 +33,7 @@ describe('RT_* configuration', () => {
 			RT_APP_PORT: '443',
 			RT_USE_TLS: 'true',
 			RT_USE_STATS: '1',
+			RT_STATS_INTERVAL: '10',
 			RT_DONT_PRESET: 'yes',
 			RT_ENCRYPTION_MASTER_KEY: KEY,
 			RT_SCRIPT_TIMEOUT: '250',
@@ -48,6 +50,7 @@ describe('RT_* configuration', () => {
 		assert.equal(config.pusher.useTLS, true);
 		assert.equal(config.pusher.encryptionMasterKeyBase64, KEY);
 		assert.equal(config.useStats, true);
+		assert.equal(config.statsIntervalMs, 10_000);
 		assert.equal(config.dontPreset, true);
 		assert.deepEqual(config.script, { timeoutMs: 250, maxMemoryMb: 64 });
 		assert.deepEqual(config.publish, { maxPayloadBytes: 100 * 1024, retryForMs: 5000, maxQueuedEvents: 50, batchWaitMs: 0 });
