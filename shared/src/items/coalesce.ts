@@ -49,20 +49,25 @@ export class ReadCoalescer {
 		const state = this.groups.get(group) ?? { inFlight: false, pending: [] };
 		this.groups.set(group, state);
 		const promise = new Promise<ItemsByKey>((resolve, reject) => {
-			const batch = this.batchFor(state, keys.length);
+			const batch = this.batchFor(state, keys.length, readNow);
 			for (const key of keys) batch.keys.set(String(key), key);
-			batch.readNow = readNow;
 			batch.waiters.push({ resolve, reject });
 		});
 		if (!state.inFlight) this.next(group, state);
 		return promise;
 	}
 
-	/** The last pending batch, or a new one when it is full (a single large read gets one of its own). */
-	private batchFor(state: Group, count: number): Batch {
+	/**
+	 * The last pending batch, now read with `readNow`, or a new one when it is full (a single
+	 * large read gets one of its own).
+	 */
+	private batchFor(state: Group, count: number, readNow: ReadNow): Batch {
 		const last = state.pending.at(-1);
-		if (last && last.keys.size + count <= this.maxKeys) return last;
-		const batch: Batch = { keys: new Map(), readNow: () => Promise.resolve(new Map()), waiters: [] };
+		if (last && last.keys.size + count <= this.maxKeys) {
+			last.readNow = readNow;
+			return last;
+		}
+		const batch: Batch = { keys: new Map(), readNow, waiters: [] };
 		state.pending.push(batch);
 		return batch;
 	}
