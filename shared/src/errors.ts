@@ -9,10 +9,11 @@ export type RealtimeErrorCode =
 	| 'INVALID_CHANNEL_NAME'
 	| 'INVALID_EVENT_NAME'
 	| 'INVALID_PATTERN'
+	/** A publisher's filled channel name does not resolve back to its pattern (and row). */
+	| 'CHANNEL_MISMATCH'
 	| 'PAYLOAD_TOO_LARGE'
 	| 'UNAUTHENTICATED'
 	| 'PUBLIC_CHANNEL'
-	| 'NO_MATCHING_CHANNEL'
 	| 'FORBIDDEN'
 	| 'ENCRYPTION_NOT_CONFIGURED';
 

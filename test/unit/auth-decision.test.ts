@@ -26,4 +26,10 @@ describe('what an authorizer answer means', () => {
 		assert.equal(decide('presence', { user_info: 'Ada' }, 'u1').allowed, false);
 		assert.equal(decide('presence', { user_info: { blob: 'x'.repeat(2000) } }, 'u1').allowed, false);
 	});
+
+	it('lets the next matching row decide only on an explicit null', () => {
+		assert.equal('pass' in decide('private', null, 'u1'), true);
+		assert.equal('pass' in decide('presence', null, 'u1'), true);
+		for (const answer of [undefined, false, 0, '', 'null', {}]) assert.equal('pass' in decide('private', answer, 'u1'), false, String(answer));
+	});
 });

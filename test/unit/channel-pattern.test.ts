@@ -51,4 +51,48 @@ describe('channel name patterns', () => {
 		assert.throws(() => channelPattern('private-room-:id(\\d+'), { code: 'INVALID_PATTERN' });
 		assert.throws(() => channelPattern(''), { code: 'INVALID_PATTERN' });
 	});
+
+	it('takes its type from the literal prefix; a leading parameter makes it public', () => {
+		assert.equal(channelPattern('private-chat-:userId').type, 'private');
+		assert.equal(channelPattern('private-encrypted-doc-:id').type, 'private-encrypted');
+		assert.equal(channelPattern('presence-:team-:room').type, 'presence');
+		assert.equal(channelPattern('news-:id').type, 'public');
+		assert.equal(channelPattern(':name').type, 'public');
+	});
+
+	it('matches only names of its own type', () => {
+		assert.equal(channelPattern('private-:name').match('private-encrypted-doc'), null);
+		assert.deepEqual(channelPattern('private-:name').match('private-lobby'), { name: 'lobby' });
+		assert.equal(channelPattern(':name').match('private-lobby'), null);
+		assert.deepEqual(channelPattern(':name').match('lobby'), { name: 'lobby' });
+	});
+
+	it('counts the literal characters of a pattern', () => {
+		assert.equal(channelPattern('private-chat-:userId').literalLength, 13);
+		assert.equal(channelPattern('private-chat-notification-:userId').literalLength, 26);
+		assert.equal(channelPattern('news').literalLength, 4);
+	});
+
+	it('refuses parameters whose name does not match the pattern back with the same values', () => {
+		// "encrypted-5" would turn a private name into a private-encrypted one.
+		assert.throws(() => channelPattern('private-:name').fill({ name: 'encrypted-5' }), { code: 'CHANNEL_MISMATCH', message: /private-encrypted-5/ });
+		// Greedy regexes on both sides of a dash: "y-z" in the second reads back partly in the first.
+		const pair = channelPattern('private-:a([\\w-]+)-:b([\\w-]+)');
+		assert.throws(() => pair.fill({ a: 'x', b: 'y-z' }), { code: 'CHANNEL_MISMATCH', message: /reads back as \{"a":"x-y","b":"z"\}/ });
+		assert.equal(pair.fill({ a: 'x-y', b: 'z' }), 'private-x-y-z');
+	});
+
+	it('refuses parameter regexes that can backtrack without end, with the reason', () => {
+		for (const source of ['private-:id((?:a+)+)', 'private-:x((?:\\d*)*)', 'private-:x((?:a|b+)+)']) {
+			assert.throws(() => channelPattern(source), { code: 'INVALID_PATTERN', message: /exponential time/ }, source);
+		}
+		// path-to-regexp 6 refuses capturing groups inside a parameter regex outright.
+		for (const source of ['private-:id((a+)+)', 'private-:x((a|a)*)']) assert.throws(() => channelPattern(source), { code: 'INVALID_PATTERN' }, source);
+	});
+
+	it('accepts the usual parameter regexes', () => {
+		for (const source of ['private-room-:roomId(\\d+)', 'private-:id([0-9a-f-]{36})', 'presence-:team([a-z]+)-:room', 'private-:a(\\d+)-:b(\\w+)']) {
+			assert.doesNotThrow(() => channelPattern(source), source);
+		}
+	});
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChannelRegistry, type ChannelSource } from '@directus-realtime/shared/channels/registry';
+import { channelPattern } from '@directus-realtime/shared/channels/pattern';
 import type { ChannelRow } from '@directus-realtime/shared/channels/row';
 
 function row(id: string, channel_name: string, extra: Partial<ChannelRow> = {}): ChannelRow {
@@ -52,16 +53,76 @@ describe('the channel registry', () => {
 		assert.deepEqual(match?.params, { userId: 'u1' });
 	});
 
-	it('prefers the lowest sort, then literal names, then alphabetical order', async () => {
-		const { src } = source([
-			row('pattern', 'private-:anything'),
+	const ids = (matches: Iterable<{ channel: { row: ChannelRow } }>) => [...matches].map((m) => m.channel.row.id);
+	const snapshotOf = (rows: ChannelRow[]) => new ChannelRegistry(source(rows).src, options).snapshot();
+
+	it('lets the seed README rows live side by side: the most specific pattern decides first', async () => {
+		const snapshot = await snapshotOf([row('chat', 'private-chat-:userId'), row('notification', 'private-chat-notification-:userId')]);
+		assert.equal(snapshot.match('private-chat-notification-u1')?.channel.row.id, 'notification');
+		assert.deepEqual(snapshot.match('private-chat-notification-u1')?.params, { userId: 'u1' });
+		assert.equal(snapshot.match('private-chat-u1')?.channel.row.id, 'chat');
+		assert.deepEqual(ids(snapshot.matches('private-chat-notification-u1')), ['notification', 'chat']);
+	});
+
+	it('orders by literal characters, then fewer parameters, then channel_name, then id', async () => {
+		const snapshot = await snapshotOf([
+			row('two-params', 'private-:a-:b'),
+			row('lobby', 'private-:name'),
+			row('literal', 'private-x-y'),
+			row('one-param', 'private-x-:b'),
+			row('constrained', 'private-:a(x)-y'),
+			row('fewer', 'private-x:c'),
+		]);
+		// Literal characters: 11, 10, 10, 9, 9, 8.
+		assert.deepEqual(ids(snapshot.matches('private-x-y')), ['literal', 'constrained', 'one-param', 'fewer', 'two-params', 'lobby']);
+	});
+
+	it('never lets a row of one type answer for a name of another', async () => {
+		const snapshot = await snapshotOf([row('lobby', 'private-:name'), row('public', ':name'), row('doc', 'private-encrypted-doc-:id')]);
+		assert.deepEqual(ids(snapshot.matches('private-encrypted-doc-1')), ['doc']);
+		assert.deepEqual(ids(snapshot.matches('private-encrypted-other')), []);
+		assert.deepEqual(ids(snapshot.matches('presence-x')), []);
+		assert.deepEqual(ids(snapshot.matches('private-x')), ['lobby']);
+		assert.deepEqual(ids(snapshot.matches('news')), ['public']);
+	});
+
+	it('puts rows with a sort first, lowest first, ahead of specificity', async () => {
+		const snapshot = await snapshotOf([
 			row('literal', 'private-lobby'),
+			row('pattern', 'private-:anything'),
+			row('late', 'private-lo:rest', { sort: 5 }),
 			row('sorted', 'private-:name', { sort: 1 }),
 		]);
-		const registry = new ChannelRegistry(src, options);
-		assert.equal((await registry.match('private-lobby'))?.channel.row.id, 'sorted');
-		const { src: unsorted } = source([row('pattern', 'private-:anything'), row('literal', 'private-lobby')]);
-		assert.equal((await new ChannelRegistry(unsorted, options).match('private-lobby'))?.channel.row.id, 'literal');
+		assert.deepEqual(ids(snapshot.matches('private-lobby')), ['sorted', 'late', 'literal', 'pattern']);
+	});
+
+	it('breaks a tie on id, whatever order the database returned the rows in', async () => {
+		const a = row('a', 'private-:x');
+		const b = row('b', 'private-:x');
+		assert.deepEqual(ids((await snapshotOf([b, a])).matches('private-1')), ['a', 'b']);
+		assert.deepEqual(ids((await snapshotOf([a, b])).matches('private-1')), ['a', 'b']);
+	});
+
+	it('fills a row\'s own pattern only when that row decides for the name', async () => {
+		const snapshot = await snapshotOf([row('chat', 'private-chat-:userId'), row('notification', 'private-chat-notification-:userId')]);
+		const chat = snapshot.match('private-chat-1')!.channel;
+		assert.equal(snapshot.fill(chat.pattern, { userId: '5' }), 'private-chat-5');
+		assert.throws(() => snapshot.fill(chat.pattern, { userId: 'notification-5' }), {
+			code: 'CHANNEL_MISMATCH',
+			message: /private-chat-notification-5.*channel row notification .*channel row chat/,
+		});
+		// broadcastTo with a pattern that is no row's: only the round trip applies.
+		const pair = channelPattern('private-pair-:a([\\w-]+)-:b([\\w-]+)');
+		assert.equal(snapshot.fill(pair, { a: 'x', b: 'y' }), 'private-pair-x-y');
+		assert.throws(() => snapshot.fill(pair, { a: 'x', b: 'y-z' }), { code: 'CHANNEL_MISMATCH' });
+	});
+
+	it('skips a row whose parameter regex can backtrack without end, and warns', async () => {
+		warnings.length = 0;
+		const snapshot = await snapshotOf([row('unsafe', 'private-:id((?:a+)+)'), row('lobby', 'private-:name')]);
+		assert.deepEqual(ids(snapshot.matches('private-aaaa')), ['lobby']);
+		assert.equal(warnings.length, 1);
+		assert.match(warnings[0]!, /channel row unsafe .* is skipped: .*exponential time/);
 	});
 
 	it('skips a row whose pattern does not parse and warns once', async () => {

@@ -55,4 +55,10 @@ describe('channel row validation', () => {
 	it('requires a pattern and a collection on create', () => {
 		assert.deepEqual(fieldsOf({}, true), ['channel_name', 'collection']);
 	});
+
+	it('refuses a parameter regex that can backtrack without end, saying why', () => {
+		const [problem] = validateChannelPayload({ ...valid, channel_name: 'private-:id((?:a+)+)' }, deps, true);
+		assert.equal(problem?.field, 'channel_name');
+		assert.match(problem!.message, /parameter "id".*exponential time/);
+	});
 });

@@ -1,7 +1,8 @@
 /**
- * POST /realtime/auth: parse -> who (accountability) -> which channel row (matcher) -> decision
- * (the row's sandboxed authorizer) -> Pusher's answer. Each refusal is a RealtimeError with a
- * code; `log` gets the row and the cause.
+ * POST /realtime/auth: parse -> who (accountability) -> which channel rows (matcher, in match
+ * order) -> decision (each row's sandboxed authorizer, until one that does not return null) ->
+ * Pusher's answer. "No row matches" and "refused by a row" are the same FORBIDDEN answer; `log`
+ * gets which, with the row and the cause.
  */
 import type { PusherApp } from '../pusher/app.js';
 import type { ChannelAuthorization } from '../pusher/signatures.js';
@@ -42,32 +43,44 @@ export async function authorizeChannel(request: ChannelAuthRequest, userId: stri
 	if (type === 'private-encrypted' && !deps.encryption) {
 		throw new RealtimeError('ENCRYPTION_NOT_CONFIGURED', 'encrypted channels need RT_ENCRYPTION_MASTER_KEY on the server');
 	}
-	const match = await deps.registry.match(channel_name);
-	if (!match) throw new RealtimeError('NO_MATCHING_CHANNEL', `no channel matches "${channel_name}"`);
-	const { channel, params } = match;
-	const authorizer = channel.row.authorizer;
-	if (!authorizer?.trim()) {
-		deps.log.info(`realtime: refused ${channel_name} for user ${userId}: ${channel.label} has no authorizer`);
-		throw new RealtimeError('FORBIDDEN', 'not allowed to join this channel');
-	}
-
+	// Every refusal answers the same, so a caller cannot probe which channels have rows.
+	const refuse = (why: string, level: 'info' | 'warn' = 'info') => {
+		deps.log[level](`realtime: refused ${channel_name} for user ${userId}: ${why}`);
+		return new RealtimeError('FORBIDDEN', 'not allowed to join this channel');
+	};
 	// Reading permissions costs two queries: only for scripts that look at them.
-	const auth = await deps.caller(authorizer.includes('permissions'));
-	let result: unknown;
-	try {
-		result = await deps.scripts.run({
-			source: authorizer,
-			context: { socket_id, channel_name, params, auth },
-			functions: { can: deps.helpers.can, query: deps.helpers.query },
-		});
-	} catch (error) {
-		deps.log.warn(`realtime: authorizer of ${channel.label} failed for ${channel_name} (user ${userId}): ${(error as Error).message}`);
-		throw new RealtimeError('FORBIDDEN', 'not allowed to join this channel');
+	const callers = new Map<boolean, Promise<AuthContext>>();
+	const callerFor = (withPermissions: boolean) => {
+		const known = callers.get(true) ?? callers.get(withPermissions);
+		if (known) return known;
+		const reading = deps.caller(withPermissions);
+		callers.set(withPermissions, reading);
+		return reading;
+	};
+
+	const snapshot = await deps.registry.snapshot();
+	const passed: string[] = [];
+	for (const { channel, params } of snapshot.matches(channel_name)) {
+		const authorizer = channel.row.authorizer;
+		if (!authorizer?.trim()) throw refuse(`${channel.label} has no authorizer`);
+		const auth = await callerFor(authorizer.includes('permissions'));
+		let result: unknown;
+		try {
+			result = await deps.scripts.run({
+				source: authorizer,
+				context: { socket_id, channel_name, params, auth },
+				functions: { can: deps.helpers.can, query: deps.helpers.query },
+			});
+		} catch (error) {
+			throw refuse(`the authorizer of ${channel.label} failed: ${(error as Error).message}`, 'warn');
+		}
+		const decision = decide(type, result, userId);
+		if (decision.allowed) return deps.pusher.authorizeChannel(socket_id, channel_name, decision.member);
+		if ('pass' in decision) {
+			passed.push(channel.label);
+			continue;
+		}
+		throw refuse(`by ${channel.label}: ${decision.reason}`);
 	}
-	const decision = decide(type, result, userId);
-	if (!decision.allowed) {
-		deps.log.info(`realtime: refused ${channel_name} for user ${userId} by ${channel.label}: ${decision.reason}`);
-		throw new RealtimeError('FORBIDDEN', 'not allowed to join this channel');
-	}
-	return deps.pusher.authorizeChannel(socket_id, channel_name, decision.member);
+	throw refuse(passed.length > 0 ? `every matching row returned null (${passed.join(', ')})` : 'no channel row matches');
 }

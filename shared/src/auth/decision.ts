@@ -1,7 +1,12 @@
 /**
  * What an authorizer's answer means, by channel type (Laravel's contract, the seed's too):
  * private and private-encrypted channels need exactly `true`; presence channels need an object,
- * `{ user_id?, user_info? }`, with user_id defaulting to the caller's id. Anything else refuses.
+ * `{ user_id?, user_info? }`, with user_id defaulting to the caller's id.
+ *
+ * An explicit `null` means "not my call": the next matching row decides. Anything else refuses
+ * for good, `undefined` included: the seed README's authorizers end without a return when they
+ * refuse, so letting `undefined` through would let a lenient catch-all row grant what a
+ * specific row refused.
  */
 import type { ChannelType } from '../channels/names.js';
 
@@ -10,12 +15,17 @@ export interface PresenceMember {
 	user_info?: Record<string, unknown>;
 }
 
-export type Decision = { allowed: true; member?: PresenceMember } | { allowed: false; reason: string };
+export type Decision =
+	| { allowed: true; member?: PresenceMember }
+	| { allowed: false; reason: string }
+	/** The script returned null: the next matching row decides. */
+	| { allowed: false; pass: true; reason: string };
 
 /** Pusher limits channel_data (the member) to 1 KB on presence channels. */
 export const MAX_PRESENCE_DATA_BYTES = 1024;
 
 export function decide(type: ChannelType, result: unknown, callerId: string): Decision {
+	if (result === null) return { allowed: false, pass: true, reason: 'the authorizer returned null (not its call)' };
 	if (type === 'presence') {
 		if (result === null || typeof result !== 'object' || Array.isArray(result)) {
 			return { allowed: false, reason: `a presence authorizer must return { user_id, user_info }; it returned ${describe(result)}` };

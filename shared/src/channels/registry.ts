@@ -1,13 +1,15 @@
 /**
- * The channel rows, compiled and indexed: by source collection for publishing, in match order
- * for authorization. Loaded lazily and kept until `invalidate()` (called when a row changes on
- * this instance); other instances' changes are noticed through the source's cheap `signature()`,
- * checked at most once per `checkIntervalMs`.
+ * The channel rows, compiled and indexed: by source collection for publishing, and per channel
+ * type in match order for authorization. Loaded lazily and kept until `invalidate()` (called when
+ * a row changes on this instance); other instances' changes are noticed through the source's
+ * cheap `signature()`, checked at most once per `checkIntervalMs`.
  *
- * Match order (documented in docs/channels.md): `sort` ascending (rows without a sort last),
- * then patterns with fewer parameters first (a literal name beats a pattern), then
- * `channel_name` alphabetically. The first enabled row whose pattern matches wins.
+ * Match order (documented in docs/channels.md): a name is tried only against rows of its own
+ * type (public, private-, private-encrypted-, presence-). Rows with a `sort` come first, lowest
+ * first; then the most specific pattern (more literal characters, then fewer parameters), then
+ * `channel_name`, then id, so the order never depends on how the database returned the rows.
  */
+import { RealtimeError } from '../errors.js';
 import { channelType, type ChannelType } from './names.js';
 import { channelPattern, type ChannelParams, type ChannelPattern } from './pattern.js';
 import type { ChannelAction, ChannelRow } from './row.js';
@@ -32,14 +34,67 @@ export interface ChannelMatch {
 	params: ChannelParams;
 }
 
-interface Snapshot {
-	ordered: Channel[];
-	byCollection: Map<string, Channel[]>;
-	signature: string;
+/** The rows as loaded at one moment; everything on it is synchronous. */
+export class ChannelSnapshot {
+	private readonly byType = new Map<ChannelType, Channel[]>();
+	private readonly byCollection = new Map<string, Channel[]>();
+	private readonly byPattern = new Map<string, Channel>();
+
+	constructor(
+		channels: Channel[],
+		readonly signature = '',
+	) {
+		for (const channel of [...channels].sort(compareChannels)) {
+			push(this.byType, channel.type, channel);
+			push(this.byCollection, channel.row.collection, channel);
+			if (!this.byPattern.has(channel.row.channel_name)) this.byPattern.set(channel.row.channel_name, channel);
+		}
+	}
+
+	/** Rows of `collection` that publish on `action`. */
+	forEvent(collection: string, action: ChannelAction): Channel[] {
+		return (this.byCollection.get(collection) ?? []).filter((c) => c.row[`trigger_on_${action}`]);
+	}
+
+	/** Every row whose pattern matches `name`, in match order (only rows of the name's type). */
+	*matches(name: string): Generator<ChannelMatch> {
+		for (const channel of this.byType.get(channelType(name)) ?? []) {
+			const params = channel.pattern.match(name);
+			if (params) yield { channel, params };
+		}
+	}
+
+	/** The row that decides first for `name`. */
+	match(name: string): ChannelMatch | null {
+		for (const match of this.matches(name)) return match;
+		return null;
+	}
+
+	/**
+	 * The name a publisher's `trigger` / `broadcastTo` fills from `pattern`: it must match the
+	 * pattern back with the same parameters (`pattern.fill` checks), and when the pattern is a
+	 * row's, that row must be the one deciding for the name, so item data cannot steer an event
+	 * into a channel another row guards (`private-chat-:userId` with `userId = "notification-5"`
+	 * while `private-chat-notification-:userId` exists). Throws CHANNEL_MISMATCH (or INVALID_CHANNEL_NAME).
+	 */
+	fill(pattern: ChannelPattern, params: unknown): string {
+		const name = pattern.fill(params);
+		const owner = this.byPattern.get(pattern.source);
+		if (owner) {
+			const decider = this.match(name)?.channel;
+			if (decider !== owner) {
+				throw new RealtimeError(
+					'CHANNEL_MISMATCH',
+					`"${name}" is decided by ${decider?.label ?? 'no row'}, not by ${owner.label} whose pattern filled it: refused so that item data cannot reach another row's channel`,
+				);
+			}
+		}
+		return name;
+	}
 }
 
 export class ChannelRegistry {
-	private snapshot: Promise<Snapshot> | undefined;
+	private loaded: Promise<ChannelSnapshot> | undefined;
 	private checkedAt = 0;
 	private readonly warned = new Set<string>();
 
@@ -49,62 +104,54 @@ export class ChannelRegistry {
 	) {}
 
 	invalidate(): void {
-		this.snapshot = undefined;
+		this.loaded = undefined;
 	}
 
 	/** Rows of `collection` that publish on `action`. */
 	async forEvent(collection: string, action: ChannelAction): Promise<Channel[]> {
-		const { byCollection } = await this.current();
-		return (byCollection.get(collection) ?? []).filter((c) => c.row[`trigger_on_${action}`]);
+		return (await this.snapshot()).forEvent(collection, action);
 	}
 
 	/** The first row, in match order, whose pattern matches `name`. */
 	async match(name: string): Promise<ChannelMatch | null> {
-		for (const channel of (await this.current()).ordered) {
-			const params = channel.pattern.match(name);
-			if (params) return { channel, params };
-		}
-		return null;
+		return (await this.snapshot()).match(name);
 	}
 
-	private async current(): Promise<Snapshot> {
+	/** The current rows, reloaded when they changed. */
+	async snapshot(): Promise<ChannelSnapshot> {
 		const now = Date.now();
-		if (this.snapshot && now - this.checkedAt >= this.options.checkIntervalMs) {
+		if (this.loaded && now - this.checkedAt >= this.options.checkIntervalMs) {
 			this.checkedAt = now;
-			const [snapshot, signature] = await Promise.all([this.snapshot, this.source.signature()]);
-			if (snapshot.signature !== signature) this.snapshot = undefined;
+			const [snapshot, signature] = await Promise.all([this.loaded, this.source.signature()]);
+			if (snapshot.signature !== signature) this.loaded = undefined;
 		}
-		if (!this.snapshot) {
+		if (!this.loaded) {
 			this.checkedAt = now;
 			const loading = this.load();
-			this.snapshot = loading;
+			this.loaded = loading;
 			// A failed load is not cached: the next event tries again.
 			loading.catch(() => {
-				if (this.snapshot === loading) this.snapshot = undefined;
+				if (this.loaded === loading) this.loaded = undefined;
 			});
 		}
-		return this.snapshot;
+		return this.loaded;
 	}
 
-	private async load(): Promise<Snapshot> {
+	private async load(): Promise<ChannelSnapshot> {
 		const [rows, signature] = await Promise.all([this.source.load(), this.source.signature()]);
-		const ordered = rows.flatMap((row) => this.compile(row)).sort(compareChannels);
-		const byCollection = new Map<string, Channel[]>();
-		for (const channel of ordered) {
-			const list = byCollection.get(channel.row.collection) ?? [];
-			list.push(channel);
-			byCollection.set(channel.row.collection, list);
-		}
-		return { ordered, byCollection, signature };
+		return new ChannelSnapshot(
+			rows.flatMap((row) => this.compile(row)),
+			signature,
+		);
 	}
 
 	private compile(row: ChannelRow): Channel[] {
 		const label = `channel row ${row.id} (${row.channel_name})`;
 		try {
 			const pattern = channelPattern(row.channel_name);
-			return [{ row, pattern, type: channelType(row.channel_name), label }];
+			return [{ row, pattern, type: pattern.type, label }];
 		} catch (error) {
-			// Rows saved before validation existed can hold a broken pattern: skip, say so once.
+			// Rows saved before validation existed can hold a broken or unsafe pattern: skip, say so once.
 			const key = `${row.id}:${row.channel_name}`;
 			if (!this.warned.has(key)) {
 				this.warned.add(key);
@@ -115,10 +162,25 @@ export class ChannelRegistry {
 	}
 }
 
-function compareChannels(a: Channel, b: Channel): number {
-	const sa = a.row.sort ?? Number.POSITIVE_INFINITY;
-	const sb = b.row.sort ?? Number.POSITIVE_INFINITY;
-	if (sa !== sb) return sa < sb ? -1 : 1;
+function push<K>(map: Map<K, Channel[]>, key: K, channel: Channel): void {
+	const list = map.get(key);
+	if (list) list.push(channel);
+	else map.set(key, [channel]);
+}
+
+const sortOf = (c: Channel) => (c.row.sort !== null && Number.isFinite(c.row.sort) ? c.row.sort : null);
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Match order: sorted rows first (lowest first), then most specific, then by name and id. */
+export function compareChannels(a: Channel, b: Channel): number {
+	const sa = sortOf(a);
+	const sb = sortOf(b);
+	if (sa !== null || sb !== null) {
+		if (sa === null) return 1;
+		if (sb === null) return -1;
+		if (sa !== sb) return sa - sb;
+	}
+	if (a.pattern.literalLength !== b.pattern.literalLength) return b.pattern.literalLength - a.pattern.literalLength;
 	if (a.pattern.params.length !== b.pattern.params.length) return a.pattern.params.length - b.pattern.params.length;
-	return a.row.channel_name < b.row.channel_name ? -1 : a.row.channel_name > b.row.channel_name ? 1 : 0;
+	return byText(a.row.channel_name, b.row.channel_name) || byText(a.row.id, b.row.id);
 }

@@ -5,8 +5,8 @@
  * is logged and affects no other row or item.
  */
 import { userChannel, channelType } from '../channels/names.js';
-import { channelPattern } from '../channels/pattern.js';
-import type { Channel, ChannelRegistry } from '../channels/registry.js';
+import { channelPattern, type ChannelPattern } from '../channels/pattern.js';
+import type { Channel, ChannelRegistry, ChannelSnapshot } from '../channels/registry.js';
 import type { ChannelAction } from '../channels/row.js';
 import { RealtimeError } from '../errors.js';
 import { outgoingEvent } from '../publish/event.js';
@@ -81,7 +81,9 @@ export async function readForChannels(
 
 /** Publishes an event; the items come from `source`: a reader, or what was read before a delete. */
 export async function publishItemsEvent(deps: PublisherDeps, event: ItemsEvent, source: ItemReader | PreRead): Promise<void> {
-	const channels = (await deps.registry.forEvent(event.collection, event.action)).filter((c) => c.row.publisher?.trim());
+	// One snapshot for the whole event: the host functions check filled names against it synchronously.
+	const snapshot = await deps.registry.snapshot();
+	const channels = snapshot.forEvent(event.collection, event.action).filter((c) => c.row.publisher?.trim());
 	if (channels.length === 0) return;
 	const items = source instanceof Map ? source : await readForChannels(deps, source, event.collection, event.keys, channels);
 	for (const channel of channels) {
@@ -91,12 +93,23 @@ export async function publishItemsEvent(deps: PublisherDeps, event: ItemsEvent, 
 			const item = byKey.get(String(key));
 			// Gone between the write and the read (or not readable): nothing to describe.
 			if (!item) continue;
-			await runPublisher(deps, channel, event, key, item);
+			await runPublisher(deps, snapshot, channel, event, key, item);
 		}
 	}
 }
 
-async function runPublisher(deps: PublisherDeps, channel: Channel, event: ItemsEvent, key: PrimaryKey, item: Item): Promise<void> {
+async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, channel: Channel, event: ItemsEvent, key: PrimaryKey, item: Item): Promise<void> {
+	const fill = (pattern: ChannelPattern, params: unknown) => {
+		try {
+			return snapshot.fill(pattern, params);
+		} catch (error) {
+			// Item data trying to steer an event elsewhere is worth a line even if the script catches it.
+			if (error instanceof RealtimeError && error.code === 'CHANNEL_MISMATCH') {
+				deps.log.warn(`realtime: publisher of ${channel.label} refused an event: ${error.message}`);
+			}
+			throw error;
+		}
+	};
 	const enqueue = (name: string, eventName: unknown, payload: unknown, exclude: unknown) => {
 		if (channelType(name) === 'private-encrypted' && !deps.encryption) {
 			throw new RealtimeError('ENCRYPTION_NOT_CONFIGURED', `cannot publish to "${name}": RT_ENCRYPTION_MASTER_KEY is not set`);
@@ -119,11 +132,12 @@ async function runPublisher(deps: PublisherDeps, channel: Channel, event: ItemsE
 				},
 			},
 			functions: {
+				// A filled name must match its pattern back and belong to the row of that pattern (if any).
 				trigger: (params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) =>
-					void enqueue(channel.pattern.fill(params), eventName, payload, exclude),
+					void enqueue(fill(channel.pattern, params), eventName, payload, exclude),
 				broadcastTo: (pattern: unknown, params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) => {
 					if (typeof pattern !== 'string') throw new RealtimeError('INVALID_PATTERN', 'broadcastTo: the channel pattern must be a string');
-					enqueue(channelPattern(pattern).fill(params), eventName, payload, exclude);
+					enqueue(fill(channelPattern(pattern), params), eventName, payload, exclude);
 				},
 				sendToUser: (userId: unknown, eventName: unknown, payload: unknown) => void enqueue(userChannel(userId), eventName, payload, undefined),
 			},

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { authorizeChannel, type ChannelAuthDeps } from '@directus-realtime/shared/auth/channel-auth';
+import { ChannelRegistry } from '@directus-realtime/shared/channels/registry';
+import type { ChannelRow } from '@directus-realtime/shared/channels/row';
+import type { PusherApp } from '@directus-realtime/shared/pusher/app';
+
+function row(id: string, channel_name: string, authorizer: string | null, sort: number | null = null): ChannelRow {
+	return {
+		id,
+		enabled: true,
+		sort,
+		channel_name,
+		collection: 'chat',
+		fields: ['*'],
+		authorizer,
+		publisher: null,
+		trigger_on_create: false,
+		trigger_on_update: false,
+		trigger_on_delete: false,
+	};
+}
+
+/** Authorizers are named by what they do; the fake runner maps each name to its outcome. */
+const OUTCOMES: Record<string, () => unknown> = {
+	grant: () => true,
+	null: () => null,
+	undefined: () => undefined,
+	false: () => false,
+	other: () => 'yes',
+	throw: () => {
+		throw new Error('boom');
+	},
+};
+
+function setup(rows: ChannelRow[]) {
+	const ran: string[] = [];
+	const logs: string[] = [];
+	const deps: ChannelAuthDeps = {
+		registry: new ChannelRegistry({ load: async () => rows, signature: async () => '1' }, { checkIntervalMs: 60_000, warn: () => {} }),
+		scripts: {
+			run: async ({ source, context }) => {
+				ran.push(`${source}@${(context as { channel_name: string }).channel_name}`);
+				return OUTCOMES[source]!();
+			},
+		},
+		pusher: { authorizeChannel: (_socket: string, channel: string) => ({ auth: `signed:${channel}` }) } as unknown as PusherApp,
+		encryption: true,
+		caller: async () => ({ user: { id: 'u1' }, role: null, roles: [], admin: false, app: false, ip: null, userAgent: null, permissions: [] }),
+		helpers: { can: async () => false, query: async () => [] },
+		log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
+	};
+	const ask = (channel_name: string) => authorizeChannel({ socket_id: '1.2', channel_name }, 'u1', deps);
+	return { ran, logs, ask };
+}
+
+const refused = { code: 'FORBIDDEN', message: 'not allowed to join this channel' };
+
+describe('which matching row decides at /realtime/auth', () => {
+	it('passes to the next matching row only when an authorizer returns null', async () => {
+		const { ran, ask } = setup([row('specific', 'private-chat-:id', 'null'), row('lobby', 'private-:name', 'grant')]);
+		assert.deepEqual(await ask('private-chat-1'), { auth: 'signed:private-chat-1' });
+		assert.deepEqual(ran, ['null@private-chat-1', 'grant@private-chat-1']);
+	});
+
+	for (const final of ['undefined', 'false', 'other', 'throw']) {
+		it(`stops at an authorizer whose answer is ${final}, even when a later row would grant`, async () => {
+			const { ran, ask } = setup([row('specific', 'private-chat-:id', final), row('lobby', 'private-:name', 'grant')]);
+			await assert.rejects(ask('private-chat-1'), refused);
+			assert.deepEqual(ran, [`${final}@private-chat-1`]);
+		});
+	}
+
+	it('stops at a matching row without an authorizer', async () => {
+		const { ran, ask } = setup([row('specific', 'private-chat-:id', null), row('lobby', 'private-:name', 'grant')]);
+		await assert.rejects(ask('private-chat-1'), refused);
+		assert.deepEqual(ran, []);
+	});
+
+	it('refuses when every matching row returned null, and logs it', async () => {
+		const { logs, ask } = setup([row('a', 'private-chat-:id', 'null'), row('b', 'private-:name', 'null')]);
+		await assert.rejects(ask('private-chat-1'), refused);
+		assert.match(logs.at(-1)!, /every matching row returned null \(channel row a .*, channel row b /);
+	});
+
+	it('answers "no row matches" and "refused" alike; only the log tells them apart', async () => {
+		const { logs, ask } = setup([row('refuses', 'private-refuses', 'false')]);
+		const noMatch = await ask('private-nothing').catch((e) => e);
+		const refusal = await ask('private-refuses').catch((e) => e);
+		assert.deepEqual([noMatch.code, noMatch.message], [refusal.code, refusal.message]);
+		assert.match(logs[0]!, /refused private-nothing for user u1: no channel row matches/);
+		assert.match(logs[1]!, /refused private-refuses for user u1: by channel row refuses \(private-refuses\)/);
+	});
+
+	it('follows sort before specificity', async () => {
+		const { ran, ask } = setup([row('specific', 'private-chat-:id', 'false'), row('lobby', 'private-:name', 'grant', 1)]);
+		assert.deepEqual(await ask('private-chat-1'), { auth: 'signed:private-chat-1' });
+		assert.deepEqual(ran, ['grant@private-chat-1']);
+	});
+
+	it('never asks a private row about an encrypted name', async () => {
+		const { ran, ask } = setup([row('lobby', 'private-:name', 'grant')]);
+		await assert.rejects(ask('private-encrypted-doc'), refused);
+		assert.deepEqual(ran, []);
+	});
+});
