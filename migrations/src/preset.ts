@@ -51,7 +51,7 @@ export const FIELD_PRESETS: FieldPreset[] = [
 		width: 'half',
 		note: 'Disabled channels neither authorize subscribers nor publish.',
 	},
-	{ field: 'sort', interface: 'input', hidden: true, width: 'half', note: 'Match order: when several patterns match a channel name, the lowest sort wins.' },
+	{ field: 'sort', interface: 'input', hidden: true, width: 'half', note: 'Match order among rows of the same channel type whose pattern matches: the lowest sort decides first; rows without a sort come after, the most specific pattern first. Only an authorizer that returns null passes to the next row; any other refusal is final.' },
 	{
 		field: 'channel_name',
 		interface: 'input',

@@ -205,7 +205,11 @@ describe('channel authorization at /realtime/auth', () => {
 			assert.equal(res.status, 401);
 		});
 		it('403 for a public channel name', async () => expectRefusal(await authorize('news', ada.token), 403, 'PUBLIC_CHANNEL'));
-		it('403 when no row matches', async () => expectRefusal(await authorize('private-unknown-1', ada.token), 403, 'NO_MATCHING_CHANNEL'));
+		it('403 when no row matches, the same answer as a refusal', async () => {
+			const noMatch = await authorize('private-unknown-1', ada.token);
+			expectRefusal(noMatch, 403, 'FORBIDDEN');
+			assert.equal(noMatch.text, (await authorize('private-refuses', ada.token)).text);
+		});
 		it('403 when the authorizer returns false', async () => expectRefusal(await authorize('private-refuses', ada.token), 403, 'FORBIDDEN'));
 		it('403 when the row has no authorizer', async () => expectRefusal(await authorize('private-no-authorizer', ada.token), 403, 'FORBIDDEN'));
 		it('403 when the authorizer throws, with the detail in the log only', async () => {
