@@ -31,6 +31,10 @@ describe('channel row validation', () => {
 	it('accepts constrained parameters', () => {
 		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'private-room-:roomId(\\d+)' }), []);
 		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'presence-:team-:room' }), []);
+		// Nested groups inside a parameter regex are not literal text.
+		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'private-room-:id((?:ab)+)' }), []);
+		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'private-:x(a(?:b|c))-:y(\\d+)' }), []);
+		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'private-room-:id((?:ab)+)!' }), ['channel_name']);
 	});
 
 	it('refuses an unknown or missing collection, and Directus\' own collections', () => {

@@ -24,6 +24,30 @@ export interface ValidationDeps {
 	collectionExists(collection: string): boolean;
 }
 
+/** The pattern with each `:name` and its regex, nested parentheses included, replaced by "x". */
+function withParametersAsX(source: string): string {
+	let out = '';
+	let i = 0;
+	while (i < source.length) {
+		const name = /^:\w+/.exec(source.slice(i));
+		if (!name) {
+			out += source[i++];
+			continue;
+		}
+		out += 'x';
+		i += name[0].length;
+		if (source[i] !== '(') continue;
+		let depth = 0;
+		do {
+			if (source[i] === '\\') i++;
+			else if (source[i] === '(') depth++;
+			else if (source[i] === ')') depth--;
+			i++;
+		} while (depth > 0 && i < source.length);
+	}
+	return out;
+}
+
 function checkPattern(value: unknown): string | null {
 	if (typeof value !== 'string' || value.trim() === '') return 'a channel name pattern is required';
 	if (value.length > MAX_CHANNEL_NAME_LENGTH) return `is longer than ${MAX_CHANNEL_NAME_LENGTH} characters`;
@@ -31,7 +55,7 @@ function checkPattern(value: unknown): string | null {
 		const pattern = channelPattern(value);
 		// The literal parts must be valid channel characters: fill every parameter with "x" and check.
 		if (pattern.params.length === 0) assertChannelName(value);
-		else assertChannelName(value.replace(/:(\w+)(\((?:\\.|[^\\)])*\))?/g, 'x'));
+		else assertChannelName(withParametersAsX(value));
 	} catch (error) {
 		return error instanceof RealtimeError ? error.message : String(error);
 	}
