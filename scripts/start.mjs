@@ -2,6 +2,7 @@
 // example collection and channel, and a demo page that shows events live as items change.
 // State lives in .playground/ (git-ignored); a second start reuses it; Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installExtensions } from './install-extensions.mjs';
@@ -16,7 +17,9 @@ const PORTS = {
 	page: Number(process.env.PLAYGROUND_PORT ?? 8056),
 };
 const ADMIN = { email: 'admin@example.com', password: 'directus-realtime' };
-const APP = { id: 'app-id', key: 'app-key', secret: 'app-secret' };
+// RT_APP_SECRET has no default: the playground makes its own on the first start and keeps it
+// in .playground/app-secret, shared by its Soketi and its Directus.
+const APP = { id: 'app-id', key: 'app-key', secret: readOrCreate('app-secret', () => randomBytes(24).toString('base64url')) };
 const children = [];
 
 function log(message) {
@@ -84,7 +87,7 @@ const directusEnv = {
 	HOST: '127.0.0.1',
 	PORT: String(PORTS.directus),
 	PUBLIC_URL: `http://localhost:${PORTS.directus}`,
-	SECRET: readSecret(),
+	SECRET: readOrCreate('secret', () => crypto.randomUUID() + crypto.randomUUID()),
 	ADMIN_EMAIL: ADMIN.email,
 	ADMIN_PASSWORD: ADMIN.password,
 	EXTENSIONS_PATH: join(project, 'extensions'),
@@ -101,21 +104,16 @@ const directusEnv = {
 	RT_APP_SECRET: APP.secret,
 	RT_APP_HOST: '127.0.0.1',
 	RT_APP_PORT: String(PORTS.soketi),
-	RT_ENCRYPTION_MASTER_KEY: readEncryptionKey(),
+	RT_ENCRYPTION_MASTER_KEY: readOrCreate('encryption-key', () => randomBytes(32).toString('base64')),
 };
 
-function readSecret() {
-	const file = join(STATE, 'secret');
+/** A random value made on the first start and kept in .playground/<name> for the next ones. */
+function readOrCreate(name, make) {
+	const file = join(STATE, name);
 	if (!existsSync(file)) {
 		mkdirSync(STATE, { recursive: true });
-		writeFileSync(file, crypto.randomUUID() + crypto.randomUUID());
+		writeFileSync(file, make(), { mode: 0o600 });
 	}
-	return readFileSync(file, 'utf8').trim();
-}
-
-function readEncryptionKey() {
-	const file = join(STATE, 'encryption-key');
-	if (!existsSync(file)) writeFileSync(file, Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'));
 	return readFileSync(file, 'utf8').trim();
 }
 

@@ -75,6 +75,16 @@ function readString(env: Env, name: string, fallback?: string): string | undefin
 	return value === undefined || value === '' ? fallback : value;
 }
 
+/**
+ * A value with no safe default. The message names the variable and never echoes a value: for
+ * RT_APP_SECRET the value is the secret.
+ */
+function readRequired(env: Env, name: string, why: string): string {
+	const value = readString(env, name);
+	if (value === undefined) throw new ConfigError(name, `must be set: ${why}`);
+	return value;
+}
+
 function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
 	const value = raw(env, name);
 	if (value === undefined || value === '') return fallback;
@@ -120,7 +130,9 @@ export function readConfig(env: Env): RealtimeConfig {
 		pusher: {
 			appId: readString(env, 'RT_APP_ID', 'app-id'),
 			key: readString(env, 'RT_APP_KEY', 'app-key'),
-			secret: readString(env, 'RT_APP_SECRET', 'app-secret'),
+			// No default: Soketi's default secret ("app-secret") is public, and signing with it
+			// would let anyone forge channel authorizations and trigger events.
+			secret: readRequired(env, 'RT_APP_SECRET', 'the secret of the Pusher/Soketi app, which signs channel authorizations and API calls'),
 			host: byCluster ? undefined : readString(env, 'RT_APP_HOST', 'soketi'),
 			port: byCluster && raw(env, 'RT_APP_PORT') === undefined ? undefined : readInteger(env, 'RT_APP_PORT', 6001, 1, 65535),
 			cluster,

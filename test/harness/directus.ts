@@ -13,10 +13,12 @@ import { createDatabase, selectedDatabase, type Database, type DatabaseKind } fr
 import { runToEnd, startProcess, type ManagedProcess } from './process.js';
 import { DIRECTUS_CLI, DIRECTUS_DIR, DIRECTUS_NODE, ROOT, RUNTIME_DIR } from './paths.js';
 import { freePort, GiveUp, waitFor } from './ports.js';
+import { TEST_APP_SECRET } from './soketi.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'rt-admin-password';
 export const ADMIN_TOKEN = 'rt-test-admin-token';
+
 
 export interface DirectusOptions {
 	db?: DatabaseKind;
@@ -92,6 +94,9 @@ function baseEnv(dir: string, database: Database, port: number, extra: Record<st
 		NODE_ENV: 'production',
 		NODE_OPTIONS: '--no-node-snapshot',
 		RT_APP_HOST: '127.0.0.1',
+		// RT_APP_SECRET has no default: every Directus the tests start gets the test Soketis'
+		// secret, also those started without startStack(). `env: { RT_APP_SECRET: undefined }` unsets it.
+		RT_APP_SECRET: TEST_APP_SECRET,
 	};
 	for (const [k, v] of Object.entries(extra)) {
 		if (v === undefined) delete env[k];

@@ -1,4 +1,5 @@
 /** A real Soketi 1.6.1 (the Pusher-protocol server) on free ports. */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startProcess, type ManagedProcess } from './process.js';
 import { ROOT, SOKETI_NODE } from './paths.js';
@@ -29,10 +30,17 @@ export interface SoketiOptions {
 	port?: number;
 }
 
+/**
+ * The app secret of the test Soketis (unless a test sets its own) and of every test Directus:
+ * random per run, never Soketi's well-known default "app-secret", so nothing can pass by signing
+ * with a default.
+ */
+export const TEST_APP_SECRET = `rt-test-${randomBytes(12).toString('hex')}`;
+
 const SERVER = join(ROOT, 'node_modules', '@soketi', 'soketi', 'bin', 'server.js');
 
 export async function startSoketi(options: SoketiOptions = {}): Promise<Soketi> {
-	const app: PusherApp = { id: 'app-id', key: 'app-key', secret: 'app-secret', ...options.app };
+	const app: PusherApp = { id: 'app-id', key: 'app-key', secret: TEST_APP_SECRET, ...options.app };
 	const port = options.port ?? (await freePort());
 	const metricsPort = await freePort();
 	const env: NodeJS.ProcessEnv = {

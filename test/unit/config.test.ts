@@ -3,14 +3,15 @@ import { describe, it } from 'node:test';
 import { readConfig, realtimeEnv } from '@directus-realtime/shared/config';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
+const SECRET = { RT_APP_SECRET: 'test-secret' };
 
 describe('RT_* configuration', () => {
-	it('uses the seed defaults when nothing is set', () => {
-		const config = readConfig({});
+	it('uses the seed defaults when only the secret is set', () => {
+		const config = readConfig({ RT_APP_SECRET: 'a-real-secret' });
 		assert.deepEqual(config.pusher, {
 			appId: 'app-id',
 			key: 'app-key',
-			secret: 'app-secret',
+			secret: 'a-real-secret',
 			host: 'soketi',
 			port: 6001,
 			cluster: undefined,
@@ -58,12 +59,26 @@ describe('RT_* configuration', () => {
 		assert.deepEqual(config.auth.userInfoFields, ['first_name', 'email']);
 	});
 
+	it('has no default for RT_APP_SECRET: unset, empty or blank stops start-up, naming the variable', () => {
+		for (const value of [undefined, null, '', '   ']) {
+			assert.throws(() => readConfig({ RT_APP_ID: 'x', RT_APP_SECRET: value }), { code: 'CONFIG_INVALID', message: /^RT_APP_SECRET: must be set/ }, String(value));
+		}
+	});
+
+	it('never echoes the secret in an error about it', () => {
+		const secret = 'do-not-print-me-7f3a';
+		assert.throws(
+			() => readConfig({ RT_APP_SECRET: { value: secret } }),
+			(error: Error) => error.message.startsWith('RT_APP_SECRET:') && !error.message.includes(secret),
+		);
+	});
+
 	it('treats "false", "0" and unset as false', () => {
-		for (const value of ['false', '0', '', undefined, false, 0]) assert.equal(readConfig({ RT_USE_TLS: value }).pusher.useTLS, false, String(value));
+		for (const value of ['false', '0', '', undefined, false, 0]) assert.equal(readConfig({ ...SECRET, RT_USE_TLS: value }).pusher.useTLS, false, String(value));
 	});
 
 	it('connects to Pusher cloud by cluster, over TLS, when no host is set', () => {
-		const { pusher } = readConfig({ RT_APP_CLUSTER: 'eu' });
+		const { pusher } = readConfig({ ...SECRET, RT_APP_CLUSTER: 'eu' });
 		assert.equal(pusher.cluster, 'eu');
 		assert.equal(pusher.host, undefined);
 		assert.equal(pusher.port, undefined);
@@ -71,14 +86,14 @@ describe('RT_* configuration', () => {
 	});
 
 	it('accepts values Directus has already cast', () => {
-		const config = readConfig({ RT_APP_PORT: 6002, RT_USE_TLS: true, RT_USER_INFO_FIELDS: ['id', 'email'] });
+		const config = readConfig({ ...SECRET, RT_APP_PORT: 6002, RT_USE_TLS: true, RT_USER_INFO_FIELDS: ['id', 'email'] });
 		assert.equal(config.pusher.port, 6002);
 		assert.equal(config.pusher.useTLS, true);
 		assert.deepEqual(config.auth.userInfoFields, ['id', 'email']);
 	});
 
 	it('prefers RT_* from the process environment over Directus\' cast copy', () => {
-		assert.equal(readConfig(realtimeEnv({ RT_APP_ID: 123 }, { RT_APP_ID: '0123' })).pusher.appId, '0123');
+		assert.equal(readConfig(realtimeEnv({ RT_APP_ID: 123, ...SECRET }, { RT_APP_ID: '0123' })).pusher.appId, '0123');
 	});
 
 	it('stops on a malformed value, naming the variable', () => {
@@ -92,6 +107,6 @@ describe('RT_* configuration', () => {
 			[{ RT_SCRIPT_MAX_MEMORY: '2' }, /^RT_SCRIPT_MAX_MEMORY: expected a number from 8/],
 			[{ RT_APP_KEY: { nested: true } }, /^RT_APP_KEY: expected a string/],
 		];
-		for (const [env, message] of cases) assert.throws(() => readConfig(env), { code: 'CONFIG_INVALID', message }, JSON.stringify(env));
+		for (const [env, message] of cases) assert.throws(() => readConfig({ ...SECRET, ...env }), { code: 'CONFIG_INVALID', message }, JSON.stringify(env));
 	});
 });
