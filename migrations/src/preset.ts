@@ -13,7 +13,9 @@ export const COLLECTION_PRESET = {
 	hidden: false,
 	singleton: false,
 	sort_field: 'sort',
-	accountability: 'all',
+	// Activity (who changed which row, when) but no revisions: a revision is a copy of the row,
+	// scripts included, in a collection roles are granted for other reasons. See admin-only.ts.
+	accountability: 'activity',
 };
 
 export interface FieldPreset {

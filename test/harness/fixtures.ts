@@ -60,7 +60,7 @@ export interface TestUser {
 
 export interface Grant {
 	collection: string;
-	action: 'create' | 'read' | 'update' | 'delete';
+	action: 'create' | 'read' | 'update' | 'delete' | 'share';
 }
 
 /** A role with one policy granting `grants` (whole collections), and a user in it. */

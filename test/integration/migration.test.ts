@@ -10,6 +10,10 @@ import { ROOT } from '../harness/paths.js';
 
 const SEED_COLUMNS = ['id', 'enabled', 'collection', 'fields', 'channel_name', 'authorizer', 'publisher', 'trigger_on_create', 'trigger_on_update', 'trigger_on_delete'];
 
+function migrationFiles(): string[] {
+	return readdirSync(join(ROOT, 'migrations', 'dist')).filter((f) => f.endsWith('.mjs'));
+}
+
 async function migration(): Promise<{ up(knex: unknown): Promise<void>; down(knex: unknown): Promise<void> }> {
 	const dir = join(ROOT, 'migrations', 'dist');
 	const file = readdirSync(dir).find((f) => f.endsWith('-realtime-channels.mjs'))!;
@@ -103,7 +107,8 @@ describe(`the realtime_channels migration (${process.env.DB ?? 'sqlite'})`, () =
 
 	it('is undone by `directus database migrate:down`: table and metadata gone', async () => {
 		await directus.halt();
-		await directus.cli(['database', 'migrate:down']);
+		// One step per migration of this package, the latest first.
+		for (const _ of migrationFiles()) await directus.cli(['database', 'migrate:down']);
 		const db = connectDatabase(directus.dbEnv);
 		try {
 			assert.equal(await db.schema.hasTable('realtime_channels'), false);

@@ -1,11 +1,12 @@
 /**
  * Hooks on `realtime_channels` itself: only admins may read or change rows (scripts are code,
- * even if a role is granted the collection by mistake), rows are validated on save, and every
- * change invalidates the registry so the very next event sees it.
+ * even if a role is granted the collection by mistake; see admin-only.ts), rows are validated on
+ * save, and every change invalidates the registry so the very next event sees it.
  */
 import { createError, ForbiddenError } from '@directus/errors';
 import type { RegisterFunctions } from '@directus/types';
 import type { ChannelRegistry } from './registry.js';
+import { revisionWithoutScripts, withoutChannelPermissions } from './admin-only.js';
 import { CHANNELS_COLLECTION } from './row.js';
 import { validateChannelPayload, type ValidationDeps } from './validate.js';
 
@@ -38,6 +39,15 @@ export function registerChannelCollectionHooks(
 ): void {
 	const scoped = (event: string) => `${CHANNELS_COLLECTION}.items.${event}`;
 
+	// The permission rows Directus reads for its own access checks (it reads them as the system,
+	// without accountability) never grant anything on the channels. Admins' reads of the rows
+	// (the Data Studio's policy pages) still show them, so a mis-grant can be seen and removed.
+	filter('permissions.read', (rows, _meta, { accountability }) => (accountability ? rows : withoutChannelPermissions(rows)));
+	// Script text is not kept in revisions, whatever the collection's accountability says.
+	filter('revisions.create', (revision) => revisionWithoutScripts(revision));
+
+	// The checks below stay for what permission rows do not cover: a share an admin made of a
+	// channel row carries an admin's permissions, but its visitors are not admins.
 	filter(scoped('query'), (query, _meta, { accountability }) => {
 		requireAdmin(accountability);
 		return query;
