@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { RealtimeError } from '../errors.js';
-import { redactUser } from './redact.js';
+import { redactItem } from './redact.js';
 
 export interface Accountability {
 	user: string | null;
@@ -49,7 +49,9 @@ export async function readCaller(
 	schema: any,
 	withPermissions: boolean,
 ): Promise<AuthContext> {
-	const user = accountability.user ? redactUser(await new services.UsersService({ schema }).readOne(accountability.user, { fields: ['*'] })) : null;
+	const user = accountability.user
+		? redactItem(schema, 'directus_users', await new services.UsersService({ schema }).readOne(accountability.user, { fields: ['*'] }))
+		: null;
 	return {
 		user,
 		role: accountability.role ?? null,
@@ -132,8 +134,8 @@ export function callerHelpers(accountability: Accountability, services: CallerSe
 			const q = { ...(query as Record<string, unknown>) };
 			const limit = typeof q.limit === 'number' && q.limit >= 0 ? Math.min(q.limit, MAX_QUERY_LIMIT) : MAX_QUERY_LIMIT;
 			const rows = await new services.ItemsService(collection, { schema, accountability }).readByQuery({ ...q, limit });
-			// Users read through query() never carry their secrets either.
-			return collection === 'directus_users' ? rows.map(redactUser) : rows;
+			// Nothing read through query() carries a secret, at any depth (a role may read auth_data).
+			return redactItem(schema, collection, rows);
 		},
 	};
 }

@@ -6,6 +6,7 @@ import { readBodyFields, type RequestLike } from './body.js';
 import { callerHelpers, readCaller, type Accountability, type CallerServices } from './caller.js';
 import { authorizeChannel } from './channel-auth.js';
 import { errorAnswer } from './http-errors.js';
+import { redactItem, type SchemaLike } from './redact.js';
 import { authenticateUser } from './user-auth.js';
 
 interface Deps {
@@ -66,7 +67,9 @@ export function registerRoutes(router: Router, deps: Deps): void {
 				return authenticateUser(body.socket_id, accountability.user, {
 					pusher: runtime.pusher,
 					userInfoFields: runtime.config.auth.userInfoFields,
-					readUser: (fields) => new services.UsersService({ schema }).readOne(accountability.user!, { fields: ['id', ...fields] }),
+					// RT_USER_INFO_FIELDS may name relations (role.*): no secret at any depth.
+					readUser: async (fields) =>
+						redactItem(schema as SchemaLike, 'directus_users', await new services.UsersService({ schema }).readOne(accountability.user!, { fields: ['id', ...fields] })),
 				});
 			},
 			logger,

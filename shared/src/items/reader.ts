@@ -1,5 +1,10 @@
-/** Reads items with Directus' ItemsService, as the system (full access, relations resolved). */
+/**
+ * Reads items with Directus' ItemsService, as the system (full access, relations resolved), and
+ * hands them on without any secret field at any depth: publishers ask for `*.*` and relations to
+ * users, and a system read returns a user's auth_data as stored.
+ */
 import type { Knex } from 'knex';
+import { redactItem } from '../auth/redact.js';
 import type { ItemReader, ItemsByKey } from '../publisher/pipeline.js';
 import { coalescedReader, ReadCoalescer } from './coalesce.js';
 
@@ -28,7 +33,7 @@ export function itemsServiceReader(
 			const service = new services.ItemsService(collection, { schema, ...(knex ? { knex } : {}) });
 			const rows = await service.readMany(keys, { fields: [...new Set([...fields, primary])], limit: -1 }, { emitEvents: false });
 			const byKey: ItemsByKey = new Map();
-			for (const row of rows) byKey.set(String(row[primary]), row);
+			for (const row of redactItem(schema, collection, rows)) byKey.set(String(row[primary]), row);
 			return byKey;
 		},
 	};

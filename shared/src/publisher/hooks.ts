@@ -4,6 +4,7 @@
  * filter (the last moment they exist) and published from the action once the delete succeeded.
  */
 import type { RegisterFunctions } from '@directus/types';
+import { redactItem, type SchemaLike } from '../auth/redact.js';
 import { CHANNELS_COLLECTION } from '../channels/row.js';
 import { currentSocketId } from '../request-context.js';
 import { publishItemsEvent, readForChannels, type Item, type ItemReader, type PreRead, type PrimaryKey, type PublisherDeps } from './pipeline.js';
@@ -80,7 +81,8 @@ export function registerPublisherHooks(
 					collection: meta.collection,
 					action: 'update',
 					keys: meta.keys,
-					changed: (meta.payload as Item) ?? null,
+					// The update as sent: a hashed field is still the plain text here.
+					changed: meta.payload ? redactItem(schema as SchemaLike, meta.collection, meta.payload as Item) : null,
 					user: userOf(accountability),
 					socketId,
 				},

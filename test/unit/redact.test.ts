@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { redactItem, type SchemaLike } from '@directus-realtime/shared/auth/redact';
+import { carriesScripts, revisionWithoutScripts, withoutChannelPermissions } from '@directus-realtime/shared/channels/admin-only';
+
+const f = (type: string, special: string[] = []) => ({ type, special });
+
+/** A slice of a Directus schema: users, roles, shares, and a project with m2o, o2m and m2a. */
+const schema: SchemaLike = {
+	collections: {
+		directus_users: {
+			fields: {
+				id: f('uuid'),
+				first_name: f('string'),
+				password: f('hash', ['hash', 'conceal']),
+				token: f('string', ['conceal']),
+				tfa_secret: f('string', ['conceal']),
+				auth_data: f('json'),
+				role: f('uuid', ['m2o']),
+			},
+		},
+		directus_roles: { fields: { id: f('uuid'), name: f('string'), users: f('alias', ['o2m']) } },
+		directus_shares: { fields: { id: f('uuid'), name: f('string'), password: f('hash', ['hash', 'conceal']) } },
+		messages: {
+			fields: {
+				id: f('integer'),
+				text: f('string'),
+				extra: f('json', ['cast-json']),
+				recipient: f('uuid', ['m2o']),
+				pin: f('hash', ['hash']),
+				notes: f('alias', ['o2m']),
+				attachments: f('alias', ['m2a']),
+			},
+		},
+		notes: { fields: { id: f('integer'), message: f('integer'), author: f('uuid', ['m2o']), secret_code: f('string', ['conceal']) } },
+		messages_attachments: { fields: { id: f('integer'), messages_id: f('integer'), item: f('string'), collection: f('string') } },
+	},
+	relations: [
+		{ collection: 'directus_users', field: 'role', related_collection: 'directus_roles', meta: { one_field: 'users' } },
+		{ collection: 'messages', field: 'recipient', related_collection: 'directus_users', meta: null },
+		{ collection: 'notes', field: 'message', related_collection: 'messages', meta: { one_field: 'notes' } },
+		{ collection: 'notes', field: 'author', related_collection: 'directus_users', meta: null },
+		{ collection: 'messages_attachments', field: 'messages_id', related_collection: 'messages', meta: { one_field: 'attachments' } },
+		{
+			collection: 'messages_attachments',
+			field: 'item',
+			related_collection: null,
+			meta: { one_allowed_collections: ['directus_users', 'directus_shares', 'notes'], one_collection_field: 'collection' },
+		},
+	],
+};
+
+const SECRETS = ['pw-hash-$argon2', 'static-token-1', 'TFA-SECRET', 'sso-refresh-token', 'share-pw-hash', 'pin-hash', 'note-secret'];
+const user = (id: string) => ({
+	id,
+	first_name: `U${id}`,
+	password: 'pw-hash-$argon2',
+	token: 'static-token-1',
+	tfa_secret: 'TFA-SECRET',
+	auth_data: { refresh_token: 'sso-refresh-token' },
+	role: { id: 'r1', name: 'Editors', users: [{ id: 'u9', first_name: 'Nine', auth_data: 'sso-refresh-token', token: 'static-token-1' }] },
+});
+const assertNoSecret = (value: unknown) => {
+	const text = JSON.stringify(value);
+	for (const secret of SECRETS) assert.ok(!text.includes(secret), `${secret} in ${text}`);
+};
+
+describe('redacting items read for scripts', () => {
+	it('removes the user secrets from a row of directus_users, keeping the rest', () => {
+		const out = redactItem(schema, 'directus_users', { ...user('u1'), role: 'r1' });
+		assert.deepEqual(out, { id: 'u1', first_name: 'Uu1', role: 'r1' });
+	});
+
+	it('follows m2o, o2m and nested relations to any depth (fields: *, recipient.*, *.*.*)', () => {
+		const row = {
+			id: 1,
+			text: 'hi',
+			pin: 'pin-hash',
+			recipient: user('u1'),
+			notes: [{ id: 5, secret_code: 'note-secret', author: user('u2'), message: { id: 1, recipient: user('u3') } }],
+		};
+		const out = redactItem(schema, 'messages', row) as any;
+		assertNoSecret(out);
+		assert.equal(out.recipient.first_name, 'Uu1');
+		assert.equal(out.recipient.role.users[0].first_name, 'Nine');
+		assert.equal(out.notes[0].author.first_name, 'Uu2');
+		assert.equal(out.notes[0].message.recipient.first_name, 'Uu3');
+		assert.equal(out.text, 'hi');
+		assert.equal('pin' in out, false, 'a hashed field of any collection');
+	});
+
+	it('follows m2a by the row\'s collection field, and without it removes what is secret in any allowed collection', () => {
+		const row = {
+			id: 1,
+			attachments: [
+				{ id: 1, collection: 'directus_users', item: user('u4') },
+				{ id: 2, collection: 'directus_shares', item: { id: 's1', name: 'link', password: 'share-pw-hash' } },
+				{ id: 3, item: { id: 'u5', token: 'static-token-1', auth_data: 'sso-refresh-token' } },
+			],
+		};
+		const out = redactItem(schema, 'messages', row) as any;
+		assertNoSecret(out);
+		assert.equal(out.attachments[0].item.first_name, 'Uu4');
+		assert.equal(out.attachments[1].item.name, 'link');
+	});
+
+	it('removes every secret name where it cannot tell the collection (aliases, unknown collections)', () => {
+		assertNoSecret(redactItem(schema, 'messages', { id: 1, renamed: user('u6') }));
+		assertNoSecret(redactItem(schema, 'not_in_schema', [user('u7')]));
+	});
+
+	it('leaves data of JSON columns and lists alone, and does not change its input', () => {
+		const row = { id: 1, extra: { token: 'app-level value, not a Directus secret' }, recipient: user('u8') };
+		const before = structuredClone(row);
+		const out = redactItem(schema, 'messages', row) as any;
+		assert.deepEqual(out.extra, row.extra);
+		assert.deepEqual(row, before);
+		assert.equal(out.recipient.auth_data, undefined);
+	});
+
+	it('handles lists, nulls and primitive keys', () => {
+		assert.deepEqual(redactItem(schema, 'messages', [{ id: 1, recipient: null }, { id: 2, recipient: 'u1' }]), [
+			{ id: 1, recipient: null },
+			{ id: 2, recipient: 'u1' },
+		]);
+		assert.equal(redactItem(schema, 'messages', null), null);
+	});
+
+	it('cuts nesting deeper than any Directus read instead of walking it', () => {
+		let deep: any = { id: 'u0', auth_data: 'sso-refresh-token' };
+		for (let i = 0; i < 200; i++) deep = { id: `u${i}`, role: { id: 'r', users: [deep] } };
+		assertNoSecret(redactItem(schema, 'directus_users', deep));
+	});
+});
+
+describe('channel rows are for admins only', () => {
+	it('drops every permission row on realtime_channels and keeps the others', () => {
+		const rows = [
+			{ collection: 'realtime_channels', action: 'read' },
+			{ collection: 'realtime_channels', action: 'update' },
+			{ collection: 'messages', action: 'read' },
+		];
+		assert.deepEqual(withoutChannelPermissions(rows), [{ collection: 'messages', action: 'read' }]);
+	});
+
+	it('keeps revisions of channel rows without script text, JSON text or objects', () => {
+		const data = { id: 'c1', channel_name: 'private-x', authorizer: 'return true;', publisher: 'trigger({}, "e", meta.payload);' };
+		const out = revisionWithoutScripts({ collection: 'realtime_channels', item: 'c1', data, delta: JSON.stringify({ publisher: 'x' }) });
+		assert.deepEqual(out.data, { id: 'c1', channel_name: 'private-x' });
+		assert.equal(out.delta, '{}');
+		assert.equal(carriesScripts(JSON.stringify(data)), true);
+		assert.equal(carriesScripts(out.data), false);
+		const other = { collection: 'messages', data: { publisher: 'kept' } };
+		assert.equal(revisionWithoutScripts(other), other);
+	});
+});
