@@ -135,6 +135,35 @@ describe('channel rows for a role granted realtime_channels by mistake', () => {
 		}
 	});
 
+	it('tells the role it has no access to them (what the Data Studio shows)', async () => {
+		const me = await as('GET', '/permissions/me');
+		assert.equal(me.status, 200, me.text);
+		assert.equal(me.body.data.realtime_channels, undefined, JSON.stringify(me.body.data).slice(0, 300));
+	});
+
+	it('gives anonymous callers nothing either when the public policy is granted them', async () => {
+		const d = stack.directus;
+		const policies = await d.request('GET', '/policies?fields=id,name&limit=-1');
+		const publicPolicy = policies.body.data.find((p: { name: string }) => p.name === '$t:public_label');
+		assert.ok(publicPolicy, 'the public policy');
+		const granted: string[] = [];
+		try {
+			for (const [collection, action] of [['realtime_channels', 'read'], ['realtime_channels', 'update'], ['directus_revisions', 'read'], ['directus_activity', 'read']]) {
+				const res = await d.request('POST', '/permissions', { policy: publicPolicy.id, collection, action, fields: ['*'], permissions: {}, validation: {} });
+				assert.equal(res.status, 200, res.text);
+				granted.push(res.body.data.id);
+			}
+			const anonymous = (method: string, path: string, body?: unknown) => d.request(method, path, body, { token: null });
+			for (const path of ['/items/realtime_channels', `/items/realtime_channels/${rows[0]!.id}`]) assert.equal((await anonymous('GET', path)).status, 403, path);
+			assert.equal((await anonymous('PATCH', `/items/realtime_channels/${rows[0]!.id}`, { enabled: false })).status, 403);
+			assert.equal((await anonymous('POST', '/utils/sort/realtime_channels', { item: rows[2]!.id, to: rows[0]!.id })).status, 403);
+			for (const path of ['/revisions?fields=data,delta&limit=-1', '/activity?fields=*,revisions.*&limit=-1']) noScript(await anonymous('GET', path), `anonymous ${path}`);
+			noScript(await anonymous('POST', '/graphql', { query: '{ realtime_channels { publisher } }' }), 'anonymous GraphQL');
+		} finally {
+			if (granted.length) await d.request('DELETE', '/permissions', granted);
+		}
+	});
+
 	it('leaves administrators full access: read, reorder, revisions of their own choosing', async () => {
 		const list = await stack.directus.request('GET', '/items/realtime_channels?filter[channel_name][_starts_with]=private-admin-only-');
 		assert.equal(list.body.data.length, 3);

@@ -80,7 +80,15 @@ describe('secrets never reach a channel, a script\'s answer or the log', () => {
 			publisher: null,
 			authorizer: `${dump}\nconst start = Number(params.part) * 600;\nreturn { user_id: auth.user.id, user_info: { more: dump.length > start + 600, text: dump.slice(start, start + 600) } };`,
 		});
-		await createChannel(d, { channel_name: 'private-dump-throws', collection: 'letters', publisher: null, authorizer: `${dump}\nthrow new Error('dump ' + dump);` });
+		// A thrown message is cut at 2000 characters: this one puts what could leak first.
+		await createChannel(d, {
+			channel_name: 'private-dump-throws',
+			collection: 'letters',
+			publisher: null,
+			authorizer: `const letters = await query('letters', { fields: ['id', 'recipient.first_name', 'recipient.auth_data', 'recipient.token', 'recipient.tfa_secret'] });
+throw new Error('dump ' + JSON.stringify({ me: [auth.user.first_name, auth.user.auth_data, auth.user.token], letters }));`,
+		});
+
 	});
 
 	after(async () => {
@@ -123,6 +131,8 @@ describe('secrets never reach a channel, a script\'s answer or the log', () => {
 	});
 
 	it('an authorizer dumping auth and query() results through presence user_info shows no secret', async () => {
+		// A letter that stays, for the authorizers' queries.
+		await createItem(stack.directus, 'letters', { text: 'kept', recipient: ada.id, pin: PIN });
 		let dump = '';
 		for (let part = 0; part < 200; part++) {
 			const res = await stack.directus.request('POST', '/realtime/auth', { socket_id: '1234.5678', channel_name: `presence-dump-${part}` }, { token: ada.token });
@@ -134,10 +144,11 @@ describe('secrets never reach a channel, a script\'s answer or the log', () => {
 		const parsed = JSON.parse(dump);
 		assert.equal(parsed.auth.user.first_name, 'Ada');
 		assert.ok(parsed.users.some((u: { role: { users: unknown[] } | null }) => u.role?.users?.length), 'users with their role\'s users were read');
+		assert.equal(parsed.letters[0].recipient.first_name, 'Ada', 'letters with their recipient were read');
 		assertClean(parsed, 'the authorizer\'s view');
 	});
 
-	it('an authorizer throwing its view refuses with a reason that carries no secret, and the log neither', async () => {
+	it('an authorizer throwing its view refuses with a reason that carries no secret', async () => {
 		const res = await stack.directus.request('POST', '/realtime/auth', { socket_id: '1234.5678', channel_name: 'private-dump-throws' }, { token: ada.token });
 		assert.equal(res.status, 403);
 		for (const secret of secrets) assert.ok(!res.text.includes(secret));
