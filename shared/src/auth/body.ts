@@ -1,16 +1,22 @@
 /**
  * The body of an authorization request: pusher-js posts form-encoded `socket_id` and
  * `channel_name`; JSON is accepted too. Directus parses JSON itself but not forms, so forms are
- * read here, with a size limit.
+ * read here, with a size limit. The body gate (body-gate.ts) refused oversized and anonymous
+ * requests before Directus read anything, and read chunked bodies already (PRE_READ_BODY).
  */
 import { RealtimeError } from '../errors.js';
 
+/** Largest body /realtime/auth and /realtime/user-auth accept (a socket id and a channel name fit in 300 bytes). */
 export const MAX_AUTH_BODY_BYTES = 8 * 1024;
+
+/** Where the body gate leaves a body it had to read itself. */
+export const PRE_READ_BODY = Symbol.for('directus-realtime-pusher.auth-body');
 
 export interface RequestLike extends AsyncIterable<Buffer | string> {
 	headers: Record<string, string | string[] | undefined>;
 	body?: unknown;
 	readableEnded?: boolean;
+	[PRE_READ_BODY]?: Buffer;
 }
 
 /**
@@ -19,6 +25,8 @@ export interface RequestLike extends AsyncIterable<Buffer | string> {
  * gone by the time its response finishes.
  */
 async function readText(req: RequestLike): Promise<string> {
+	const preRead = req[PRE_READ_BODY];
+	if (preRead) return preRead.toString('utf8');
 	let size = 0;
 	const chunks: Buffer[] = [];
 	for await (const chunk of req) {

@@ -1,0 +1,172 @@
+/**
+ * Guards the bodies of POST /realtime/auth and /realtime/user-auth before Directus touches them.
+ * Directus parses every JSON body (up to MAX_PAYLOAD_SIZE) before it authenticates the request,
+ * and an endpoint runs last; so this runs first (at `middlewares.before`) and:
+ * - answers 401 at once, body unread, when the request carries no credential at all (no
+ *   `Authorization: Bearer`, no `access_token` query parameter, no session cookie: the places
+ *   Directus' extractToken looks); a credential that is present but invalid is left to Directus,
+ *   which refuses it before the route;
+ * - answers 413 at once for a Content-Length above MAX_AUTH_BODY_BYTES;
+ * - reads a body of unknown length (chunked) itself, counting as it streams, and answers 413 as
+ *   soon as it passes the limit, never holding more than the limit.
+ * A refusal is answered first; the rest of the upload is discarded without being kept, and the
+ * connection closed past a bound. (Destroying the socket before answering would crash Directus'
+ * request logger; that logger is not attached yet here, but answering first keeps it safe.)
+ */
+import { RealtimeError } from '../errors.js';
+import { MAX_AUTH_BODY_BYTES, PRE_READ_BODY } from './body.js';
+import { errorAnswer } from './http-errors.js';
+
+export interface GateRequest {
+	method?: string;
+	url?: string;
+	path?: string;
+	headers: Record<string, string | string[] | undefined>;
+	body?: unknown;
+	on(event: string, listener: (...args: any[]) => void): unknown;
+	off(event: string, listener: (...args: any[]) => void): unknown;
+	resume(): unknown;
+	socket?: { destroy(): unknown };
+	[key: string | symbol]: unknown;
+}
+
+export interface GateResponse {
+	headersSent: boolean;
+	statusCode: number;
+	setHeader(name: string, value: string): unknown;
+	end(body?: string): unknown;
+}
+
+const ENDPOINTS = ['/realtime/auth', '/realtime/user-auth'];
+
+/** How much of a refused upload is read and thrown away before the connection is closed. */
+const DISCARD_BYTES = 1024 * 1024;
+
+export interface BodyGateOptions {
+	/** Directus' PUBLIC_URL: its path, when it has one, may prefix the routes too. */
+	publicUrl?: string;
+	/** Directus' SESSION_COOKIE_NAME. */
+	sessionCookieName: string;
+	maxBytes?: number;
+}
+
+function guardedPaths(publicUrl: string | undefined): Set<string> {
+	const prefixes = new Set(['']);
+	try {
+		if (publicUrl) prefixes.add(new URL(publicUrl).pathname.replace(/\/+$/, '').toLowerCase());
+	} catch {
+		// A relative PUBLIC_URL (Directus warns about it): the routes are at the root.
+	}
+	return new Set([...prefixes].flatMap((prefix) => ENDPOINTS.map((path) => prefix + path)));
+}
+
+function header(req: GateRequest, name: string): string | undefined {
+	const value = req.headers[name];
+	return Array.isArray(value) ? value[0] : value;
+}
+
+/** The same three places, and the same rules, as Directus' extractToken. */
+export function carriesCredential(req: GateRequest, sessionCookieName: string): boolean {
+	const authorization = header(req, 'authorization')?.split(' ');
+	if (authorization?.length === 2 && authorization[0]!.toLowerCase() === 'bearer') return true;
+	const query = (req.url ?? '').split('?')[1];
+	if (query && new URLSearchParams(query).get('access_token')) return true;
+	const cookies = header(req, 'cookie') ?? '';
+	return cookies.split(';').some((pair) => {
+		const at = pair.indexOf('=');
+		return at > 0 && pair.slice(0, at).trim() === sessionCookieName && pair.slice(at + 1).trim() !== '';
+	});
+}
+
+/**
+ * Answers at once, then discards what the client still sends. The socket is not closed right
+ * away: closing it with unread data makes the kernel reset the connection, and the client may
+ * lose the answer. Past DISCARD_BYTES it is closed anyway (the answer left long before).
+ */
+function refuse(req: GateRequest, res: GateResponse, error: RealtimeError): void {
+	const answer = errorAnswer(error);
+	if (!res.headersSent) {
+		res.statusCode = answer.status;
+		res.setHeader('Content-Type', 'application/json; charset=utf-8');
+		res.end(JSON.stringify(answer.body));
+	}
+	let discarded = 0;
+	req.on('data', (chunk: Buffer | string) => {
+		discarded += chunk.length;
+		if (discarded > DISCARD_BYTES) req.socket?.destroy();
+	});
+	req.resume();
+}
+
+/** The body, or null once it passed `max` bytes (then nothing read is kept) or the client left. */
+function readAtMost(req: GateRequest, max: number): Promise<Buffer | null> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		const done = (result: Buffer | null, error?: unknown) => {
+			req.off('data', onData);
+			req.off('end', onEnd);
+			req.off('error', onError);
+			req.off('close', onClose);
+			if (error) reject(error);
+			else resolve(result);
+		};
+		const onData = (chunk: Buffer | string) => {
+			const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+			size += buffer.length;
+			if (size > max) {
+				chunks.length = 0;
+				done(null);
+			} else chunks.push(buffer);
+		};
+		const onEnd = () => done(Buffer.concat(chunks));
+		const onError = (error: unknown) => done(null, error);
+		const onClose = () => done(null);
+		req.on('data', onData);
+		req.on('end', onEnd);
+		req.on('error', onError);
+		req.on('close', onClose);
+	});
+}
+
+function contentType(req: GateRequest): string {
+	return (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function authBodyGate(options: BodyGateOptions) {
+	const paths = guardedPaths(options.publicUrl);
+	const max = options.maxBytes ?? MAX_AUTH_BODY_BYTES;
+	const tooLarge = () => new RealtimeError('PAYLOAD_TOO_LARGE', `request body is larger than ${max} bytes`);
+
+	return (req: GateRequest, res: GateResponse, next: (error?: unknown) => void): void => {
+		const path = (req.path ?? (req.url ?? '').split('?')[0]!).toLowerCase().replace(/(.)\/+$/, '$1');
+		if (req.method !== 'POST' || !paths.has(path)) return next();
+		if (!carriesCredential(req, options.sessionCookieName)) {
+			return refuse(req, res, new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)'));
+		}
+		const length = header(req, 'content-length');
+		if (length !== undefined) {
+			// Node checked it is a number; Directus' parsers read no more than it says.
+			return Number(length) > max ? refuse(req, res, tooLarge()) : next();
+		}
+		if (header(req, 'transfer-encoding') === undefined) return next();
+		readAtMost(req, max).then(
+			(body) => {
+				if (body === null) return refuse(req, res, tooLarge());
+				req[PRE_READ_BODY] = body;
+				// Directus' JSON parser skips a request whose body was read (`_body`); do its work.
+				req._body = true;
+				req.rawBody = body;
+				if (contentType(req) === 'application/json' && body.length > 0) {
+					try {
+						req.body = JSON.parse(body.toString('utf8'));
+					} catch {
+						return refuse(req, res, new RealtimeError('INVALID_PAYLOAD', 'the body is not valid JSON'));
+					}
+				}
+				next();
+			},
+			(error: unknown) => next(error),
+		);
+	};
+}
