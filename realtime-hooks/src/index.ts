@@ -1,5 +1,7 @@
 /** The hook extension: wires Directus events to the shared publish pipeline. */
 import type { HookConfig } from '@directus/types';
+import { authBodyGate } from '@directus-realtime/shared/auth/body-gate';
+import { allowedByDirectus } from '@directus-realtime/shared/auth/directus-access';
 import { registerChannelCollectionHooks } from '@directus-realtime/shared/channels/collection-hooks';
 import { eventReaders } from '@directus-realtime/shared/items/reader';
 import { registerPublisherHooks } from '@directus-realtime/shared/publisher/hooks';
@@ -18,7 +20,11 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 	}
 	const { config, registry, sandbox, queue, reads } = runtime;
 
-	init('middlewares.before', ({ app }) => app.use(socketIdMiddleware));
+	init('middlewares.before', ({ app }) => {
+		app.use(socketIdMiddleware);
+		// Before Directus parses any body: anonymous and oversized auth requests stop here.
+		app.use(authBodyGate({ publicUrl: env.PUBLIC_URL as string | undefined, sessionCookieName: String(env.SESSION_COOKIE_NAME ?? 'directus_session_token') }));
+	});
 
 	registerChannelCollectionHooks({ filter, action }, { registry, validation: (schema) => scriptValidation(sandbox, schema) });
 
@@ -32,6 +38,10 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 			maxPayloadBytes: config.publish.maxPayloadBytes,
 			encryption: config.pusher.encryptionMasterKeyBase64 !== undefined,
 			log: { warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+			mayDelete: (accountability, collection, keys, context) =>
+				allowedByDirectus({ accountability, action: 'delete', collection, keys }, { schema: context.schema, knex: context.database as never }, (m) => logger.warn(m)),
+			maxKeysPerEvent: config.items.maxKeysPerEvent,
+			pendingMaxBytes: config.items.pendingMaxBytes,
 		},
 	);
 };

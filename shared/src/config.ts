@@ -35,6 +35,12 @@ export interface RealtimeConfig {
 		/** Under load, how long a partial batch may wait to fill up, in ms. */
 		batchWaitMs: number;
 	};
+	items: {
+		/** Most keys of one items event (or one batch update) read and published; the rest are skipped and logged. */
+		maxKeysPerEvent: number;
+		/** Memory budget of the items held between a delete's filter and its action, in bytes. */
+		pendingMaxBytes: number;
+	};
 	channels: {
 		/** How often another instance's channel changes are looked for, in ms. */
 		checkIntervalMs: number;
@@ -151,6 +157,10 @@ export function readConfig(env: Env): RealtimeConfig {
 			retryForMs: readInteger(env, 'RT_PUBLISH_RETRY_FOR', 60_000, 0, 86_400_000),
 			maxQueuedEvents: readInteger(env, 'RT_PUBLISH_MAX_QUEUE', 10_000, 10, 10_000_000),
 			batchWaitMs: readInteger(env, 'RT_PUBLISH_BATCH_WAIT', 20, 0, 1000),
+		},
+		items: {
+			maxKeysPerEvent: readInteger(env, 'RT_MAX_KEYS_PER_EVENT', 1000, 1, 1_000_000),
+			pendingMaxBytes: readInteger(env, 'RT_PENDING_MAX_MB', 16, 1, 4096) * 1024 * 1024,
 		},
 		channels: {
 			checkIntervalMs: readInteger(env, 'RT_CHANNELS_CHECK_INTERVAL', 1000, 0, 3_600_000),

@@ -3,10 +3,9 @@
  * Directus' own permissions: `can(action, collection, id?)` and a read-only `query()`, both run
  * with the caller's accountability. Directus services are the edge here.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { RealtimeError } from '../errors.js';
+import { loadValidateAccess } from './directus-access.js';
 import { redactItem } from './redact.js';
 
 export interface Accountability {
@@ -77,32 +76,6 @@ async function readPermissions(accountability: Accountability, services: CallerS
 		fields: ['collection', 'action', 'fields', 'permissions', 'validation', 'presets', 'policy'],
 		limit: -1,
 	});
-}
-
-type ValidateAccess = (
-	options: { accountability: unknown; action: string; collection: string; primaryKeys?: Array<string | number> },
-	context: { schema: unknown; knex: Knex },
-) => Promise<void>;
-
-let validateAccess: Promise<ValidateAccess | null> | undefined;
-
-/**
- * Directus' own access check (the one its services run). Not part of the extension API, so it
- * is looked up from the running Directus and `can()` explains itself if it cannot be found.
- */
-function loadValidateAccess(): Promise<ValidateAccess | null> {
-	validateAccess ??= (async () => {
-		try {
-			const anchor = process.argv[1];
-			if (!anchor) return null;
-			const resolved = createRequire(anchor).resolve('@directus/api/permissions/modules/validate-access/validate-access');
-			const mod = (await import(pathToFileURL(resolved).href)) as { validateAccess?: ValidateAccess };
-			return mod.validateAccess ?? null;
-		} catch {
-			return null;
-		}
-	})();
-	return validateAccess;
 }
 
 export function callerHelpers(accountability: Accountability, services: CallerServices, schema: any, knex: Knex) {

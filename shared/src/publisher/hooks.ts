@@ -1,108 +1,129 @@
 /**
  * Wires Directus' items events to the publish pipeline. Actions are fire-and-forget in Directus,
- * so publishing never delays or fails the request; a delete's items are read in the `items.delete`
- * filter (the last moment they exist) and published from the action once the delete succeeded.
+ * so publishing never fails the request. Three events need care:
+ * - a delete's items are read in the `items.delete` filter (the last moment they exist), which
+ *   Directus runs *before* it checks that the caller may delete them: so the filter asks
+ *   Directus' own check first and reads nothing for a delete that will be refused;
+ * - a batch update's items are read inside its transaction, right before the commit, and
+ *   published after it (see commit-gate.ts);
+ * - no event reads more than `maxKeysPerEvent` keys.
  */
 import type { RegisterFunctions } from '@directus/types';
 import { redactItem, type SchemaLike } from '../auth/redact.js';
 import { CHANNELS_COLLECTION } from '../channels/row.js';
 import { currentSocketId } from '../request-context.js';
-import { publishItemsEvent, readForChannels, type Item, type ItemReader, type PreRead, type PrimaryKey, type PublisherDeps } from './pipeline.js';
+import { CommitGate, committed, openTransaction, type Transaction } from './commit-gate.js';
+import { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './pending.js';
+import { publishItemsEvent, readForChannels, type Item, type ItemReader, type ItemsEvent, type PreRead, type PrimaryKey, type PublisherDeps } from './pipeline.js';
 
-type Accountability = { user?: string | null } | null | undefined;
+type Accountability = { user?: string | null; admin?: boolean } | null | undefined;
 
-/**
- * What a filter learned about a write, for its action: keyed by collection and keys, forgotten
- * after a minute if the action never comes (the write failed).
- */
-class Pending<T> {
-	private readonly entries = new Map<string, { value: T; at: number }>();
-
-	static key(collection: string, keys: PrimaryKey[]): string {
-		return `${collection}\u0000${keys.map(String).join('\u0000')}`;
-	}
-
-	put(key: string, value: T): void {
-		const now = Date.now();
-		for (const [k, v] of this.entries) if (now - v.at > 60_000) this.entries.delete(k);
-		this.entries.set(key, { value, at: now });
-	}
-
-	take(key: string): T | undefined {
-		const entry = this.entries.get(key);
-		this.entries.delete(key);
-		return entry?.value;
-	}
+export interface PublisherHookDeps extends PublisherDeps {
+	/** A reader for one event, from the event's context (its schema; its transaction, if any). */
+	readerFor: (context: { schema: unknown; database?: unknown }) => ItemReader;
+	/**
+	 * Whether Directus will let `accountability` delete `keys` (its own check, run before the
+	 * delete's read). Resolves false when refused or when the check is unavailable.
+	 */
+	mayDelete: (accountability: NonNullable<Accountability>, collection: string, keys: PrimaryKey[], context: { schema: unknown; database: unknown }) => Promise<boolean>;
+	/** Most keys read and published for one event (RT_MAX_KEYS_PER_EVENT). */
+	maxKeysPerEvent: number;
+	/** Memory budget of the delete pre-reads waiting for their action (RT_PENDING_MAX_MB). */
+	pendingMaxBytes: number;
 }
 
-type MaybeTransaction = { isTransaction?: boolean; executionPromise?: Promise<unknown> } | undefined;
-
-export function registerPublisherHooks(
-	{ filter, action }: Pick<RegisterFunctions, 'filter' | 'action'>,
-	deps: PublisherDeps & {
-		/** A reader for one event, from the event's context (its schema; its transaction, if any). */
-		readerFor: (context: { schema: unknown; database?: unknown }) => ItemReader;
-	},
-): void {
-	const deletes = new Pending<PreRead>();
-	// A batch update (PATCH with an array) emits its actions inside its transaction, before the
-	// commit: reading then would see the old values on PostgreSQL and MySQL. Its filters carry
-	// the transaction, so the action can wait for the commit (and publish nothing on rollback).
-	const commits = new Pending<Promise<unknown>>();
+export function registerPublisherHooks({ filter, action }: Pick<RegisterFunctions, 'filter' | 'action'>, deps: PublisherHookDeps): void {
+	const deletes = new Pending<PreRead>('delete pre-reads', { ...DEFAULT_PENDING_LIMITS, maxBytes: deps.pendingMaxBytes }, deps.log.warn);
+	// Directus hands a write's filter and its action the very same `keys` array: it pairs them
+	// exactly, also when two requests write the same keys at once, and the entry goes when
+	// Directus drops the array (a failed write never fills this map).
+	const batchUpdates = new WeakMap<object, Transaction>();
 	const fail = (what: string) => (error: unknown) => deps.log.error(`realtime: ${what} failed: ${(error as Error).message}`);
 	const userOf = (accountability: Accountability) => accountability?.user ?? null;
+	const withPublisher = async (collection: string, action: ItemsEvent['action']) =>
+		(await deps.registry.forEvent(collection, action)).filter((c) => c.row.publisher?.trim());
+	const bounded = (collection: string, action: string, keys: PrimaryKey[]): PrimaryKey[] => {
+		if (keys.length <= deps.maxKeysPerEvent) return keys;
+		deps.log.warn(
+			`realtime: ${action} of ${keys.length} ${collection} items: publishing only the first ${deps.maxKeysPerEvent} (RT_MAX_KEYS_PER_EVENT)`,
+		);
+		return keys.slice(0, deps.maxKeysPerEvent);
+	};
 
 	action('items.create', (meta, { accountability, schema }) => {
 		if (meta.collection === CHANNELS_COLLECTION) return;
 		const socketId = currentSocketId();
 		void publishItemsEvent(
 			deps,
-			{ collection: meta.collection, action: 'create', keys: [meta.key], changed: null, user: userOf(accountability), socketId },
+			{ collection: meta.collection, action: 'create', keys: bounded(meta.collection, 'create', [meta.key]), changed: null, user: userOf(accountability), socketId },
 			deps.readerFor({ schema }),
 		).catch(fail(`publishing the create of ${meta.collection} ${meta.key}`));
 	});
 
 	filter('items.update', (payload, meta, context) => {
-		const transaction = context.database as MaybeTransaction;
-		if (transaction?.isTransaction && transaction.executionPromise) {
-			commits.put(Pending.key(meta.collection, meta.keys), transaction.executionPromise);
-		}
+		const trx = openTransaction(context.database);
+		if (trx && Array.isArray(meta.keys)) batchUpdates.set(meta.keys, trx);
 		return payload;
 	});
 
 	action('items.update', (meta, { accountability, schema }) => {
 		if (meta.collection === CHANNELS_COLLECTION) return;
-		const socketId = currentSocketId();
-		const commit = commits.take(Pending.key(meta.collection, meta.keys));
-		const publish = () =>
-			publishItemsEvent(
-				deps,
-				{
-					collection: meta.collection,
-					action: 'update',
-					keys: meta.keys,
-					// The update as sent: a hashed field is still the plain text here.
-					changed: meta.payload ? redactItem(schema as SchemaLike, meta.collection, meta.payload as Item) : null,
-					user: userOf(accountability),
-					socketId,
-				},
-				deps.readerFor({ schema }),
-			);
+		const collection = meta.collection as string;
+		const event: ItemsEvent = {
+			collection,
+			action: 'update',
+			keys: bounded(collection, 'update', meta.keys),
+			// The update as sent: a hashed field is still the plain text here.
+			changed: meta.payload ? redactItem(schema as SchemaLike, collection, meta.payload as Item) : null,
+			user: userOf(accountability),
+			socketId: currentSocketId(),
+		};
+		const failed = fail(`publishing the update of ${collection}`);
+		const trx = batchUpdates.get(meta.keys);
+		if (!trx) {
+			void publishItemsEvent(deps, event, deps.readerFor({ schema })).catch(failed);
+			return;
+		}
 		const rolledBack = () => undefined;
-		void (commit ? commit.then(publish, rolledBack) : publish()).catch(fail(`publishing the update of ${meta.collection}`));
+		if (trx.isCompleted?.()) {
+			// A nested update's action comes after its transaction ended.
+			void committed(trx).then(() => publishItemsEvent(deps, event, deps.readerFor({ schema })), rolledBack).catch(failed);
+			return;
+		}
+		const gate = CommitGate.of<PreRead | null>(
+			trx,
+			async (name, keys, knex) => {
+				const channels = await withPublisher(name, 'update');
+				if (channels.length === 0) return null;
+				return readForChannels(deps, deps.readerFor({ schema, database: knex }), name, bounded(name, 'batch update', keys), channels);
+			},
+			fail('reading a batch update before its commit'),
+		);
+		const read = gate.readBeforeCommit(collection, event.keys);
+		void committed(trx)
+			.then(async () => {
+				const items = await read;
+				if (items) await publishItemsEvent(deps, event, items);
+			}, rolledBack)
+			.catch(failed);
 	});
 
 	filter('items.delete', async (keys, meta, context) => {
 		const collection = meta.collection as string;
 		if (collection === CHANNELS_COLLECTION) return keys;
 		try {
-			const channels = (await deps.registry.forEvent(collection, 'delete')).filter((c) => c.row.publisher?.trim());
-			if (channels.length > 0) {
-				const list = keys as PrimaryKey[];
-				const reader = deps.readerFor({ schema: context.schema, database: context.database });
-				const read = await readForChannels(deps, reader, collection, list, channels);
-				deletes.put(Pending.key(collection, list), read);
+			const channels = await withPublisher(collection, 'delete');
+			if (channels.length === 0) return keys;
+			const list = keys as PrimaryKey[];
+			const accountability = context.accountability as Accountability;
+			// Directus runs this filter before its own permission check: ask that check first, so a
+			// delete it will refuse costs no read. The system (no accountability) and admins may.
+			if (accountability && accountability.admin !== true) {
+				if (!(await deps.mayDelete(accountability, collection, list, { schema: context.schema, database: context.database }))) return keys;
 			}
+			const reader = deps.readerFor({ schema: context.schema, database: context.database });
+			const read = await readForChannels(deps, reader, collection, bounded(collection, 'delete', list), channels);
+			deletes.put(pendingKey(collection, list), read, estimateBytes(read));
 		} catch (error) {
 			// Never block a delete because of realtime.
 			fail(`reading ${collection} before its delete`)(error);
@@ -111,12 +132,24 @@ export function registerPublisherHooks(
 	});
 
 	action('items.delete', (meta, { accountability }) => {
-		const read = deletes.take(Pending.key(meta.collection, meta.keys));
+		const read = deletes.take(pendingKey(meta.collection, meta.keys));
 		if (!read) return;
 		void publishItemsEvent(
 			deps,
-			{ collection: meta.collection, action: 'delete', keys: meta.keys, changed: null, user: userOf(accountability), socketId: currentSocketId() },
+			{
+				collection: meta.collection,
+				action: 'delete',
+				// The filter warned already.
+				keys: meta.keys.slice(0, deps.maxKeysPerEvent),
+				changed: null,
+				user: userOf(accountability),
+				socketId: currentSocketId(),
+			},
 			read,
 		).catch(fail(`publishing the delete of ${meta.collection}`));
 	});
+}
+
+function pendingKey(collection: string, keys: PrimaryKey[]): string {
+	return `${collection}\u0000${keys.map(String).join('\u0000')}`;
 }
