@@ -106,4 +106,28 @@ describe('reading items before a delete', () => {
 			[3, 4, 5, 6, 7, 11],
 		);
 	});
+
+	it(`also bounds updates to RT_MAX_KEYS_PER_EVENT keys: with keys and data, and as a batch`, async () => {
+		await createChannel(stack.directus, {
+			channel_name: 'guarded-updates',
+			collection: 'guarded',
+			fields: ['id', 'title'],
+			trigger_on_create: false,
+			trigger_on_update: true,
+			trigger_on_delete: false,
+			publisher: 'trigger({}, "updated", { id: meta.payload.id, title: meta.payload.title });',
+		});
+		const updated = new EventLog(await subscribe(client, 'guarded-updates'), 'updated');
+		const keys = ids(8, 12);
+		assert.equal((await stack.directus.request('PATCH', '/items/guarded', { keys, data: { title: 'bulk' } })).status, 200);
+		await stack.directus.waitForLog((l) => /update of 8 guarded items: publishing only the first 5/.test(String(l.msg)));
+		assert.equal((await stack.directus.request('PATCH', '/items/guarded', keys.map((id) => ({ id, title: 'batch' })))).status, 200);
+		await stack.directus.waitForLog((l) => /batch update of 8 guarded items: publishing only the first 5/.test(String(l.msg)));
+		// A later update's event arrives after any further event of these.
+		await stack.directus.request('PATCH', '/items/guarded/20', { title: 'sentinel' });
+		await updated.waitUntil((events) => events.some((e) => e.title === 'sentinel'));
+		const titles = (title: string) => updated.events.filter((e) => e.title === title).map((e) => e.id).sort((a, b) => a - b);
+		assert.deepEqual(titles('bulk'), [12, 13, 14, 15, 16]);
+		assert.deepEqual(titles('batch'), [12, 13, 14, 15, 16]);
+	});
 });
