@@ -22,7 +22,9 @@ describe('concurrent batch updates of the same keys', () => {
 	let keys: number[];
 
 	before(async () => {
-		stack = await startStack();
+		// Every channel lookup asks the database whether rows changed: inside a batch's transaction
+		// that must not wait for a second connection (SQLite has one).
+		stack = await startStack({ directus: { env: { RT_CHANNELS_CHECK_INTERVAL: '0' } } });
 		const d = stack.directus;
 		await createCollection(d, 'race', [
 			{ field: 'value', type: 'string' },
@@ -35,7 +37,7 @@ describe('concurrent batch updates of the same keys', () => {
 			trigger_on_create: false,
 			publisher: 'trigger({}, "updated", { id: meta.key, value: meta.payload.value });',
 		});
-		const created = await createItem<Array<{ id: number }>>(d, 'race', [{ value: 'old' }, { value: 'old' }, { value: 'old' }]);
+		const created = await createItem<Array<{ id: number }>>(d, 'race', Array.from({ length: 10 }, () => ({ value: 'old' })));
 		keys = created.map((item) => item.id);
 		client = await connectClient(stack.soketi);
 		updated = new EventLog<Updated>(await subscribe(client, 'race'), 'updated');

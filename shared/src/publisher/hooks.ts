@@ -9,7 +9,10 @@
  * - no event reads more than `maxKeysPerEvent` keys.
  */
 import type { RegisterFunctions } from '@directus/types';
+import type { Knex } from 'knex';
 import { redactItem, type SchemaLike } from '../auth/redact.js';
+import { ChannelRegistry, type Channel } from '../channels/registry.js';
+import { databaseChannelSource } from '../channels/source.js';
 import { CHANNELS_COLLECTION } from '../channels/row.js';
 import { currentSocketId } from '../request-context.js';
 import { CommitGate, committed, openTransaction, type Transaction } from './commit-gate.js';
@@ -40,8 +43,21 @@ export function registerPublisherHooks({ filter, action }: Pick<RegisterFunction
 	const batchUpdates = new WeakMap<object, Transaction>();
 	const fail = (what: string) => (error: unknown) => deps.log.error(`realtime: ${what} failed: ${(error as Error).message}`);
 	const userOf = (accountability: Accountability) => accountability?.user ?? null;
-	const withPublisher = async (collection: string, action: ItemsEvent['action']) =>
-		(await deps.registry.forEvent(collection, action)).filter((c) => c.row.publisher?.trim());
+	const withPublisher = async (collection: string, action: ItemsEvent['action'], registry = deps.registry) =>
+		(await registry.forEvent(collection, action)).filter((c) => c.row.publisher?.trim());
+	/**
+	 * Inside a transaction nothing may wait for a query on another connection: SQLite has only
+	 * one, and the transaction holds it. The rows come from the registry when it answers without
+	 * a query (its snapshot is fresh), else they are read through the transaction itself.
+	 */
+	const withPublisherInside = async (collection: string, action: ItemsEvent['action'], knex: unknown): Promise<Channel[]> => {
+		const lookup = withPublisher(collection, action).catch(() => undefined);
+		const notAtHand = new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)));
+		const found = await Promise.race([lookup, notAtHand]);
+		if (found) return found;
+		const inside = new ChannelRegistry(databaseChannelSource(knex as Knex), { checkIntervalMs: Number.MAX_SAFE_INTEGER, warn: deps.log.warn });
+		return withPublisher(collection, action, inside);
+	};
 	const bounded = (collection: string, action: string, keys: PrimaryKey[]): PrimaryKey[] => {
 		if (keys.length <= deps.maxKeysPerEvent) return keys;
 		deps.log.warn(
@@ -90,10 +106,11 @@ export function registerPublisherHooks({ filter, action }: Pick<RegisterFunction
 			void committed(trx).then(() => publishItemsEvent(deps, event, deps.readerFor({ schema })), rolledBack).catch(failed);
 			return;
 		}
-		const gate = CommitGate.of<PreRead | null>(
+		// null: no row publishes; undefined: the read inside failed (logged), read after the commit.
+		const gate = CommitGate.of<PreRead | null | undefined>(
 			trx,
 			async (name, keys, knex) => {
-				const channels = await withPublisher(name, 'update');
+				const channels = await withPublisherInside(name, 'update', knex);
 				if (channels.length === 0) return null;
 				return readForChannels(deps, deps.readerFor({ schema, database: knex }), name, bounded(name, 'batch update', keys), channels);
 			},
@@ -103,7 +120,7 @@ export function registerPublisherHooks({ filter, action }: Pick<RegisterFunction
 		void committed(trx)
 			.then(async () => {
 				const items = await read;
-				if (items) await publishItemsEvent(deps, event, items);
+				if (items !== null) await publishItemsEvent(deps, event, items ?? deps.readerFor({ schema }));
 			}, rolledBack)
 			.catch(failed);
 	});
@@ -112,7 +129,10 @@ export function registerPublisherHooks({ filter, action }: Pick<RegisterFunction
 		const collection = meta.collection as string;
 		if (collection === CHANNELS_COLLECTION) return keys;
 		try {
-			const channels = await withPublisher(collection, 'delete');
+			// A delete can run inside another write's transaction (relational updates).
+			const channels = openTransaction(context.database)
+				? await withPublisherInside(collection, 'delete', context.database)
+				: await withPublisher(collection, 'delete');
 			if (channels.length === 0) return keys;
 			const list = keys as PrimaryKey[];
 			const accountability = context.accountability as Accountability;
