@@ -1,7 +1,7 @@
 /** The hook extension: wires Directus events to the shared publish pipeline. */
 import type { HookConfig } from '@directus/types';
 import { authBodyGate } from '@directus-realtime/shared/auth/body-gate';
-import { allowedByDirectus } from '@directus-realtime/shared/auth/directus-access';
+import { allowedByDirectus, loadDirectusCors } from '@directus-realtime/shared/auth/directus-access';
 import { registerChannelCollectionHooks } from '@directus-realtime/shared/channels/collection-hooks';
 import { eventReaders } from '@directus-realtime/shared/items/reader';
 import { registerPublisherHooks } from '@directus-realtime/shared/publisher/hooks';
@@ -20,10 +20,16 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 	}
 	const { config, registry, sandbox, queue, reads } = runtime;
 
-	init('middlewares.before', ({ app }) => {
+	init('middlewares.before', async ({ app }) => {
 		app.use(socketIdMiddleware);
 		// Before Directus parses any body: anonymous and oversized auth requests stop here.
-		app.use(authBodyGate({ publicUrl: env.PUBLIC_URL as string | undefined, sessionCookieName: String(env.SESSION_COOKIE_NAME ?? 'directus_session_token') }));
+		app.use(
+			authBodyGate({
+				publicUrl: env.PUBLIC_URL as string | undefined,
+				sessionCookieName: String(env.SESSION_COOKIE_NAME ?? 'directus_session_token'),
+				cors: await loadDirectusCors(),
+			}),
+		);
 	});
 
 	registerChannelCollectionHooks({ filter, action }, { registry, validation: (schema) => scriptValidation(sandbox, schema) });

@@ -12,6 +12,7 @@ import { startStack, type Stack } from '../harness/stack.js';
 const MB = 1024 * 1024;
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const JSON_TYPE = { 'content-type': 'application/json' };
+const APP_ORIGIN = 'https://app.example';
 
 describe('bodies of the authorization endpoints', () => {
 	let stack: Stack;
@@ -33,7 +34,8 @@ describe('bodies of the authorization endpoints', () => {
 	};
 
 	before(async () => {
-		stack = await startStack();
+		// A browser app on another origin: Directus answers it with CORS headers, and so must the early refusals.
+		stack = await startStack({ directus: { env: { CORS_ENABLED: 'true', CORS_ORIGIN: APP_ORIGIN } } });
 		user = await createUser(stack.directus);
 		await createCollection(stack.directus, 'gates', [{ field: 'name', type: 'string' }]);
 		await createChannel(stack.directus, {
@@ -52,6 +54,17 @@ describe('bodies of the authorization endpoints', () => {
 	});
 
 	describe('without any credential', () => {
+		it('answers a browser with the CORS headers Directus gives its own routes, so pusher-js sees the 401', async () => {
+			for (const origin of [APP_ORIGIN, 'https://elsewhere.example']) {
+				const res = await post({ path: '/realtime/auth', headers: { ...FORM, origin }, body: validForm });
+				expectCode(res, 401, 'UNAUTHENTICATED');
+				const own = await fetch(`${stack.directus.url}/server/ping`, { headers: { origin } });
+				assert.equal(res.headers['access-control-allow-origin'], own.headers.get('access-control-allow-origin') ?? undefined, origin);
+			}
+			const res = await post({ path: '/realtime/auth', headers: { ...FORM, origin: APP_ORIGIN }, body: validForm });
+			assert.equal(res.headers['access-control-allow-origin'], APP_ORIGIN);
+		});
+
 		it('401 for a small anonymous body', async () => {
 			expectCode(await post({ path: '/realtime/auth', headers: FORM, body: validForm }), 401, 'UNAUTHENTICATED');
 			expectCode(await post({ path: '/realtime/user-auth', headers: FORM, body: 'socket_id=123.456' }), 401, 'UNAUTHENTICATED');

@@ -48,6 +48,8 @@ export interface BodyGateOptions {
 	/** Directus' SESSION_COOKIE_NAME. */
 	sessionCookieName: string;
 	maxBytes?: number;
+	/** Directus' CORS middleware: early answers carry the same CORS headers as Directus' own. */
+	cors?: ((req: any, res: any, next: (error?: unknown) => void) => void) | null;
 }
 
 function guardedPaths(publicUrl: string | undefined): Set<string> {
@@ -83,13 +85,18 @@ export function carriesCredential(req: GateRequest, sessionCookieName: string): 
  * away: closing it with unread data makes the kernel reset the connection, and the client may
  * lose the answer. Past DISCARD_BYTES it is closed anyway (the answer left long before).
  */
-function refuse(req: GateRequest, res: GateResponse, error: RealtimeError): void {
+function refuse(req: GateRequest, res: GateResponse, error: RealtimeError, cors: BodyGateOptions['cors']): void {
 	const answer = errorAnswer(error);
-	if (!res.headersSent) {
+	const send = () => {
+		if (res.headersSent) return;
 		res.statusCode = answer.status;
 		res.setHeader('Content-Type', 'application/json; charset=utf-8');
 		res.end(JSON.stringify(answer.body));
-	}
+	};
+	// The CORS middleware sets its headers and calls back (with an error for a refused origin:
+	// the answer goes out all the same, without CORS headers, as Directus would leave it).
+	if (cors) cors(req, res, () => send());
+	else send();
 	let discarded = 0;
 	req.on('data', (chunk: Buffer | string) => {
 		discarded += chunk.length;
@@ -142,17 +149,17 @@ export function authBodyGate(options: BodyGateOptions) {
 		const path = (req.path ?? (req.url ?? '').split('?')[0]!).toLowerCase().replace(/(.)\/+$/, '$1');
 		if (req.method !== 'POST' || !paths.has(path)) return next();
 		if (!carriesCredential(req, options.sessionCookieName)) {
-			return refuse(req, res, new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)'));
+			return refuse(req, res, new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)'), options.cors);
 		}
 		const length = header(req, 'content-length');
 		if (length !== undefined) {
 			// Node checked it is a number; Directus' parsers read no more than it says.
-			return Number(length) > max ? refuse(req, res, tooLarge()) : next();
+			return Number(length) > max ? refuse(req, res, tooLarge(), options.cors) : next();
 		}
 		if (header(req, 'transfer-encoding') === undefined) return next();
 		readAtMost(req, max).then(
 			(body) => {
-				if (body === null) return refuse(req, res, tooLarge());
+				if (body === null) return refuse(req, res, tooLarge(), options.cors);
 				req[PRE_READ_BODY] = body;
 				// Directus' JSON parser skips a request whose body was read (`_body`); do its work.
 				req._body = true;
@@ -161,7 +168,7 @@ export function authBodyGate(options: BodyGateOptions) {
 					try {
 						req.body = JSON.parse(body.toString('utf8'));
 					} catch {
-						return refuse(req, res, new RealtimeError('INVALID_PAYLOAD', 'the body is not valid JSON'));
+						return refuse(req, res, new RealtimeError('INVALID_PAYLOAD', 'the body is not valid JSON'), options.cors);
 					}
 				}
 				next();

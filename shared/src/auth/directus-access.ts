@@ -12,21 +12,37 @@ export type ValidateAccess = (
 	context: { schema: unknown; knex: Knex },
 ) => Promise<void>;
 
+/** A module of the running Directus (`@directus/api/<path>`), or null when it cannot be found. */
+async function loadDirectusModule<T>(path: string): Promise<T | null> {
+	try {
+		const anchor = process.argv[1];
+		if (!anchor) return null;
+		const resolved = createRequire(anchor).resolve(`@directus/api/${path}`);
+		return (await import(pathToFileURL(resolved).href)) as T;
+	} catch {
+		return null;
+	}
+}
+
 let validateAccess: Promise<ValidateAccess | null> | undefined;
 
 export function loadValidateAccess(): Promise<ValidateAccess | null> {
-	validateAccess ??= (async () => {
-		try {
-			const anchor = process.argv[1];
-			if (!anchor) return null;
-			const resolved = createRequire(anchor).resolve('@directus/api/permissions/modules/validate-access/validate-access');
-			const mod = (await import(pathToFileURL(resolved).href)) as { validateAccess?: ValidateAccess };
-			return mod.validateAccess ?? null;
-		} catch {
-			return null;
-		}
-	})();
+	validateAccess ??= loadDirectusModule<{ validateAccess?: ValidateAccess }>('permissions/modules/validate-access/validate-access').then(
+		(mod) => mod?.validateAccess ?? null,
+	);
 	return validateAccess;
+}
+
+export type Middleware = (req: any, res: any, next: (error?: unknown) => void) => void;
+
+/**
+ * Directus' CORS middleware (configured by its CORS_* variables; a pass-through when CORS is
+ * off), so that answers given before Directus' own middlewares run still carry its CORS headers:
+ * a browser shows a refused pusher-js request as the 401 it is, not as a network error.
+ */
+export async function loadDirectusCors(): Promise<Middleware | null> {
+	const mod = await loadDirectusModule<{ default?: Middleware }>('middleware/cors');
+	return typeof mod?.default === 'function' ? mod.default : null;
 }
 
 let unavailableLogged = false;
