@@ -24,7 +24,16 @@ export interface RealtimeConfig {
 	/** How often RT_USE_STATS logs its line, in ms. */
 	statsIntervalMs: number;
 	dontPreset: boolean;
-	script: { timeoutMs: number; maxMemoryMb: number };
+	script: {
+		timeoutMs: number;
+		maxMemoryMb: number;
+		/** How long a run may hold Directus' thread before it moves off it, in ms. */
+		sliceMs: number;
+		/** Host calls (can, query, trigger...) one run may make. */
+		maxCalls: number;
+		/** Host calls one run may have waiting on Directus at once; more wait their turn. */
+		maxConcurrentCalls: number;
+	};
 	publish: {
 		/** Largest event payload accepted, in bytes (Pusher: 10 KB; Soketi: configurable). */
 		maxPayloadBytes: number;
@@ -151,6 +160,9 @@ export function readConfig(env: Env): RealtimeConfig {
 		script: {
 			timeoutMs: readInteger(env, 'RT_SCRIPT_TIMEOUT', 1000, 10, 60_000),
 			maxMemoryMb: readInteger(env, 'RT_SCRIPT_MAX_MEMORY', 32, 8, 1024),
+			sliceMs: readInteger(env, 'RT_SCRIPT_SLICE', 5, 1, 1000),
+			maxCalls: readInteger(env, 'RT_SCRIPT_MAX_CALLS', 100, 1, 100_000),
+			maxConcurrentCalls: readInteger(env, 'RT_SCRIPT_MAX_CONCURRENT_CALLS', 4, 1, 100),
 		},
 		publish: {
 			maxPayloadBytes: readInteger(env, 'RT_MAX_PAYLOAD_KB', 10, 1, 10_240) * 1024,

@@ -45,7 +45,14 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	if (holder[KEY]) return holder[KEY];
 	const config = readConfig(realtimeEnv(ctx.env));
 	const log = (level: 'warn' | 'error') => (message: string) => ctx.logger[level](message);
-	const sandbox = new ScriptSandbox({ timeoutMs: config.script.timeoutMs, memoryMb: config.script.maxMemoryMb, logger: { warn: log('warn') } });
+	const sandbox = new ScriptSandbox({
+		timeoutMs: config.script.timeoutMs,
+		memoryMb: config.script.maxMemoryMb,
+		sliceMs: config.script.sliceMs,
+		maxCalls: config.script.maxCalls,
+		maxConcurrentCalls: config.script.maxConcurrentCalls,
+		logger: { warn: log('warn') },
+	});
 	const pusher = new PusherApp(config.pusher);
 	const runtime: RealtimeRuntime = {
 		config,

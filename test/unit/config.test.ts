@@ -21,7 +21,7 @@ describe('RT_* configuration', () => {
 		assert.equal(config.useStats, false);
 		assert.equal(config.statsIntervalMs, 60_000);
 		assert.equal(config.dontPreset, false);
-		assert.deepEqual(config.script, { timeoutMs: 1000, maxMemoryMb: 32 });
+		assert.deepEqual(config.script, { timeoutMs: 1000, maxMemoryMb: 32, sliceMs: 5, maxCalls: 100, maxConcurrentCalls: 4 });
 		assert.equal(config.publish.maxPayloadBytes, 10 * 1024);
 	});
 
@@ -39,6 +39,9 @@ describe('RT_* configuration', () => {
 			RT_ENCRYPTION_MASTER_KEY: KEY,
 			RT_SCRIPT_TIMEOUT: '250',
 			RT_SCRIPT_MAX_MEMORY: '64',
+			RT_SCRIPT_SLICE: '20',
+			RT_SCRIPT_MAX_CALLS: '7',
+			RT_SCRIPT_MAX_CONCURRENT_CALLS: '2',
 			RT_MAX_PAYLOAD_KB: '100',
 			RT_PUBLISH_RETRY_FOR: '5000',
 			RT_PUBLISH_MAX_QUEUE: '50',
@@ -53,7 +56,7 @@ describe('RT_* configuration', () => {
 		assert.equal(config.useStats, true);
 		assert.equal(config.statsIntervalMs, 10_000);
 		assert.equal(config.dontPreset, true);
-		assert.deepEqual(config.script, { timeoutMs: 250, maxMemoryMb: 64 });
+		assert.deepEqual(config.script, { timeoutMs: 250, maxMemoryMb: 64, sliceMs: 20, maxCalls: 7, maxConcurrentCalls: 2 });
 		assert.deepEqual(config.publish, { maxPayloadBytes: 100 * 1024, retryForMs: 5000, maxQueuedEvents: 50, batchWaitMs: 0 });
 		assert.equal(config.channels.checkIntervalMs, 0);
 		assert.deepEqual(config.auth.userInfoFields, ['first_name', 'email']);
@@ -105,6 +108,7 @@ describe('RT_* configuration', () => {
 			[{ RT_ENCRYPTION_MASTER_KEY: 'not base64 at all!' }, /^RT_ENCRYPTION_MASTER_KEY/],
 			[{ RT_SCRIPT_TIMEOUT: '-5' }, /^RT_SCRIPT_TIMEOUT/],
 			[{ RT_SCRIPT_MAX_MEMORY: '2' }, /^RT_SCRIPT_MAX_MEMORY: expected a number from 8/],
+			[{ RT_SCRIPT_MAX_CONCURRENT_CALLS: '0' }, /^RT_SCRIPT_MAX_CONCURRENT_CALLS/],
 			[{ RT_APP_KEY: { nested: true } }, /^RT_APP_KEY: expected a string/],
 		];
 		for (const [env, message] of cases) assert.throws(() => readConfig({ ...SECRET, ...env }), { code: 'CONFIG_INVALID', message }, JSON.stringify(env));

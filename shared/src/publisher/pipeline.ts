@@ -111,11 +111,14 @@ async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, chan
 			throw error;
 		}
 	};
-	const enqueue = (name: string, eventName: unknown, payload: unknown, exclude: unknown) => {
+	// Checked when the script calls (errors reach the script), queued when the sandbox says the
+	// call counts: a slow script's first attempt may be abandoned and its calls made again.
+	const publish = (name: string, eventName: unknown, payload: unknown, exclude: unknown) => {
 		if (channelType(name) === 'private-encrypted' && !deps.encryption) {
 			throw new RealtimeError('ENCRYPTION_NOT_CONFIGURED', `cannot publish to "${name}": RT_ENCRYPTION_MASTER_KEY is not set`);
 		}
-		deps.enqueue(outgoingEvent(name, eventName, payload, exclude, channel.label, deps.maxPayloadBytes));
+		const outgoing = outgoingEvent(name, eventName, payload, exclude, channel.label, deps.maxPayloadBytes);
+		return () => deps.enqueue(outgoing);
 	};
 	try {
 		await deps.scripts.run({
@@ -132,15 +135,15 @@ async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, chan
 					socket_id: event.socketId,
 				},
 			},
-			functions: {
+			effects: {
 				// A filled name must match its pattern back and belong to the row of that pattern (if any).
 				trigger: (params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) =>
-					void enqueue(fill(channel.pattern, params), eventName, payload, exclude),
+					publish(fill(channel.pattern, params), eventName, payload, exclude),
 				broadcastTo: (pattern: unknown, params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) => {
 					if (typeof pattern !== 'string') throw new RealtimeError('INVALID_PATTERN', 'broadcastTo: the channel pattern must be a string');
-					enqueue(fill(channelPattern(pattern), params), eventName, payload, exclude);
+					return publish(fill(channelPattern(pattern), params), eventName, payload, exclude);
 				},
-				sendToUser: (userId: unknown, eventName: unknown, payload: unknown) => void enqueue(userChannel(userId), eventName, payload, undefined),
+				sendToUser: (userId: unknown, eventName: unknown, payload: unknown) => publish(userChannel(userId), eventName, payload, undefined),
 			},
 		});
 	} catch (error) {

@@ -47,8 +47,14 @@
  * compile once per content; isolates and their context are reused. See bench/sandbox.bench.ts.
  */
 export { ScriptSandbox, type ScriptRun, type SandboxStats } from './sandbox.js';
-export type { HostFunction } from './run.js';
-export { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, type SandboxLogger, type SandboxOptions } from './options.js';
+export type { HostEffect, HostFunction } from './run.js';
+export {
+	DEFAULT_MAX_CALLS,
+	DEFAULT_MAX_CONCURRENT_CALLS,
+	DEFAULT_MEMORY_MB,
+	DEFAULT_SLICE_MS,
+	DEFAULT_TIMEOUT_MS,
+	 type SandboxLogger, type SandboxOptions } from './options.js';
 export { loadIsolatedVm, defaultEngineLocations, type EngineLocations, type IsolatedVmModule } from './engine.js';
 export {
 	SandboxBusyError,

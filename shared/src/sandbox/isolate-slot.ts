@@ -104,13 +104,23 @@ export class IsolateSlot {
 	}
 
 	/**
-	 * Runs a loaded script synchronously, up to its first pending await. Returns the encoded
+	 * Runs a loaded script synchronously, up to its first pending await, on Directus' thread: give
+	 * it a short timeout (run.ts's slice). isolated-vm stops a script that times out and leaves the
+	 * isolate usable. Returns the encoded
 	 * outcome when the script finished within this call (or undefined when it continues, or when
 	 * it already reported through the report callback during its microtasks). Throws isolated-vm's
 	 * errors (timeout, memory limit, disposal).
 	 */
 	start(scriptId: number, token: number, contextJson: string, timeoutMs: number): string | undefined {
 		return this.runFn.applySync(undefined, [scriptId, token, contextJson], { timeout: timeoutMs }) as string | undefined;
+	}
+
+	/**
+	 * Like start, but on one of isolated-vm's threads: Directus' event loop stays free while the
+	 * script runs. Resolves with what start would have returned.
+	 */
+	startOffThread(scriptId: number, token: number, contextJson: string, timeoutMs: number): Promise<unknown> {
+		return this.runFn.apply(undefined, [scriptId, token, contextJson], { timeout: timeoutMs });
 	}
 
 	/** Delivers a host promise's result to the waiting script; resolves when the isolate is idle again. */

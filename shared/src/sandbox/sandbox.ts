@@ -8,7 +8,8 @@ import { type ScriptDiagnostic, SandboxUnavailableError } from './errors.js';
 import { IsolateSlot } from './isolate-slot.js';
 import { type ResolvedSandboxOptions, type SandboxOptions, resolveSandboxOptions } from './options.js';
 import { IsolatePool } from './pool.js';
-import { type HostFunction, executeScript } from './run.js';
+import { LruMap } from './lru.js';
+import { type HostEffect, type HostFunction, type RunHost, type SlowScripts, executeScript } from './run.js';
 import { encodeContext } from './transfer.js';
 
 export interface ScriptRun {
@@ -16,8 +17,13 @@ export interface ScriptRun {
 	source: string;
 	/** Plain data the script sees as variables of these names; copied in, never shared. */
 	context?: Record<string, unknown>;
-	/** Host functions the script may call by these names (e.g. trigger, can, query). */
+	/** Host functions the script may call by these names (e.g. can, query). */
 	functions?: Record<string, HostFunction>;
+	/**
+	 * Host functions with an effect outside the run (e.g. trigger): each checks its arguments when
+	 * called and returns the effect, applied once the call is known to count (run.ts).
+	 */
+	effects?: Record<string, HostEffect>;
 }
 
 export interface SandboxStats {
@@ -35,6 +41,8 @@ export class ScriptSandbox {
 	private readonly compiler: ScriptCompiler;
 	private readonly pool: IsolatePool;
 	private readonly releaseSlot = (slot: IsolateSlot): void => this.pool.release(slot);
+	/** Scripts that outlasted the slice once: their runs start off Directus' thread. */
+	private readonly slowScripts: SlowScripts;
 	private disposed = false;
 
 	/** Throws SandboxUnavailableError when isolated-vm cannot be loaded: call it at start-up. */
@@ -44,6 +52,8 @@ export class ScriptSandbox {
 		const { memoryMb, cacheSize, poolSize, maxQueue } = this.options;
 		this.compiler = new ScriptCompiler(engine, cacheSize, memoryMb);
 		this.pool = new IsolatePool(poolSize, maxQueue, () => new IsolateSlot(engine, memoryMb, cacheSize));
+		const slow = new LruMap<number, true>(cacheSize);
+		this.slowScripts = { has: (id) => slow.get(id) !== undefined, add: (id) => void slow.set(id, true) };
 	}
 
 	/**
@@ -68,18 +78,21 @@ export class ScriptSandbox {
 		try {
 			this.assertOpen();
 			const context = run.context ?? {};
-			const functions = run.functions ?? {};
-			const functionNames = Object.keys(functions);
+			const host: RunHost = { functions: run.functions ?? {}, effects: run.effects ?? {} };
+			const functionNames = [...Object.keys(host.functions), ...Object.keys(host.effects)];
 			for (const name of functionNames) {
-				if (typeof functions[name] !== 'function') throw new TypeError(`Script function "${name}" is not a function`);
+				const fn = Object.hasOwn(host.functions, name) ? host.functions[name] : host.effects[name];
+				if (typeof fn !== 'function') throw new TypeError(`Script function "${name}" is not a function`);
 			}
 			const script = this.compiler.prepare(run.source, Object.keys(context), functionNames);
 			const contextJson = encodeContext(context);
 			const slot = this.pool.tryAcquire();
 			if (slot === undefined) {
-				return this.pool.acquire().then((next) => executeScript(next, script, contextJson, functions, this.options, this.releaseSlot));
+				return this.pool
+					.acquire()
+					.then((next) => executeScript(next, script, contextJson, host, this.options, this.slowScripts, this.releaseSlot));
 			}
-			return Promise.resolve(executeScript(slot, script, contextJson, functions, this.options, this.releaseSlot));
+			return Promise.resolve(executeScript(slot, script, contextJson, host, this.options, this.slowScripts, this.releaseSlot));
 		} catch (error) {
 			return Promise.reject(error);
 		}
