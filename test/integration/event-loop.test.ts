@@ -1,0 +1,83 @@
+/**
+ * Scripts never stall Directus: with a script that loops forever, Directus keeps answering other
+ * requests while the script runs (until RT_SCRIPT_TIMEOUT ends it). No timing is asserted: the
+ * tests check the order in which things happen.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { startStack, type Stack } from '../harness/stack.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('scripts do not stall Directus', () => {
+	let stack: Stack;
+	let ada: TestUser;
+
+	before(async () => {
+		stack = await startStack({ directus: { env: { RT_SCRIPT_TIMEOUT: '1000' } } });
+		const d = stack.directus;
+		await createCollection(d, 'notes', [{ field: 'text', type: 'string' }]);
+		await createCollection(d, 'tasks', [{ field: 'title', type: 'string' }]);
+		ada = await createUser(d, { first_name: 'Ada' });
+		await createChannel(d, {
+			channel_name: 'private-spin',
+			collection: 'notes',
+			authorizer: 'while (true) {}',
+			publisher: null,
+			trigger_on_create: false,
+			trigger_on_update: false,
+			trigger_on_delete: false,
+		});
+		await createChannel(d, {
+			channel_name: 'spin-notes',
+			collection: 'notes',
+			authorizer: null,
+			publisher: "trigger({}, 'created', meta.payload);\nwhile (true) {}",
+			trigger_on_create: true,
+			trigger_on_update: false,
+			trigger_on_delete: false,
+		});
+	});
+
+	after(async () => {
+		await stack?.stop();
+	});
+
+	it('answers /server/ping while eight requests wait on an authorizer that loops forever', async () => {
+		let settled = 0;
+		const requests = Array.from({ length: 8 }, (_, i) =>
+			stack.directus
+				.request('POST', '/realtime/auth', undefined, { token: ada.token, form: { socket_id: `1234.${i + 1}`, channel_name: 'private-spin' } })
+				.finally(() => settled++),
+		);
+		// Lets the requests get through Directus' middleware to their scripts (not a speed check).
+		await sleep(300);
+		const ping = await stack.directus.request('GET', '/server/ping');
+		const settledAtPing = settled;
+		assert.equal(ping.status, 200);
+		assert.equal(ping.text, 'pong');
+		// A script holding Directus' thread for its whole time limit would have answered (403) at
+		// least one of the eight before the ping got through.
+		assert.equal(settledAtPing, 0, 'the ping was answered while every authorizer was still running');
+		for (const response of await Promise.all(requests)) assert.equal(response.status, 403);
+	});
+
+	it('answers writes while a publisher loops forever', async () => {
+		const failed = () => stack.directus.logs().some((l) => String(l.msg).includes('publisher of') && String(l.msg).includes('(spin-notes)'));
+		const created = await stack.directus.request('POST', '/items/notes', { text: 'starts the looping publisher' });
+		assert.equal(created.status, 200);
+		await sleep(100);
+		// Writes to another collection, one after the other, until the publisher's time is up.
+		let answered = 0;
+		while (!failed() && answered < 500) {
+			const write = await stack.directus.request('POST', '/items/tasks', { title: `task ${answered}` });
+			if (failed()) break;
+			assert.equal(write.status, 200);
+			answered++;
+		}
+		await stack.directus.waitForLog((l) => String(l.msg).includes('(spin-notes)') && String(l.msg).includes('did not finish within 1000 ms'));
+		// A publisher holding Directus' thread would let no write through until it timed out.
+		assert.ok(answered >= 2, `${answered} writes were answered while the publisher ran`);
+	});
+});
