@@ -75,9 +75,24 @@ describe('script sandbox: the event loop stays free', () => {
 		assert.equal(starts, 1, 'a script known to be slow starts off the thread straight away');
 	});
 
+	it('takes a script back to the fast path once its off-thread run fits in the slice again', async () => {
+		const sandbox = open({ timeoutMs: 2000, sliceMs: 50 });
+		const source = `if (slow) ${busy(150)}\nreturn 'done';`;
+		assert.equal(await sandbox.run({ source, context: { slow: true } }), 'done');
+		const offThread = sandbox.run({ source, context: { slow: false } });
+		assert.equal(await pendingAfterATurn(offThread), true, 'known to be slow: starts off the thread');
+		assert.equal(await offThread, 'done');
+		let turned = false;
+		setImmediate(() => (turned = true));
+		assert.equal(await sandbox.run({ source, context: { slow: false } }), 'done');
+		assert.equal(turned, false, 'fast again: back on the synchronous path');
+	});
+
 	it('keeps the fast path synchronous: a short script is done without a turn of the event loop', async () => {
 		// A slice the busy test machine cannot overrun by accident.
 		const sandbox = open({ timeoutMs: 1000, sliceMs: 200 });
+		// The first run waits for its isolate to be made (off the thread); later ones reuse it.
+		assert.equal(await sandbox.run({ source: 'return 0' }), 0);
 		let turned = false;
 		setImmediate(() => (turned = true));
 		assert.equal(await sandbox.run({ source: 'return 1 + 1' }), 2);

@@ -19,12 +19,11 @@ export interface SlotRun {
 const RUN_ENDED = encodeError('The script run this call belongs to has ended');
 
 export class IsolateSlot {
-	private readonly isolate: Isolate;
-	private readonly context: Context;
-	private readonly runFn: Reference;
-	private readonly settleFn: Reference;
-	private readonly registerFn: Reference;
-	private readonly forgetFn: Reference;
+	private context!: Context;
+	private runFn!: Reference;
+	private settleFn!: Reference;
+	private registerFn!: Reference;
+	private forgetFn!: Reference;
 	private readonly loaded: LruMap<number, true>;
 	private current: SlotRun | undefined;
 	private tokens = 0;
@@ -35,35 +34,57 @@ export class IsolateSlot {
 	 */
 	private closed = false;
 
-	constructor(engine: IsolatedVmModule, memoryMb: number, cacheSize: number) {
-		this.loaded = new LruMap(cacheSize);
+	/**
+	 * A new isolate with its realm. The realm is built off Directus' thread (hardening it walks
+	 * every intrinsic: tens of ms on a busy machine), so a pool that replaces an isolate does not
+	 * hold Directus' event loop meanwhile.
+	 */
+	static async open(engine: IsolatedVmModule, memoryMb: number, cacheSize: number): Promise<IsolateSlot> {
 		// No `onCatastrophicError`: with a handler set, isolated-vm 5.0.3 raises "Script failed to
 		// terminate" while a timed-out script is still being stopped (run_with_timeout.h compares
 		// the deadline the wrong way round) and the handler's scheduling then segfaults the process.
 		// Without one, it keeps terminating until the script stops, which is what we want.
-		this.isolate = new engine.Isolate({ memoryLimit: memoryMb });
+		const isolate = new engine.Isolate({ memoryLimit: memoryMb });
+		const slot = new IsolateSlot(isolate, cacheSize);
 		try {
-			this.context = this.isolate.createContextSync();
-			const hostCall = new engine.Callback((token: number, name: string, argsJson: string) =>
-				this.current === undefined || typeof name !== 'string' || typeof argsJson !== 'string'
-					? RUN_ENDED
-					: this.current.onHostCall(token, name, argsJson),
-			);
-			const report = new engine.Callback((token: number, outcome: string) => {
-				if (typeof outcome === 'string') this.current?.onReport(token, outcome);
-			});
-			const api = this.context.evalClosureSync(REALM_SOURCE, [hostCall, report], {
-				result: { reference: true },
-				filename: REALM_FILENAME,
-			}) as Reference;
-			this.runFn = api.getSync('run', { reference: true });
-			this.settleFn = api.getSync('settle', { reference: true });
-			this.registerFn = api.getSync('register', { reference: true });
-			this.forgetFn = api.getSync('forget', { reference: true });
-			api.release();
+			await slot.prepare(engine);
 		} catch (error) {
-			this.isolate.dispose();
+			slot.dispose();
 			throw error;
+		}
+		return slot;
+	}
+
+	private constructor(
+		private readonly isolate: Isolate,
+		cacheSize: number,
+	) {
+		this.loaded = new LruMap(cacheSize);
+	}
+
+	private async prepare(engine: IsolatedVmModule): Promise<void> {
+		this.context = await this.isolate.createContext();
+		const hostCall = new engine.Callback((token: number, name: string, argsJson: string) =>
+			this.current === undefined || typeof name !== 'string' || typeof argsJson !== 'string'
+				? RUN_ENDED
+				: this.current.onHostCall(token, name, argsJson),
+		);
+		const report = new engine.Callback((token: number, outcome: string) => {
+			if (typeof outcome === 'string') this.current?.onReport(token, outcome);
+		});
+		const api = (await this.context.evalClosure(REALM_SOURCE, [hostCall, report], {
+			result: { reference: true },
+			filename: REALM_FILENAME,
+		})) as Reference;
+		try {
+			[this.runFn, this.settleFn, this.registerFn, this.forgetFn] = await Promise.all([
+				api.get('run', { reference: true }),
+				api.get('settle', { reference: true }),
+				api.get('register', { reference: true }),
+				api.get('forget', { reference: true }),
+			]);
+		} finally {
+			api.release();
 		}
 	}
 

@@ -35,12 +35,14 @@ declare module 'isolated-vm' {
 		readonly isDisposed: boolean;
 		compileScriptSync(code: string, origin?: ScriptOrigin): Script;
 		createContextSync(): Context;
+		createContext(): Promise<Context>;
 		dispose(): void;
 	}
 
 	export class Context {
 		private constructor();
 		evalClosureSync(code: string, args?: unknown[], options?: ApplyOptions & ScriptOrigin): unknown;
+		evalClosure(code: string, args?: unknown[], options?: ApplyOptions & ScriptOrigin): Promise<unknown>;
 		release(): void;
 	}
 
@@ -59,6 +61,7 @@ declare module 'isolated-vm' {
 		applySync(receiver: undefined, args: unknown[], options?: ApplyOptions): unknown;
 		apply(receiver: undefined, args: unknown[], options?: ApplyOptions): Promise<unknown>;
 		getSync(property: string, options: { reference: true }): Reference;
+		get(property: string, options: { reference: true }): Promise<Reference>;
 		derefInto(): Dereference;
 		release(): void;
 	}

@@ -36,6 +36,11 @@ export class LruMap<K, V> {
 		return dropped;
 	}
 
+	delete(key: K): void {
+		if (key === this.newest) this.newest = undefined;
+		this.entries.delete(key);
+	}
+
 	clear(): void {
 		this.newest = undefined;
 		this.entries.clear();

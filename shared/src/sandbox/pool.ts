@@ -1,6 +1,7 @@
 /**
- * The isolates runs are served by: created on demand up to `size`, reused, and replaced when one
- * is disposed (a timed-out or memory-exhausted run takes its isolate down with it). A run holds
+ * The isolates runs are served by: created on demand up to `size` (off Directus' thread, see
+ * isolate-slot.ts), reused, and replaced when one is disposed (a memory-exhausted run, or one still
+ * running past its deadline, takes its isolate down with it). A run holds
  * its isolate until it has settled and the isolate is idle; runs that find every isolate busy
  * wait in a bounded FIFO queue.
  *
@@ -21,12 +22,14 @@ export class IsolatePool {
 	private readonly slots = new Set<IsolateSlot>();
 	private readonly idle: IsolateSlot[] = [];
 	private readonly waiting: Waiter[] = [];
+	/** Isolates being made. */
+	private creating = 0;
 	private closed = false;
 
 	constructor(
 		private readonly size: number,
 		private readonly maxQueue: number,
-		private readonly createSlot: () => IsolateSlot,
+		private readonly createSlot: () => Promise<IsolateSlot>,
 	) {}
 
 	get isolates(): number {
@@ -48,7 +51,7 @@ export class IsolatePool {
 		return count;
 	}
 
-	/** An idle isolate now, or undefined when the run has to wait. Throws when one cannot be created. */
+	/** An idle isolate now, or undefined when the run has to wait (or one has to be made). */
 	tryAcquire(): IsolateSlot | undefined {
 		if (this.closed) throw new SandboxUnavailableError('The script sandbox has been disposed');
 		while (this.idle.length > 0) {
@@ -56,13 +59,18 @@ export class IsolatePool {
 			if (!slot.disposed) return slot;
 			this.slots.delete(slot);
 		}
-		if (this.slots.size < this.size) return this.create();
 		return undefined;
 	}
 
 	acquire(): Promise<IsolateSlot> {
-		const slot = this.tryAcquire();
+		let slot: IsolateSlot | undefined;
+		try {
+			slot = this.tryAcquire();
+		} catch (error) {
+			return Promise.reject(error);
+		}
 		if (slot !== undefined) return Promise.resolve(slot);
+		if (this.slots.size + this.creating < this.size) return this.create();
 		if (this.waiting.length >= this.maxQueue) return Promise.reject(new SandboxBusyError(this.waiting.length));
 		return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
 	}
@@ -74,12 +82,7 @@ export class IsolatePool {
 			slot.dispose();
 			if (this.closed) return;
 			const waiter = this.waiting.shift();
-			if (waiter === undefined) return;
-			try {
-				waiter.resolve(this.create());
-			} catch (error) {
-				waiter.reject(error as Error);
-			}
+			if (waiter !== undefined) this.create().then(waiter.resolve, waiter.reject);
 			return;
 		}
 		const waiter = this.waiting.shift();
@@ -96,14 +99,23 @@ export class IsolatePool {
 		for (const waiter of this.waiting.splice(0)) waiter.reject(error);
 	}
 
-	private create(): IsolateSlot {
-		let slot: IsolateSlot;
-		try {
-			slot = this.createSlot();
-		} catch (error) {
-			throw new SandboxUnavailableError(`A script isolate could not be created: ${messageOf(error)}`);
-		}
-		this.slots.add(slot);
-		return slot;
+	/** A new isolate, made off Directus' thread (isolate-slot.ts). */
+	private create(): Promise<IsolateSlot> {
+		this.creating++;
+		return this.createSlot().then(
+			(slot) => {
+				this.creating--;
+				if (this.closed) {
+					slot.dispose();
+					throw new SandboxUnavailableError('The script sandbox has been disposed');
+				}
+				this.slots.add(slot);
+				return slot;
+			},
+			(error: unknown) => {
+				this.creating--;
+				throw new SandboxUnavailableError(`A script isolate could not be created: ${messageOf(error)}`);
+			},
+		);
 	}
 }

@@ -11,7 +11,9 @@
  *   isolated-vm (the isolate stays usable) and abandoned; the run starts again from scratch off
  *   Directus' thread (apply) with the rest of its time. The script is remembered as slow (by its
  *   compiled id, in `SlowScripts`), so its later runs start off-thread straight away: a looping
- *   script costs Directus one slice once, not one per run.
+ *   script costs Directus one slice once, not one per run. An off-thread run whose synchronous
+ *   part fits in the slice again takes the script back to the fast path (a pause of a busy
+ *   machine must not cost a fast script its fast path for good).
  * - Async path: when the script awaits an async host function, the synchronous call returns
  *   early. The host promise's result is later delivered into the isolate off Directus' thread
  *   (apply), under the remaining time, and the script reports its outcome through a callback.
@@ -75,6 +77,7 @@ export interface RunLimits {
 export interface SlowScripts {
 	has(id: number): boolean;
 	add(id: number): void;
+	delete(id: number): void;
 }
 
 const RUN_ENDED = encodeError('The script run this call belongs to has ended');
@@ -144,7 +147,7 @@ class ScriptExecution implements SlotRun {
 	start(script: CompiledScript, contextJson: string, slow: SlowScripts): unknown {
 		try {
 			this.slot.load(script, this.limits.timeoutMs);
-			if (slow.has(script.id)) return this.startOffThread(script, contextJson);
+			if (slow.has(script.id)) return this.startOffThread(script, contextJson, slow);
 			const remaining = Math.max(1, this.remaining());
 			const slice = Math.min(this.limits.sliceMs, remaining);
 			const abandonable = slice < remaining;
@@ -156,12 +159,11 @@ class ScriptExecution implements SlotRun {
 				if (!abandonable || !isTimeout(error)) throw error;
 				// Still running at the end of the slice: start again, off Directus' thread.
 				slow.add(script.id);
-				return this.startOffThread(script, contextJson);
+				return this.startOffThread(script, contextJson, slow);
 			}
 		} catch (error) {
-			// Timed out, out of memory or broken: the isolate may have stopped anywhere, replace it.
 			this.failure = this.engineFailure(error);
-			this.slot.dispose();
+			this.replaceUnlessTimedOut(error);
 		}
 		this.applyHeldEffects();
 		if (this.failure === undefined && this.outcome === undefined) return this.continueAsync();
@@ -202,8 +204,12 @@ class ScriptExecution implements SlotRun {
 		if (this.waiter !== undefined) this.finish();
 	}
 
-	/** A new attempt, from scratch, off Directus' thread; whatever the last attempt left is dropped. */
-	private startOffThread(script: CompiledScript, contextJson: string): Promise<unknown> {
+	/**
+	 * A new attempt, from scratch, off Directus' thread; whatever the last attempt left is dropped.
+	 * A script whose synchronous part now fits in the slice (it was slow once because of a pause
+	 * of the machine, or of its data) is forgiven: its next run starts on the fast path again.
+	 */
+	private startOffThread(script: CompiledScript, contextJson: string, slow: SlowScripts): Promise<unknown> {
 		this.token = this.slot.attach(this);
 		this.attemptCalls = 0;
 		this.queue.length = 0;
@@ -211,9 +217,11 @@ class ScriptExecution implements SlotRun {
 		this.outcome = undefined;
 		const done = this.continueAsync();
 		this.isolateCalls++;
+		const started = performance.now();
 		this.slot.startOffThread(script.id, this.token, contextJson, Math.max(1, this.remaining())).then(
 			(returned) => {
 				this.isolateCalls--;
+				if (performance.now() - started < this.limits.sliceMs) slow.delete(script.id);
 				if (typeof returned === 'string' && this.outcome === undefined) this.outcome = returned;
 				if (this.outcome !== undefined) this.finish();
 				this.freeWhenIdle();
@@ -317,10 +325,20 @@ class ScriptExecution implements SlotRun {
 		this.isolateCalls--;
 		if (!this.finished) {
 			this.failure = this.engineFailure(error);
-			this.slot.dispose();
+			this.replaceUnlessTimedOut(error);
 			this.finish();
 		}
 		this.freeWhenIdle();
+	}
+
+	/**
+	 * After isolated-vm's timeout the isolate is idle and usable: it stopped the script and
+	 * cancelled the termination, and whatever the script left (its pending promises) belongs to
+	 * a token no later run carries. It is kept, because making a new one costs Directus' thread
+	 * tens of ms. Out of memory or broken, it may have stopped anywhere: it is replaced.
+	 */
+	private replaceUnlessTimedOut(error: unknown): void {
+		if (!isTimeout(error)) this.slot.dispose();
 	}
 
 	private onDeadline(): void {

@@ -51,9 +51,9 @@ export class ScriptSandbox {
 		const engine = options.engine ?? loadIsolatedVm();
 		const { memoryMb, cacheSize, poolSize, maxQueue } = this.options;
 		this.compiler = new ScriptCompiler(engine, cacheSize, memoryMb);
-		this.pool = new IsolatePool(poolSize, maxQueue, () => new IsolateSlot(engine, memoryMb, cacheSize));
+		this.pool = new IsolatePool(poolSize, maxQueue, () => IsolateSlot.open(engine, memoryMb, cacheSize));
 		const slow = new LruMap<number, true>(cacheSize);
-		this.slowScripts = { has: (id) => slow.get(id) !== undefined, add: (id) => void slow.set(id, true) };
+		this.slowScripts = { has: (id) => slow.get(id) !== undefined, add: (id) => void slow.set(id, true), delete: (id) => slow.delete(id) };
 	}
 
 	/**
