@@ -31,9 +31,9 @@
  * queued when the run ends, by its outcome or its deadline, are dropped without being started.
  *
  * A host timer bounds the whole run (waiting included) at `timeoutMs` after it started: a run
- * still waiting then fails with SCRIPT_TIMEOUT (its late host results are dropped, its pending
- * promises never resume), and an isolate still running code is disposed, which stops it, and
- * replaced by the pool. An isolate is handed back only once it is idle, so the next synchronous
+ * still waiting or running then fails with SCRIPT_TIMEOUT (its late host results are dropped,
+ * its pending promises never resume); an isolate still running code is left to isolated-vm's
+ * own timeout for a while, then disposed, which stops it, and replaced by the pool. An isolate is handed back only once it is idle, so the next synchronous
  * call into it can never block on leftover work.
  */
 import type { CompiledScript } from './compile.js';
@@ -88,6 +88,14 @@ const RUN_ENDED = encodeError('The script run this call belongs to has ended');
  * disposing the isolate under it at the same instant; disposal is the last resort.
  */
 const DEADLINE_GRACE_MS = 25;
+
+/**
+ * How long after the deadline isolated-vm's own timeout may still take to stop an isolate (on a
+ * busy machine its timer thread can be late by tens of ms) before the isolate is disposed. The
+ * run has failed by then already; waiting only keeps the isolate, whose replacement would cost
+ * Directus' thread tens of ms.
+ */
+const STOP_GRACE_MS = 1000;
 
 /**
  * Runs `script` on `slot` and calls `release(slot)` once the isolate is idle (or disposed).
@@ -344,10 +352,16 @@ class ScriptExecution implements SlotRun {
 	private onDeadline(): void {
 		this.timer = undefined;
 		if (!this.finished) {
-			// Waiting on a promise that did not settle in time: the isolate itself is idle and kept.
+			// Waiting on a promise that did not settle in time, or still running: the run fails now.
 			this.failure = new ScriptTimeoutError(this.limits.timeoutMs);
 			this.finish();
 		}
+		if (this.isolateCalls > 0 && !this.released) this.timer = setTimeout(() => this.onStuck(), STOP_GRACE_MS);
+		else this.free();
+	}
+
+	private onStuck(): void {
+		this.timer = undefined;
 		if (this.isolateCalls > 0) {
 			// Code is still running in the isolate although isolated-vm's own timeout has passed.
 			this.limits.logger.warn('A script kept its isolate busy past its time limit; the isolate was replaced');
