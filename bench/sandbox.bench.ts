@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ScriptSandbox, loadIsolatedVm, type HostFunction } from '../shared/src/sandbox/index.js';
+import { ScriptSandbox, loadIsolatedVm, type HostEffect, type HostFunction } from '../shared/src/sandbox/index.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const RUNTIME_DIR = process.env.RT_RUNTIME_DIR ?? join(ROOT, '.runtime');
@@ -49,6 +49,11 @@ const trigger: HostFunction = (params, event, payload) => {
 };
 const broadcastTo: HostFunction = (pattern, params, event, payload) => {
 	if (pattern && params && event && payload) sent++;
+};
+// As the publisher pipeline passes them: checked when called, applied once the call counts.
+const publishEffects: Record<string, HostEffect> = {
+	trigger: (params, event, payload) => () => trigger(params, event, payload),
+	broadcastTo: (pattern, params, event, payload) => () => broadcastTo(pattern, params, event, payload),
 };
 const can: HostFunction = async (action, collection, id) => action === 'read' && collection === 'rooms' && id === '7';
 
@@ -123,7 +128,7 @@ const rows = await measure([
 		name: 'publisher, sandbox',
 		path: 'sync (applySync)',
 		runs: RUNS_PER_BATCH,
-		once: () => sandbox.run({ source: PUBLISHER, context: { collection: 'chat', action: 'create', meta }, functions: { trigger, broadcastTo } }),
+		once: () => sandbox.run({ source: PUBLISHER, context: { collection: 'chat', action: 'create', meta }, effects: publishEffects }),
 	},
 	{
 		name: 'authorizer awaiting async can(), new AsyncFunction (no sandbox)',

@@ -1,6 +1,7 @@
 // `npm run bench`: installs what the benchmarks need on first use (Node 22, a Directus 12 host),
 // builds the extensions and migrations, then runs, under Node 22:
 //   bench/sandbox.bench.ts   the script sandbox on its own (no servers)
+//   bench/event-loop.bench.ts  how long looping scripts hold the event loop (no servers)
 //   bench/realtime.bench.ts  its own Soketi + Directus: fan-out, sustained writes, /realtime/auth
 //   bench/report.ts          PASS / MISS per target, docs/benchmarks.md, docs/images/bench-fanout.png
 // Soketi runs on a Node 20 (this one if it is 20, else one installed into .runtime/node20, as for
@@ -34,8 +35,10 @@ const run = (file, args = []) => {
 // No stale results from an earlier run may pass for this one's (each bench writes its own file).
 rmSync(join(ROOT, 'bench', 'results', 'sandbox.json'), { force: true });
 const sandboxOk = run('bench/sandbox.bench.ts');
+// Event-loop delay with looping scripts, before and after the slice (~15 s; results in bench/results/event-loop.json).
+const eventLoopOk = run('bench/event-loop.bench.ts');
 const realtimeOk = run('bench/realtime.bench.ts');
 // The report also covers a partial run: it says what is missing.
 const reportOk = run('bench/report.ts', process.env.BENCH_NO_DOCS ? ['--no-docs'] : []);
 console.log(`\n[bench] done in ${Math.round((Date.now() - started) / 1000)} s`);
-process.exit(sandboxOk && realtimeOk && reportOk ? 0 : 1);
+process.exit(sandboxOk && eventLoopOk && realtimeOk && reportOk ? 0 : 1);
