@@ -15,7 +15,8 @@
  * await sandbox.run({
  *   source: "trigger({ userId: meta.payload.recipient }, 'message', meta.payload);",
  *   context: { collection: 'chat', action: 'create', meta },
- *   functions: { trigger: (params, event, payload, exclude) => queue.add(...), broadcastTo, sendToUser },
+ *   // Effects: check now (errors reach the script), return what to do once the call counts.
+ *   effects: { trigger: (params, event, payload) => { const e = outgoing(params, event, payload); return () => queue.add(e); } },
  * });
  * const decision = await sandbox.run({
  *   source: "return await can('read', 'rooms', params.roomId);",
@@ -27,15 +28,25 @@
  * ```
  *
  * What a script gets: its context as variables (JSON copies made per run), the host functions
- * as plain functions (sync or async; their arguments and results cross as JSON copies, their
- * errors as `new Error(message)`), and standard JavaScript (no `process`, `require`, `import`,
+ * and effects as plain functions (functions sync or async; arguments and results cross as JSON
+ * copies, errors as `new Error(message)`; an effect returns undefined), and standard JavaScript (no `process`, `require`, `import`,
  * timers, `fetch`, WebAssembly, SharedArrayBuffer). Its return value comes back as a JSON copy.
  * A script cannot keep or see state across runs: the realm is frozen (realm.ts).
  *
  * Limits: `timeoutMs` (RT_SCRIPT_TIMEOUT, default 1000) bounds a whole run, awaits included;
  * `memoryMb` (RT_SCRIPT_MAX_MEMORY, default 32) caps each isolate's heap. A run over either limit
- * fails; an isolate that was stopped mid-code is replaced; Directus' event loop is never held
- * longer than `timeoutMs`.
+ * fails; an isolate that ran out of memory, or was still running past the deadline, is replaced.
+ * Host calls per run: at most `maxCalls` (RT_SCRIPT_MAX_CALLS, 100; the next one throws in the
+ * script) and `maxConcurrentCalls` host promises pending at once (RT_SCRIPT_MAX_CONCURRENT_CALLS,
+ * 4; later calls queue, and queued calls are dropped, never started, when the run ends).
+ *
+ * Directus' event loop is held by a run for at most `sliceMs` (RT_SCRIPT_SLICE, 5 ms), never
+ * for its time limit (run.ts): a run still going at the end of the slice is stopped and run
+ * again from scratch off Directus' thread with the rest of its time, and its script starts off
+ * the thread from then on (until a run shows it fits in the slice again). Effects of the
+ * abandoned attempt never happen; results of its async host calls are dropped. Isolates are
+ * made off the thread too (pool.ts). Eight concurrent looping runs: the loop's longest stall
+ * ~26 ms against 8 s before (bench/event-loop.bench.ts, docs/benchmarks.md).
  *
  * Errors are SandboxErrors with a `code`: SCRIPT_SYNTAX (line, column), SCRIPT_RUNTIME (line),
  * SCRIPT_TIMEOUT, SCRIPT_MEMORY, SANDBOX_BUSY, SANDBOX_UNAVAILABLE. Messages are for admins and
@@ -54,7 +65,9 @@ export {
 	DEFAULT_MEMORY_MB,
 	DEFAULT_SLICE_MS,
 	DEFAULT_TIMEOUT_MS,
-	 type SandboxLogger, type SandboxOptions } from './options.js';
+	type SandboxLogger,
+	type SandboxOptions,
+} from './options.js';
 export { loadIsolatedVm, defaultEngineLocations, type EngineLocations, type IsolatedVmModule } from './engine.js';
 export {
 	SandboxBusyError,
