@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
+import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -13,12 +14,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('scripts do not stall Directus', () => {
 	let stack: Stack;
 	let ada: TestUser;
+	const clients: PusherClient[] = [];
 
 	before(async () => {
 		stack = await startStack({ directus: { env: { RT_SCRIPT_TIMEOUT: '1000' } } });
 		const d = stack.directus;
 		await createCollection(d, 'notes', [{ field: 'text', type: 'string' }]);
 		await createCollection(d, 'tasks', [{ field: 'title', type: 'string' }]);
+		await createCollection(d, 'slow', [{ field: 'text', type: 'string' }]);
 		ada = await createUser(d, { first_name: 'Ada' });
 		await createChannel(d, {
 			channel_name: 'private-spin',
@@ -41,6 +44,7 @@ describe('scripts do not stall Directus', () => {
 	});
 
 	after(async () => {
+		disconnectAll(...clients);
 		await stack?.stop();
 	});
 
@@ -79,5 +83,25 @@ describe('scripts do not stall Directus', () => {
 		await stack.directus.waitForLog((l) => String(l.msg).includes('(spin-notes)') && String(l.msg).includes('did not finish within 1000 ms'));
 		// A publisher holding Directus' thread would let no write through until it timed out.
 		assert.ok(answered >= 2, `${answered} writes were answered while the publisher ran`);
+	});
+
+	it('publishes once the events of a publisher that outlasts its slice and is run again off the thread', async () => {
+		await createChannel(stack.directus, {
+			channel_name: 'slow-notes',
+			collection: 'slow',
+			authorizer: null,
+			// 'slow' keeps the script busy past RT_SCRIPT_SLICE (5 ms) after it published.
+			publisher: "trigger({}, 'created', { text: meta.payload.text });\nif (meta.payload.text === 'slow') { const end = Date.now() + 100; while (Date.now() < end) {} }",
+			trigger_on_create: true,
+			trigger_on_update: false,
+			trigger_on_delete: false,
+		});
+		const c = await connectClient(stack.soketi, { signWith: stack.pusher });
+		clients.push(c);
+		const log = new EventLog(await subscribe(c, 'slow-notes'), 'created');
+		await createItem(stack.directus, 'slow', { text: 'slow' });
+		await createItem(stack.directus, 'slow', { text: 'marker' });
+		// Events are sent in order: a duplicate of the first would arrive before the marker.
+		assert.deepEqual(await log.waitFor(2), [{ text: 'slow' }, { text: 'marker' }]);
 	});
 });
