@@ -17,7 +17,7 @@ describe('scripts do not stall Directus', () => {
 	const clients: PusherClient[] = [];
 
 	before(async () => {
-		stack = await startStack({ directus: { env: { RT_SCRIPT_TIMEOUT: '1000' } } });
+		stack = await startStack({ directus: { env: { RT_SCRIPT_TIMEOUT: '1000', RT_SCRIPT_MAX_CALLS: '20', RT_SCRIPT_MAX_CONCURRENT_CALLS: '2' } } });
 		const d = stack.directus;
 		await createCollection(d, 'notes', [{ field: 'text', type: 'string' }]);
 		await createCollection(d, 'tasks', [{ field: 'title', type: 'string' }]);
@@ -32,6 +32,13 @@ describe('scripts do not stall Directus', () => {
 			trigger_on_update: false,
 			trigger_on_delete: false,
 		});
+		const counting: Array<[string, string]> = [
+			['private-many-calls', "for (let i = 0; i < 25; i++) await can('read', 'notes', 1);\nreturn true;"],
+			['private-parallel-calls', "const answers = await Promise.all([1, 2, 3, 4, 5].map((id) => can('read', 'notes', id)));\nreturn answers.length === 5;"],
+		];
+		for (const [channel_name, authorizer] of counting) {
+			await createChannel(d, { channel_name, collection: 'notes', authorizer, publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false });
+		}
 		await createChannel(d, {
 			channel_name: 'spin-notes',
 			collection: 'notes',
@@ -103,5 +110,16 @@ describe('scripts do not stall Directus', () => {
 		await createItem(stack.directus, 'slow', { text: 'marker' });
 		// Events are sent in order: a duplicate of the first would arrive before the marker.
 		assert.deepEqual(await log.waitFor(2), [{ text: 'slow' }, { text: 'marker' }]);
+	});
+
+	it('bounds host calls per run: past RT_SCRIPT_MAX_CALLS the call throws; past the in-flight bound calls wait their turn', async () => {
+		const authorize = (channel_name: string) =>
+			stack.directus.request('POST', '/realtime/auth', undefined, { token: ada.token, form: { socket_id: '1234.5678', channel_name } });
+		assert.equal((await authorize('private-many-calls')).status, 403);
+		await stack.directus.waitForLog(
+			(l) => String(l.msg).includes('(private-many-calls)') && String(l.msg).includes('can: a script run may call the host at most 20 times'),
+		);
+		// Five calls at once with two in flight: the other three queue, and all five answer.
+		assert.equal((await authorize('private-parallel-calls')).status, 200);
 	});
 });
