@@ -46,7 +46,7 @@
  * the thread from then on (until a run shows it fits in the slice again). Effects of the
  * abandoned attempt never happen; results of its async host calls are dropped. Isolates are
  * made off the thread too (pool.ts). Eight concurrent looping runs: the loop's longest stall
- * ~26 ms against 8 s before (bench/event-loop.bench.ts, docs/benchmarks.md).
+ * ~40 ms, the busy test machine's idle noise, against 8 s before (bench/event-loop.bench.ts).
  *
  * Errors are SandboxErrors with a `code`: SCRIPT_SYNTAX (line, column), SCRIPT_RUNTIME (line),
  * SCRIPT_TIMEOUT, SCRIPT_MEMORY, SANDBOX_BUSY, SANDBOX_UNAVAILABLE. Messages are for admins and
