@@ -39,8 +39,14 @@ export interface GateResponse {
 
 const ENDPOINTS = ['/realtime/auth', '/realtime/user-auth'];
 
-/** How much of a refused upload is read and thrown away before the connection is closed. */
-const DISCARD_BYTES = 1024 * 1024;
+/**
+ * How long a refused upload is read and thrown away before the connection is closed, as a web
+ * server's lingering close does: closing while the client still sends makes the kernel reset the
+ * connection, and a reset can discard the answer before the client has read it. So the rest is
+ * discarded (never kept) until the client stops, for at most this many bytes or milliseconds.
+ */
+const LINGER_BYTES = 64 * 1024 * 1024;
+const LINGER_MS = 10_000;
 
 export interface BodyGateOptions {
 	/** Directus' PUBLIC_URL: its path, when it has one, may prefix the routes too. */
@@ -81,9 +87,8 @@ export function carriesCredential(req: GateRequest, sessionCookieName: string): 
 }
 
 /**
- * Answers at once, then discards what the client still sends. The socket is not closed right
- * away: closing it with unread data makes the kernel reset the connection, and the client may
- * lose the answer. Past DISCARD_BYTES it is closed anyway (the answer left long before).
+ * Answers at once, then discards what the client still sends (see LINGER_BYTES): the socket is
+ * closed only once the client stopped, or past the lingering bounds.
  */
 function refuse(req: GateRequest, res: GateResponse, error: RealtimeError, cors: BodyGateOptions['cors']): void {
 	const answer = errorAnswer(error);
@@ -98,10 +103,16 @@ function refuse(req: GateRequest, res: GateResponse, error: RealtimeError, cors:
 	if (cors) cors(req, res, () => send());
 	else send();
 	let discarded = 0;
+	const close = () => req.socket?.destroy();
+	const timer = setTimeout(close, LINGER_MS);
+	timer.unref?.();
 	req.on('data', (chunk: Buffer | string) => {
 		discarded += chunk.length;
-		if (discarded > DISCARD_BYTES) req.socket?.destroy();
+		if (discarded > LINGER_BYTES) close();
 	});
+	const stop = () => clearTimeout(timer);
+	req.on('end', stop);
+	req.on('close', stop);
 	req.resume();
 }
 
