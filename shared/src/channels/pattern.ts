@@ -2,11 +2,12 @@
  * Channel name patterns, Express-style as in the seed extension (path-to-regexp 6):
  * `private-chat-:userId`, `private-room-:roomId(\d+)`. Matching is case-sensitive, whole-name and
  * type-aware: a pattern has the type of its literal prefix and matches only names of that type,
- * so `private-:x` never matches `private-encrypted-…`. Compiled once per pattern text and kept
- * (patterns come from a handful of admin-edited rows).
+ * so `private-:x` never matches `private-encrypted-…`. Compiled once per pattern text and kept,
+ * refusals too (patterns come from a handful of admin-edited rows, and the safety check is the
+ * expensive part).
  */
 import { compile, parse, regexpToFunction, tokensToRegexp, type Key, type MatchFunction, type PathFunction } from 'path-to-regexp';
-import safeRegex from 'safe-regex2';
+import { isSafe } from 'redos-detector';
 import { RealtimeError } from '../errors.js';
 import { assertChannelName, channelType, type ChannelType } from './names.js';
 
@@ -32,16 +33,24 @@ export interface ChannelPattern {
 
 const OPTIONS = { sensitive: true, strict: true, end: true } as const;
 const identity = (value: string) => value;
-const cache = new Map<string, ChannelPattern>();
+const cache = new Map<string, ChannelPattern | RealtimeError>();
 const CACHE_LIMIT = 1000;
 
-/** Parses a pattern; throws INVALID_PATTERN with the parser's reason, or when a regex could backtrack without end. */
+/** Parses a pattern; throws INVALID_PATTERN with the parser's reason, or when a regex can backtrack catastrophically. */
 export function channelPattern(source: string): ChannelPattern {
 	const cached = cache.get(source);
+	if (cached instanceof RealtimeError) throw cached;
 	if (cached) return cached;
-	const compiled = compilePattern(source);
+	let compiled: ChannelPattern | RealtimeError;
+	try {
+		compiled = compilePattern(source);
+	} catch (error) {
+		if (!(error instanceof RealtimeError)) throw error;
+		compiled = error;
+	}
 	if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
 	cache.set(source, compiled);
+	if (compiled instanceof RealtimeError) throw compiled;
 	return compiled;
 }
 
@@ -60,7 +69,7 @@ function compilePattern(source: string): ChannelPattern {
 	} catch (error) {
 		throw new RealtimeError('INVALID_PATTERN', `channel name pattern "${source}" does not parse: ${(error as Error).message}`);
 	}
-	assertSafe(source, keys, regexp);
+	assertSafe(source, tokens);
 	const params = keys.map((k) => String(k.name));
 	const first = tokens[0];
 	const literalPrefix = typeof first === 'string' ? first : (first?.prefix ?? '');
@@ -112,20 +121,43 @@ function compilePattern(source: string): ChannelPattern {
 }
 
 /**
- * Channel names come from anyone who asks /realtime/auth, so a parameter regex that can
- * backtrack without end (nested quantifiers such as `(?:a+)+`) would let one request stall
- * Directus. safe-regex2 judges each custom group and the whole compiled expression.
+ * The analysis bound. The default (20000) can take minutes and gigabytes on `(?:a|a)*`; at 1000
+ * an unsafe regex is refused in well under a second and every usual one passes (bench/ measures).
  */
-function assertSafe(source: string, keys: Key[], regexp: RegExp): void {
-	for (const key of keys) {
-		if (!safeRegex(key.pattern)) {
-			throw new RealtimeError(
-				'INVALID_PATTERN',
-				`the regular expression of parameter "${String(key.name)}" in "${source}", (${key.pattern}), can take exponential time on some names: do not nest repetitions, e.g. use (\\d+) rather than ((?:\\d+)+)`,
-			);
-		}
-	}
-	if (!safeRegex(regexp)) {
-		throw new RealtimeError('INVALID_PATTERN', `channel name pattern "${source}" compiles to a regular expression that can take exponential time on some names: do not repeat parameters or nest repetitions`);
+const SAFETY_MAX_STEPS = 1000;
+
+/**
+ * Channel names come from anyone who asks /realtime/auth, so a parameter regex that can backtrack
+ * catastrophically (`(?:a+)+`, and also `(?:a|a)*`, whose alternatives overlap) would let one
+ * request stall Directus.
+ *
+ * redos-detector decides: it follows every way a regex can match the same text, so it sees
+ * overlapping alternatives and accepts unambiguous repetitions such as `(?:\d+-)+`, which a
+ * star-height check (safe-regex2) gets wrong both ways. recheck is as precise, but it is fast only
+ * through a native binary run as a child process, which does not survive the extension bundle,
+ * and its pure-JS build falls back to time-limited fuzzing (a verdict that changes with load).
+ * redos-detector is plain TypeScript, bundles, and with `maxSteps` alone (no timeout) gives the
+ * same verdict on every run: a safe row is never skipped because the server was busy.
+ *
+ * It judges each parameter alone, as path-to-regexp compiles it (its regex, with its `+`/`*`
+ * repetition): that is what an admin wrote. It scores the ways to match any prefix of a name,
+ * so it refuses polynomial ambiguity too, and the whole compiled pattern is not judged: in
+ * `presence-:team-:room`, `team` may take a "-" or stop before it, and the plain seed pattern
+ * would be refused. Between parameters the cost is polynomial in the name, which is at most 164
+ * characters; exponential backtracking needs a repetition whose body matches the same text two
+ * ways, and every repetition lies inside one parameter.
+ */
+function assertSafe(source: string, tokens: ReturnType<typeof parse>): void {
+	for (const token of tokens) {
+		if (typeof token === 'string') continue;
+		const alone = tokensToRegexp([token], [], OPTIONS);
+		const verdict = isSafe(alone, { maxSteps: SAFETY_MAX_STEPS });
+		if (verdict.safe) continue;
+		const written = `(${token.pattern})${token.modifier}`;
+		const why = verdict.error === 'hitMaxSteps' ? 'it is too complex to show that it cannot' : 'the same text can be matched in many ways';
+		throw new RealtimeError(
+			'INVALID_PATTERN',
+			`the regular expression of parameter "${String(token.name)}" in "${source}", ${written}, can backtrack catastrophically on some names (${why}): let each character match one way only, e.g. (\\d+) rather than ((?:\\d+)+), (a) rather than ((?:a|a)*)`,
+		);
 	}
 }
