@@ -117,12 +117,14 @@ describe('the channel registry', () => {
 		assert.throws(() => snapshot.fill(pair, { a: 'x', b: 'y-z' }), { code: 'CHANNEL_MISMATCH' });
 	});
 
-	it('skips a row whose parameter regex can backtrack without end, and warns', async () => {
+	it('skips a row whose parameter regex can backtrack catastrophically, and warns', async () => {
 		warnings.length = 0;
-		const snapshot = await snapshotOf([row('unsafe', 'private-:id((?:a+)+)'), row('lobby', 'private-:name')]);
+		const snapshot = await snapshotOf([row('unsafe', 'private-:id((?:a+)+)'), row('overlap', 'private-x-:id((?:a|a)*)'), row('lobby', 'private-:name')]);
 		assert.deepEqual(ids(snapshot.matches('private-aaaa')), ['lobby']);
-		assert.equal(warnings.length, 1);
-		assert.match(warnings[0]!, /channel row unsafe .* is skipped: .*exponential time/);
+		assert.deepEqual(ids(snapshot.matches('private-x-aaaa')), ['lobby']);
+		assert.equal(warnings.length, 2);
+		assert.match(warnings[0]!, /channel row unsafe .* is skipped: .*backtrack catastrophically/);
+		assert.match(warnings[1]!, /channel row overlap .* is skipped: .*backtrack catastrophically/);
 	});
 
 	it('skips a row whose pattern does not parse and warns once', async () => {
