@@ -104,6 +104,13 @@ describe('channel name patterns', () => {
 		for (const source of ['private-:id((a+)+)', 'private-:x((a|a)*)']) assert.throws(() => channelPattern(source), { code: 'INVALID_PATTERN' }, source);
 	});
 
+	it('quotes the parameter as the admin wrote it', () => {
+		assert.throws(() => channelPattern('private-q-:x((?:a|a)*)'), { message: /, :x\(\(\?:a\|a\)\*\), can backtrack/ });
+		// A repeated parameter without a regex is too complex to analyse; a class makes it pass.
+		assert.throws(() => channelPattern('private.:id+'), { code: 'INVALID_PATTERN', message: /, :id\+, can backtrack catastrophically/ });
+		assert.doesNotThrow(() => channelPattern('private.:id([a-z0-9]+)+'));
+	});
+
 	it('refuses the same unsafe pattern again from the cache, without a second analysis', () => {
 		let first: unknown;
 		try {

@@ -153,11 +153,13 @@ function assertSafe(source: string, tokens: ReturnType<typeof parse>): void {
 		const alone = tokensToRegexp([token], [], OPTIONS);
 		const verdict = isSafe(alone, { maxSteps: SAFETY_MAX_STEPS });
 		if (verdict.safe) continue;
-		const written = `(${token.pattern})${token.modifier}`;
+		// What the admin wrote: a parameter without a regex gets path-to-regexp's default one.
+		const name = String(token.name);
+		const written = source.includes(`:${name}(`) ? `:${name}(${token.pattern})${token.modifier}` : `:${name}${token.modifier}`;
 		const why = verdict.error === 'hitMaxSteps' ? 'it is too complex to show that it cannot' : 'the same text can be matched in many ways';
 		throw new RealtimeError(
 			'INVALID_PATTERN',
-			`the regular expression of parameter "${String(token.name)}" in "${source}", ${written}, can backtrack catastrophically on some names (${why}): let each character match one way only, e.g. (\\d+) rather than ((?:\\d+)+), (a) rather than ((?:a|a)*)`,
+			`the regular expression of parameter "${name}" in "${source}", ${written}, can backtrack catastrophically on some names (${why}): let each character match one way only, e.g. (\\d+) rather than ((?:\\d+)+), (a) rather than ((?:a|a)*)`,
 		);
 	}
 }
