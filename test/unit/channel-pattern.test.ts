@@ -111,6 +111,12 @@ describe('channel name patterns', () => {
 		assert.doesNotThrow(() => channelPattern('private.:id([a-z0-9]+)+'));
 	});
 
+	it('refuses a pattern longer than a channel name may be, as on save, before any analysis', () => {
+		const long = `private-${Array.from({ length: 40 }, (_, i) => `:p${i}([a-z]+)`).join('-')}`;
+		assert.throws(() => channelPattern(long), { code: 'INVALID_PATTERN', message: /longer than 164 characters/ });
+		assert.doesNotThrow(() => channelPattern(`private-${'x'.repeat(150)}-:id`));
+	});
+
 	it('refuses the same unsafe pattern again from the cache, without a second analysis', () => {
 		let first: unknown;
 		try {

@@ -9,7 +9,7 @@
 import { compile, parse, regexpToFunction, tokensToRegexp, type Key, type MatchFunction, type PathFunction } from 'path-to-regexp';
 import { isSafe } from 'redos-detector';
 import { RealtimeError } from '../errors.js';
-import { assertChannelName, channelType, type ChannelType } from './names.js';
+import { assertChannelName, channelType, MAX_CHANNEL_NAME_LENGTH, type ChannelType } from './names.js';
 
 export type ChannelParams = Record<string, string>;
 
@@ -56,6 +56,11 @@ export function channelPattern(source: string): ChannelPattern {
 
 function compilePattern(source: string): ChannelPattern {
 	if (typeof source !== 'string' || source.length === 0) throw new RealtimeError('INVALID_PATTERN', 'channel name pattern is empty');
+	// As on save. It also bounds the safety check, whose cost grows with the number of parameters,
+	// for pattern texts that come from a script's broadcastTo() rather than a saved row.
+	if (source.length > MAX_CHANNEL_NAME_LENGTH) {
+		throw new RealtimeError('INVALID_PATTERN', `channel name pattern is longer than ${MAX_CHANNEL_NAME_LENGTH} characters`);
+	}
 	let tokens: ReturnType<typeof parse>;
 	let regexp: RegExp;
 	let matcher: MatchFunction<ChannelParams>;
