@@ -139,8 +139,9 @@ const SAFETY_MAX_STEPS = 1000;
  * redos-detector decides: it follows every way a regex can match the same text, so it sees
  * overlapping alternatives and accepts unambiguous repetitions such as `(?:\d+-)+`, which a
  * star-height check (safe-regex2) gets wrong both ways. recheck is as precise, but it is fast only
- * through a native binary run as a child process, which does not survive the extension bundle,
- * and its pure-JS build falls back to time-limited fuzzing (a verdict that changes with load).
+ * through a native binary run as a child process, which the bundled extensions would have to ship
+ * beside them, and its pure-JS build falls back to time-limited fuzzing (a verdict that changes
+ * with load).
  * redos-detector is plain TypeScript, bundles, and with `maxSteps` alone (no timeout) gives the
  * same verdict on every run: a safe row is never skipped because the server was busy.
  *
