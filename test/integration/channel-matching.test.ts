@@ -192,6 +192,29 @@ broadcastTo("private-chat-:userId", { userId: "notification-" + meta.payload.tar
 		});
 	});
 
+	it('refuses a broadcastTo() pattern built from item data that carries a regex, and still sends plain ones', async () => {
+		await createCollection(stack.directus, 'crafted', [{ field: 'suffix', type: 'string' }]);
+		await channel({
+			channel_name: 'crafted',
+			collection: 'crafted',
+			trigger_on_create: true,
+			// An admin's mistake: the pattern text itself comes from the item.
+			publisher: `try { broadcastTo("private-crafted-" + meta.payload.suffix, { id: "aaaa" }, "hit", { by: "crafted" }); } catch (e) {}
+broadcastTo("private-plain-:id", { id: meta.key }, "hit", { by: "plain" });`,
+		});
+		const c = await listener();
+		const crafted = new EventLog(await subscribe(c, 'private-crafted-aaaa'), 'hit');
+		const plain = new EventLog(await subscribe(c, 'private-plain-1'), 'hit');
+
+		// A harmless regex, so only the rule refuses it (a crafted one would cost the server its analysis per new text).
+		await createItem(stack.directus, 'crafted', { suffix: ':id(a+)' });
+
+		// The plain call comes after the crafted one in the same run: once it arrived, the crafted one was refused.
+		assert.deepEqual(await plain.waitFor(1), [{ by: 'plain' }]);
+		assert.deepEqual(crafted.events, []);
+		assert.equal((await fetch(`${stack.directus.url}/server/ping`)).status, 200);
+	});
+
 	describe('unsafe parameter regexes', () => {
 		const save = (channel_name: string) =>
 			stack.directus.request('POST', '/items/realtime_channels', { collection: 'notes', channel_name, authorizer: 'return true;' });

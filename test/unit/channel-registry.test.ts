@@ -117,6 +117,16 @@ describe('the channel registry', () => {
 		assert.throws(() => snapshot.fill(pair, { a: 'x', b: 'y-z' }), { code: 'CHANNEL_MISMATCH' });
 	});
 
+	it('gives broadcastTo() a row\'s own pattern, regex and all, but only plain patterns that are no row\'s', async () => {
+		const snapshot = await snapshotOf([row('room', 'private-room-:roomId(\\d+)')]);
+		assert.equal(snapshot.broadcastPattern('private-room-:roomId(\\d+)'), snapshot.match('private-room-1')!.channel.pattern);
+		assert.equal(snapshot.broadcastPattern('presence-:team-:room').fill({ team: 'red', room: 'lobby' }), 'presence-red-lobby');
+		// Built at run time, maybe from item data: no regex for the server to analyse, safe or not.
+		for (const text of ['private-x-:id((?:a|a)*)', 'private-x-:id(\\d+)', 'private-:id+', 'private-:id?', 'news-{x}', 42]) {
+			assert.throws(() => snapshot.broadcastPattern(text as string), { code: 'INVALID_PATTERN', message: /plain :name parameters/ }, String(text));
+		}
+	});
+
 	it('skips a row whose parameter regex can backtrack catastrophically, and warns', async () => {
 		warnings.length = 0;
 		const snapshot = await snapshotOf([row('unsafe', 'private-:id((?:a+)+)'), row('overlap', 'private-x-:id((?:a|a)*)'), row('lobby', 'private-:name')]);

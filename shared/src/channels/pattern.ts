@@ -36,6 +36,22 @@ const identity = (value: string) => value;
 const cache = new Map<string, ChannelPattern | RealtimeError>();
 const CACHE_LIMIT = 1000;
 
+/**
+ * A pattern made of channel-name characters and plain `:name` parameters only: no regex, no
+ * modifier, nothing to analyse. Pattern texts a publisher builds at run time (maybe from item
+ * data) must be plain, so an item cannot make the server analyse a crafted regex per event.
+ */
+const PLAIN_PATTERN = /^(?:[A-Za-z0-9_\-=@,.;]|:\w+)+$/;
+
+export function assertPlainPattern(source: unknown): asserts source is string {
+	if (typeof source !== 'string' || !PLAIN_PATTERN.test(source)) {
+		throw new RealtimeError(
+			'INVALID_PATTERN',
+			'a pattern that is no channel row\'s may hold only channel-name characters and plain :name parameters (no regex); give a row that pattern to use a regex',
+		);
+	}
+}
+
 /** Parses a pattern; throws INVALID_PATTERN with the parser's reason, or when a regex can backtrack catastrophically. */
 export function channelPattern(source: string): ChannelPattern {
 	const cached = cache.get(source);

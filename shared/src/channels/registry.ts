@@ -11,7 +11,7 @@
  */
 import { RealtimeError } from '../errors.js';
 import { channelType, type ChannelType } from './names.js';
-import { channelPattern, type ChannelParams, type ChannelPattern } from './pattern.js';
+import { assertPlainPattern, channelPattern, type ChannelParams, type ChannelPattern } from './pattern.js';
 import type { ChannelAction, ChannelRow } from './row.js';
 
 export interface ChannelSource {
@@ -68,6 +68,18 @@ export class ChannelSnapshot {
 	match(name: string): ChannelMatch | null {
 		for (const match of this.matches(name)) return match;
 		return null;
+	}
+
+	/**
+	 * The pattern a publisher's `broadcastTo(source, ...)` names: an enabled row's, as checked on
+	 * save, or else a plain one (`assertPlainPattern`): a text built at run time may carry item
+	 * data, which must not choose a regex for the server to analyse.
+	 */
+	broadcastPattern(source: string): ChannelPattern {
+		const owner = this.byPattern.get(source);
+		if (owner) return owner.pattern;
+		assertPlainPattern(source);
+		return channelPattern(source);
 	}
 
 	/**

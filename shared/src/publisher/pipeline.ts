@@ -5,7 +5,7 @@
  * is logged and affects no other row or item.
  */
 import { userChannel, channelType } from '../channels/names.js';
-import { channelPattern, type ChannelPattern } from '../channels/pattern.js';
+import type { ChannelPattern } from '../channels/pattern.js';
 import type { Channel, ChannelRegistry, ChannelSnapshot } from '../channels/registry.js';
 import type { ChannelAction } from '../channels/row.js';
 import { RealtimeError } from '../errors.js';
@@ -141,7 +141,7 @@ async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, chan
 					publish(fill(channel.pattern, params), eventName, payload, exclude),
 				broadcastTo: (pattern: unknown, params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) => {
 					if (typeof pattern !== 'string') throw new RealtimeError('INVALID_PATTERN', 'broadcastTo: the channel pattern must be a string');
-					return publish(fill(channelPattern(pattern), params), eventName, payload, exclude);
+					return publish(fill(snapshot.broadcastPattern(pattern), params), eventName, payload, exclude);
 				},
 				sendToUser: (userId: unknown, eventName: unknown, payload: unknown) => publish(userChannel(userId), eventName, payload, undefined),
 			},
