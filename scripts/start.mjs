@@ -72,8 +72,12 @@ process.on('SIGTERM', () => shutdown(0));
 process.on('SIGHUP', () => shutdown(0));
 
 const { node, cli } = ensureDirectus();
-log('building the extensions...');
-if (spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) process.exit(1);
+// PLAYGROUND_NO_BUILD: the suite's own playground test (npm test built the tree already, and a
+// second build would swap dist/ under the suites running beside it).
+if (!process.env.PLAYGROUND_NO_BUILD) {
+	log('building the extensions...');
+	if (spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) process.exit(1);
+}
 
 const project = join(STATE, 'directus');
 const firstRun = !existsSync(join(project, 'data.db'));

@@ -33,7 +33,8 @@ describe('npm start (the playground)', () => {
 		const start = async () => {
 			const child = spawn(process.env.RT_HOST_NODE ?? process.execPath, ['scripts/start.mjs'], {
 				cwd: ROOT,
-				env: { ...process.env, ...ports, RT_PLAYGROUND_DIR: dir, NODE_OPTIONS: '' },
+				// npm test built the tree; rebuilding here would swap dist/ under the suites running alongside.
+				env: { ...process.env, ...ports, RT_PLAYGROUND_DIR: dir, PLAYGROUND_NO_BUILD: '1', NODE_OPTIONS: '' },
 				stdio: ['ignore', 'pipe', 'pipe'],
 			});
 			let output = '';

@@ -37,14 +37,14 @@ const cache = new Map<string, ChannelPattern | RealtimeError>();
 const CACHE_LIMIT = 1000;
 
 /**
- * A pattern made of channel-name characters and plain `:name` parameters only: no regex, no
- * modifier, nothing to analyse. Pattern texts a publisher builds at run time (maybe from item
- * data) must be plain, so an item cannot make the server analyse a crafted regex per event.
+ * Regex syntax in a pattern: groups, modifiers, escapes. Pattern texts a publisher builds at run
+ * time (maybe from item data) must have none, so an item cannot make the server analyse a
+ * crafted regex per event; whatever else is wrong with them fails as a channel name would.
  */
-const PLAIN_PATTERN = /^(?:[A-Za-z0-9_\-=@,.;]|:\w+)+$/;
+const REGEX_SYNTAX = /[(){}?*+\\]/;
 
 export function assertPlainPattern(source: unknown): asserts source is string {
-	if (typeof source !== 'string' || !PLAIN_PATTERN.test(source)) {
+	if (typeof source !== 'string' || REGEX_SYNTAX.test(source)) {
 		throw new RealtimeError(
 			'INVALID_PATTERN',
 			'a pattern that is no channel row\'s may hold only channel-name characters and plain :name parameters (no regex); give a row that pattern to use a regex',
