@@ -331,9 +331,12 @@ class ScriptExecution implements SlotRun {
 
 	private onIsolateFailure(error: unknown): void {
 		this.isolateCalls--;
+		// Also when the run has already failed (its deadline passed while its code still ran, then
+		// it ran out of memory): isolated-vm may have disposed the isolate, and handing the slot
+		// back would fail the next run, of any script, with "Isolate is disposed".
+		this.replaceUnlessTimedOut(error);
 		if (!this.finished) {
 			this.failure = this.engineFailure(error);
-			this.replaceUnlessTimedOut(error);
 			this.finish();
 		}
 		this.freeWhenIdle();

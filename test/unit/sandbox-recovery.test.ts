@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ScriptSandbox } from '@directus-realtime/shared/sandbox/index';
+
+// isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
+const directus = join(process.env.RT_RUNTIME_DIR ?? fileURLToPath(new URL('../../.runtime', import.meta.url)), 'directus', 'node_modules');
+process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
+
+// One isolate, and a time limit a memory bomb often outlasts: its run fails with a time-out
+// first and the isolate then runs out of memory (isolated-vm disposes it) before it stops.
+const sandbox = new ScriptSandbox({ timeoutMs: 150, memoryMb: 32, poolSize: 1 });
+after(() => sandbox.dispose());
+
+describe('script sandbox: an isolate lost after its run failed', () => {
+	it('is replaced, so the next run of another script does not fail with "Isolate is disposed"', async () => {
+		const bomb = 'const hoard = [];\nwhile (true) hoard.push(new Array(1e6).fill(hoard.length));';
+		const failures: string[] = [];
+		const started = Date.now();
+		for (let i = 0; i < 20 && Date.now() - started < 15_000; i++) {
+			await assert.rejects(sandbox.run({ source: bomb }), (e: any) => e.code === 'SCRIPT_TIMEOUT' || e.code === 'SCRIPT_MEMORY');
+			await sandbox.run({ source: 'return 1' }).catch((e: Error) => failures.push(e.message));
+		}
+		assert.deepEqual(failures, []);
+	});
+});
