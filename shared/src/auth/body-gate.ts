@@ -82,7 +82,11 @@ export function carriesCredential(req: GateRequest, sessionCookieName: string): 
 	const cookies = header(req, 'cookie') ?? '';
 	return cookies.split(';').some((pair) => {
 		const at = pair.indexOf('=');
-		return at > 0 && pair.slice(0, at).trim() === sessionCookieName && pair.slice(at + 1).trim() !== '';
+		if (at <= 0 || pair.slice(0, at).trim() !== sessionCookieName) return false;
+		// Directus' cookie parser drops the quotes around a value: `name=""` is no token there.
+		let value = pair.slice(at + 1).trim();
+		if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+		return value !== '';
 	});
 }
 
