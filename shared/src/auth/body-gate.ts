@@ -161,7 +161,8 @@ export function authBodyGate(options: BodyGateOptions) {
 	const tooLarge = () => new RealtimeError('PAYLOAD_TOO_LARGE', `request body is larger than ${max} bytes`);
 
 	return (req: GateRequest, res: GateResponse, next: (error?: unknown) => void): void => {
-		const path = (req.path ?? (req.url ?? '').split('?')[0]!).toLowerCase().replace(/(.)\/+$/, '$1');
+		// Directus' router also routes `/realtime//auth` (repeated slashes) to the endpoint.
+		const path = (req.path ?? (req.url ?? '').split('?')[0]!).toLowerCase().replace(/\/{2,}/g, '/').replace(/(.)\/+$/, '$1');
 		if (req.method !== 'POST' || !paths.has(path)) return next();
 		if (!carriesCredential(req, options.sessionCookieName)) {
 			return refuse(req, res, new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)'), options.cors);
