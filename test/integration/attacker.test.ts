@@ -140,14 +140,16 @@ describe('an attacker where the trust features meet', () => {
 
 	describe('item data steering a publisher', () => {
 		it('sends only to names that lead back to the row, whatever the item holds', async () => {
-			// Each item's target is tried with trigger() on the seed's private-chat row and with
-			// broadcastTo() on the lobby's pattern; failures are reported on a public channel.
+			// Each item's target is tried with trigger() on the seed's private-chat row, with
+			// broadcastTo() on the lobby's pattern, and on the chat row's pattern with its parameter
+			// renamed; failures are reported on a public channel.
 			const row = (await stack.directus.request('GET', '/items/realtime_channels?filter[channel_name][_eq]=private-chat-:userId&fields=id')).body.data[0];
 			const patched = await stack.directus.request('PATCH', `/items/realtime_channels/${row.id}`, {
 				trigger_on_create: true,
 				publisher: `const to = meta.payload.num !== null ? meta.payload.num : meta.payload.target;
 try { trigger({ userId: to }, "m", { to, via: "trigger" }); } catch (e) { broadcastTo("refusals", {}, "r", { to, via: "trigger" }); }
-try { broadcastTo("private-:name", { name: "chat-" + to }, "m", { to, via: "lobby" }); } catch (e) { broadcastTo("refusals", {}, "r", { to, via: "lobby" }); }`,
+try { broadcastTo("private-:name", { name: "chat-" + to }, "m", { to, via: "lobby" }); } catch (e) { broadcastTo("refusals", {}, "r", { to, via: "lobby" }); }
+try { broadcastTo("private-chat-:id", { id: to }, "m", { to, via: "renamed" }); } catch (e) { broadcastTo("refusals", {}, "r", { to, via: "renamed" }); }`,
 			});
 			assert.equal(patched.status, 200, patched.text);
 			const c = await listener();
@@ -172,15 +174,18 @@ try { broadcastTo("private-:name", { name: "chat-" + to }, "m", { to, via: "lobb
 			// 8 items, 2 attempts each: trigger() sends a.b-c, 7 and encrypted-5 (to the private
 			// private-chat-encrypted-5) and refuses 5; the lobby's attempts land on the chat row's
 			// names and are refused, except "private-chat-" (empty target), which the lobby decides.
-			await plain.waitFor(1);
-			await dotted.waitFor(1);
-			await refusals.waitFor(5 + 7);
-			assert.deepEqual(plain.events, [{ to: 7, via: 'trigger' }]);
-			assert.deepEqual(dotted.events, [{ to: 'a.b-c', via: 'trigger' }]);
+			// The renamed pattern is the chat row's too: it sends and refuses what trigger() does.
+			await plain.waitFor(2);
+			await dotted.waitFor(2);
+			await refusals.waitFor(5 + 7 + 5);
+			assert.deepEqual(plain.events, [{ to: 7, via: 'trigger' }, { to: 7, via: 'renamed' }]);
+			assert.deepEqual(dotted.events, [{ to: 'a.b-c', via: 'trigger' }, { to: 'a.b-c', via: 'renamed' }]);
 			assert.deepEqual(notification.events, []);
 			assert.deepEqual(encrypted.events, []);
-			const trig = refusals.events.filter((e) => e.via === 'trigger').map((e) => e.to).sort();
-			assert.deepEqual(trig, ['', 'a/b', 'notification-5', 'x'.repeat(200), 'ünïcode'].sort());
+			for (const via of ['trigger', 'renamed']) {
+				const refused = refusals.events.filter((e) => e.via === via).map((e) => e.to).sort();
+				assert.deepEqual(refused, ['', 'a/b', 'notification-5', 'x'.repeat(200), 'ünïcode'].sort(), via);
+			}
 			assert.deepEqual(refusals.events.filter((e) => e.via === 'lobby').map((e) => e.to).sort(), targets.filter((t) => t.target !== '').map((t) => t.target ?? t.num).sort());
 		});
 	});

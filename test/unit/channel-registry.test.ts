@@ -111,6 +111,10 @@ describe('the channel registry', () => {
 			code: 'CHANNEL_MISMATCH',
 			message: /private-chat-notification-5.*channel row notification .*channel row chat/,
 		});
+		// The same pattern with its parameter renamed is still the chat row's.
+		const renamed = channelPattern('private-chat-:id');
+		assert.equal(snapshot.fill(renamed, { id: '5' }), 'private-chat-5');
+		assert.throws(() => snapshot.fill(renamed, { id: 'notification-5' }), { code: 'CHANNEL_MISMATCH', message: /channel row notification/ });
 		// broadcastTo with a pattern that is no row's: only the round trip applies.
 		const pair = channelPattern('private-pair-:a([\\w-]+)-:b([\\w-]+)');
 		assert.equal(snapshot.fill(pair, { a: 'x', b: 'y' }), 'private-pair-x-y');

@@ -15,6 +15,11 @@ export type ChannelParams = Record<string, string>;
 
 export interface ChannelPattern {
 	readonly source: string;
+	/**
+	 * What the pattern matches, whatever its parameters are called: `private-chat-:userId` and
+	 * `private-chat-:id` have the same shape (the compiled expression's source).
+	 */
+	readonly shape: string;
 	/** The type of the literal prefix; a pattern that starts with a parameter is public. */
 	readonly type: ChannelType;
 	/** Names of the pattern's parameters, in order. */
@@ -105,6 +110,7 @@ function compilePattern(source: string): ChannelPattern {
 
 	return {
 		source,
+		shape: regexp.source,
 		type,
 		params,
 		literalLength,

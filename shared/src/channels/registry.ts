@@ -39,6 +39,7 @@ export class ChannelSnapshot {
 	private readonly byType = new Map<ChannelType, Channel[]>();
 	private readonly byCollection = new Map<string, Channel[]>();
 	private readonly byPattern = new Map<string, Channel>();
+	private readonly byShape = new Map<string, Channel>();
 
 	constructor(
 		channels: Channel[],
@@ -48,6 +49,7 @@ export class ChannelSnapshot {
 			push(this.byType, channel.type, channel);
 			push(this.byCollection, channel.row.collection, channel);
 			if (!this.byPattern.has(channel.row.channel_name)) this.byPattern.set(channel.row.channel_name, channel);
+			if (!this.byShape.has(channel.pattern.shape)) this.byShape.set(channel.pattern.shape, channel);
 		}
 	}
 
@@ -85,13 +87,15 @@ export class ChannelSnapshot {
 	/**
 	 * The name a publisher's `trigger` / `broadcastTo` fills from `pattern`: it must match the
 	 * pattern back with the same parameters (`pattern.fill` checks), and when the pattern is a
-	 * row's, that row must be the one deciding for the name, so item data cannot steer an event
+	 * row's (the same text, or the same shape with other parameter names), that row must be the one deciding for the name, so item data cannot steer an event
 	 * into a channel another row guards (`private-chat-:userId` with `userId = "notification-5"`
 	 * while `private-chat-notification-:userId` exists). Throws CHANNEL_MISMATCH (or INVALID_CHANNEL_NAME).
 	 */
 	fill(pattern: ChannelPattern, params: unknown): string {
 		const name = pattern.fill(params);
-		const owner = this.byPattern.get(pattern.source);
+		// A pattern that differs from a row's only in its parameter names (`private-chat-:id` for
+		// the row `private-chat-:userId`) is that row's too: renaming must not lift the check.
+		const owner = this.byPattern.get(pattern.source) ?? this.byShape.get(pattern.shape);
 		if (owner) {
 			const decider = this.match(name)?.channel;
 			if (decider !== owner) {
