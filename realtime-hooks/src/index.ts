@@ -18,7 +18,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		stopServerStart(init, logger, 'realtime-hooks', error as Error);
 		return;
 	}
-	const { config, registry, sandbox, queue, reads } = runtime;
+	const { config, registry, scripts, queue, reads } = runtime;
 
 	init('middlewares.before', async ({ app }) => {
 		app.use(socketIdMiddleware);
@@ -32,13 +32,13 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		);
 	});
 
-	registerChannelCollectionHooks({ filter, action }, { registry, validation: (schema) => scriptValidation(sandbox, schema) });
+	registerChannelCollectionHooks({ filter, action }, { registry, validation: (schema) => scriptValidation(scripts.publishers, schema) });
 
 	registerPublisherHooks(
 		{ filter, action },
 		{
 			registry,
-			scripts: sandbox,
+			scripts: scripts.publishers,
 			readerFor: eventReaders(services, () => getSchema(), reads),
 			enqueue: (event) => queue.enqueue(event),
 			maxPayloadBytes: config.publish.maxPayloadBytes,

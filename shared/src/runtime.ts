@@ -1,8 +1,8 @@
 /**
  * The parts both extensions use, created once per Directus process: configuration, channel
- * registry, script sandbox, Pusher client and publish queue. Both extensions run in the same
- * process; keeping one set (on a global symbol) means one isolate pool, one queue, and a
- * registry that the hook invalidates for the endpoint too.
+ * registry, script sandboxes, Pusher client and publish queue. Both extensions run in the same
+ * process; keeping one set (on a global symbol) means one pair of isolate pools, one queue, and
+ * a registry that the hook invalidates for the endpoint too.
  */
 import type { Knex } from 'knex';
 import { ChannelRegistry } from './channels/registry.js';
@@ -23,7 +23,12 @@ export interface Logger {
 export interface RealtimeRuntime {
 	config: RealtimeConfig;
 	registry: ChannelRegistry;
-	sandbox: ScriptSandbox;
+	/**
+	 * Authorizers and publishers run in isolate pools of their own: authorizers run for whoever
+	 * sends join requests, and a flood of them (slow scripts, many callers) must not hold up
+	 * publishing, nor fill the queue publisher runs wait in.
+	 */
+	scripts: { authorizers: ScriptSandbox; publishers: ScriptSandbox };
 	pusher: PusherApp;
 	queue: PublishQueue;
 	/** Merges the publisher's concurrent item reads. */
@@ -39,24 +44,31 @@ export interface RuntimeContext {
 const KEY = Symbol.for('directus-realtime-pusher.runtime');
 type Holder = { [KEY]?: RealtimeRuntime };
 
+/** Runs waiting for an isolate, per pool; past it a run fails with SANDBOX_BUSY (and is logged). */
+const AUTHORIZER_QUEUE = 1000;
+const PUBLISHER_QUEUE = 10_000;
+
 /** Throws ConfigError / SandboxUnavailableError with a message naming the problem. */
 export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	const holder = globalThis as Holder;
 	if (holder[KEY]) return holder[KEY];
 	const config = readConfig(realtimeEnv(ctx.env));
 	const log = (level: 'warn' | 'error') => (message: string) => ctx.logger[level](message);
-	const sandbox = new ScriptSandbox({
-		timeoutMs: config.script.timeoutMs,
-		memoryMb: config.script.maxMemoryMb,
-		sliceMs: config.script.sliceMs,
-		maxCalls: config.script.maxCalls,
-		maxConcurrentCalls: config.script.maxConcurrentCalls,
-		logger: { warn: log('warn') },
-	});
+	const sandbox = (maxQueue: number) =>
+		new ScriptSandbox({
+			timeoutMs: config.script.timeoutMs,
+			memoryMb: config.script.maxMemoryMb,
+			sliceMs: config.script.sliceMs,
+			maxCalls: config.script.maxCalls,
+			maxConcurrentCalls: config.script.maxConcurrentCalls,
+			maxQueue,
+			logger: { warn: log('warn') },
+		});
 	const pusher = new PusherApp(config.pusher);
 	const runtime: RealtimeRuntime = {
 		config,
-		sandbox,
+		// A join request waiting past a full queue is refused (403) rather than kept: its caller retries.
+		scripts: { authorizers: sandbox(AUTHORIZER_QUEUE), publishers: sandbox(PUBLISHER_QUEUE) },
 		pusher,
 		reads: new ReadCoalescer(),
 		registry: new ChannelRegistry(databaseChannelSource(ctx.database), { checkIntervalMs: config.channels.checkIntervalMs, warn: log('warn') }),

@@ -40,6 +40,25 @@ describe('scripts do not stall Directus', () => {
 			await createChannel(d, { channel_name, collection: 'notes', authorizer, publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false });
 		}
 		await createChannel(d, {
+			channel_name: 'private-busy',
+			collection: 'notes',
+			authorizer: 'const end = Date.now() + 400; while (Date.now() < end) {}\nreturn true;',
+			publisher: null,
+			trigger_on_create: false,
+			trigger_on_update: false,
+			trigger_on_delete: false,
+		});
+		await createCollection(d, 'news', [{ field: 'text', type: 'string' }]);
+		await createChannel(d, {
+			channel_name: 'news-feed',
+			collection: 'news',
+			authorizer: null,
+			publisher: "trigger({}, 'posted', { text: meta.payload.text });",
+			trigger_on_create: true,
+			trigger_on_update: false,
+			trigger_on_delete: false,
+		});
+		await createChannel(d, {
 			channel_name: 'spin-notes',
 			collection: 'notes',
 			authorizer: null,
@@ -110,6 +129,27 @@ describe('scripts do not stall Directus', () => {
 		await createItem(stack.directus, 'slow', { text: 'marker' });
 		// Events are sent in order: a duplicate of the first would arrive before the marker.
 		assert.deepEqual(await log.waitFor(2), [{ text: 'slow' }, { text: 'marker' }]);
+	});
+
+	it('keeps publishing while a flood of join requests keeps every authorizer isolate busy', async () => {
+		const c = await connectClient(stack.soketi, { signWith: stack.pusher });
+		clients.push(c);
+		const feed = new EventLog(await subscribe(c, 'news-feed'), 'posted');
+		// 24 joins of 400 ms each on 4 isolates: about six rounds of work queued for authorizers.
+		let settled = 0;
+		const joins = Array.from({ length: 24 }, (_, i) =>
+			stack.directus
+				.request('POST', '/realtime/auth', undefined, { token: ada.token, form: { socket_id: `4321.${i + 1}`, channel_name: 'private-busy' } })
+				.finally(() => settled++),
+		);
+		// Lets the joins reach their scripts (not a speed check).
+		await sleep(300);
+		await createItem(stack.directus, 'news', { text: 'still flowing' });
+		assert.deepEqual(await feed.waitFor(1), [{ text: 'still flowing' }]);
+		const settledAtEvent = settled;
+		// Sharing one pool, the publisher's run would wait behind every queued authorizer run.
+		assert.ok(settledAtEvent <= 12, `the event arrived after ${settledAtEvent} of 24 joins were answered`);
+		for (const response of await Promise.all(joins)) assert.equal(response.status, 200);
 	});
 
 	it('bounds host calls per run: past RT_SCRIPT_MAX_CALLS the call throws; past the in-flight bound calls wait their turn', async () => {

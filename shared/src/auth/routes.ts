@@ -45,7 +45,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 				const schema = req.schema ?? (await deps.getSchema());
 				return authorizeChannel({ socket_id: body.socket_id, channel_name: body.channel_name }, accountability.user, {
 					registry: runtime.registry,
-					scripts: runtime.sandbox,
+					scripts: runtime.scripts.authorizers,
 					pusher: runtime.pusher,
 					encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
 					caller: (withPermissions) => readCaller(accountability, services, schema, withPermissions),
