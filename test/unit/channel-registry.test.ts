@@ -152,6 +152,21 @@ describe('the channel registry', () => {
 		assert.match(warnings[0]!, /channel row bad \(private-:\) is skipped/);
 	});
 
+	it('hands out its rows without a query only while they need no check', async () => {
+		const { state, src } = source([row('chat', 'private-chat-:userId')]);
+		const registry = new ChannelRegistry(src, { checkIntervalMs: 60_000, warn: () => {} });
+		assert.equal(registry.peek(), undefined);
+		const loaded = await registry.snapshot();
+		assert.equal(registry.peek(), loaded);
+		assert.equal(state.loads, 1);
+		registry.invalidate();
+		assert.equal(registry.peek(), undefined);
+		// Due for a check at every use: never at hand.
+		const checking = new ChannelRegistry(src, options);
+		await checking.snapshot();
+		assert.equal(checking.peek(), undefined);
+	});
+
 	it('keeps rows until invalidated', async () => {
 		const { state, src } = source([row('a', 'news')]);
 		const registry = new ChannelRegistry(src, { ...options, checkIntervalMs: 60_000 });

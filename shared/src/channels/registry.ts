@@ -111,6 +111,8 @@ export class ChannelSnapshot {
 
 export class ChannelRegistry {
 	private loaded: Promise<ChannelSnapshot> | undefined;
+	/** What `loaded` resolved to, for `peek()`. */
+	private ready: ChannelSnapshot | undefined;
 	private checkedAt = 0;
 	private readonly warned = new Set<string>();
 
@@ -121,6 +123,16 @@ export class ChannelRegistry {
 
 	invalidate(): void {
 		this.loaded = undefined;
+		this.ready = undefined;
+	}
+
+	/**
+	 * The rows at hand without any query: the loaded snapshot while it is not yet due for a
+	 * check, else undefined. For callers that must not wait on another connection (inside a
+	 * transaction on SQLite, whose one connection the transaction holds).
+	 */
+	peek(): ChannelSnapshot | undefined {
+		return this.ready && Date.now() - this.checkedAt < this.options.checkIntervalMs ? this.ready : undefined;
 	}
 
 	/** Rows of `collection` that publish on `action`. */
@@ -139,16 +151,24 @@ export class ChannelRegistry {
 		if (this.loaded && now - this.checkedAt >= this.options.checkIntervalMs) {
 			this.checkedAt = now;
 			const [snapshot, signature] = await Promise.all([this.loaded, this.source.signature()]);
-			if (snapshot.signature !== signature) this.loaded = undefined;
+			if (snapshot.signature !== signature) {
+				this.loaded = undefined;
+				this.ready = undefined;
+			}
 		}
 		if (!this.loaded) {
 			this.checkedAt = now;
 			const loading = this.load();
 			this.loaded = loading;
 			// A failed load is not cached: the next event tries again.
-			loading.catch(() => {
-				if (this.loaded === loading) this.loaded = undefined;
-			});
+			loading.then(
+				(snapshot) => {
+					if (this.loaded === loading) this.ready = snapshot;
+				},
+				() => {
+					if (this.loaded === loading) this.loaded = undefined;
+				},
+			);
 		}
 		return this.loaded;
 	}

@@ -47,14 +47,12 @@ export function registerPublisherHooks({ filter, action }: Pick<RegisterFunction
 		(await registry.forEvent(collection, action)).filter((c) => c.row.publisher?.trim());
 	/**
 	 * Inside a transaction nothing may wait for a query on another connection: SQLite has only
-	 * one, and the transaction holds it. The rows come from the registry when it answers without
-	 * a query (its snapshot is fresh), else they are read through the transaction itself.
+	 * one, and the transaction holds it. The rows come from the registry when it has them at hand
+	 * (its snapshot needs no check yet), else they are read through the transaction itself.
 	 */
 	const withPublisherInside = async (collection: string, action: ItemsEvent['action'], knex: unknown): Promise<Channel[]> => {
-		const lookup = withPublisher(collection, action).catch(() => undefined);
-		const notAtHand = new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)));
-		const found = await Promise.race([lookup, notAtHand]);
-		if (found) return found;
+		const atHand = deps.registry.peek();
+		if (atHand) return atHand.forEvent(collection, action).filter((c) => c.row.publisher?.trim());
 		const inside = new ChannelRegistry(databaseChannelSource(knex as Knex), { checkIntervalMs: Number.MAX_SAFE_INTEGER, warn: deps.log.warn });
 		return withPublisher(collection, action, inside);
 	};
