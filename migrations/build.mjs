@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
-const entries = readdirSync('src').filter((f) => /^\d+[A-Z]-.+\.ts$/.test(f));
+const entries = readdirSync('src').filter((f) => /^rtpusher\d{3}-.+\.ts$/.test(f));
 await build({
 	entryPoints: entries.map((f) => `src/${f}`),
 	outdir: 'dist',

@@ -1,32 +1,39 @@
-// Copies the built extensions and migrations into a Directus project's extensions folder,
-// the way a user installs them:
-//   <extensions>/realtime-hooks/{package.json,dist/}
-//   <extensions>/realtime-endpoints/{package.json,dist/}
-//   <extensions>/migrations/*.mjs   (Directus' default MIGRATIONS_PATH)
+// Installs the built bundle into a Directus project's extensions folder as a local extension
+// (what `npm install` puts into node_modules, in a folder Directus scans without npm):
+//   <extensions>/directus-extension-realtime-pusher/{package.json, dist/api.js, dist/app.js}
+// The realtime_channels table is created by the bundle on its first start; the migration file
+// is copied only when a migrations folder is named (for `directus database migrate:latest`).
 // usage: node scripts/install-extensions.mjs <directus-project>/extensions [migrations-dir]
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const EXTENSIONS = ['realtime-hooks', 'realtime-endpoints'];
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+export const BUNDLE = PACKAGE.name;
 
-export function installExtensions(extensionsDir, migrationsDir = join(extensionsDir, 'migrations')) {
-	for (const name of EXTENSIONS) {
-		const from = join(ROOT, name);
-		if (!existsSync(join(from, 'dist', 'index.js'))) throw new Error(`${name} is not built: run \`npm run build\` first`);
-		const to = join(extensionsDir, name);
-		rmSync(to, { recursive: true, force: true });
-		mkdirSync(to, { recursive: true });
-		cpSync(join(from, 'package.json'), join(to, 'package.json'));
-		cpSync(join(from, 'dist'), join(to, 'dist'), { recursive: true });
+/** The files npm would publish (package.json's `files`), relative to the repository root. */
+export function bundleFiles() {
+	return ['package.json', ...PACKAGE.files];
+}
+
+export function installExtensions(extensionsDir, migrationsDir) {
+	const to = join(extensionsDir, BUNDLE);
+	rmSync(to, { recursive: true, force: true });
+	for (const file of bundleFiles()) {
+		const from = join(ROOT, file);
+		if (!existsSync(from)) throw new Error(`${file} is missing: run \`npm run build\` first`);
+		mkdirSync(dirname(join(to, file)), { recursive: true });
+		cpSync(from, join(to, file));
 	}
-	const builtMigrations = join(ROOT, 'migrations', 'dist');
-	if (!existsSync(builtMigrations)) throw new Error('migrations are not built: run `npm run build` first');
+	if (migrationsDir) installMigrations(migrationsDir);
+}
+
+export function installMigrations(migrationsDir) {
+	const built = join(ROOT, 'migrations', 'dist');
+	if (!existsSync(built)) throw new Error('the migration is not built: run `npm run build` first');
 	mkdirSync(migrationsDir, { recursive: true });
-	for (const file of readdirSync(builtMigrations).filter((f) => f.endsWith('.mjs'))) {
-		cpSync(join(builtMigrations, file), join(migrationsDir, file));
-	}
+	for (const file of readdirSync(built).filter((f) => f.endsWith('.mjs'))) cpSync(join(built, file), join(migrationsDir, file));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -36,5 +43,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
 		process.exit(2);
 	}
 	installExtensions(resolve(target), process.argv[3] ? resolve(process.argv[3]) : undefined);
-	console.log(`installed ${EXTENSIONS.join(', ')} and migrations into ${resolve(target)}`);
+	console.log(`installed ${BUNDLE} into ${resolve(target)}${process.argv[3] ? ` and its migration into ${resolve(process.argv[3])}` : ''}`);
 }

@@ -9,7 +9,20 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const RUNTIME_DIR = process.env.RT_RUNTIME_DIR ?? join(ROOT, '.runtime');
-export const DIRECTUS_VERSION = '12.4.0';
+/**
+ * The Directus hosts the suites run on: 12 by default, 11 with DIRECTUS=11 (CI runs both). Each
+ * has its own folder; 12.4.0 keeps the folder name it always had.
+ */
+export const DIRECTUS_VERSIONS = { 12: { version: '12.4.0', folder: 'directus' }, 11: { version: '11.16.1', folder: 'directus11' } };
+
+export function selectedDirectus(value = process.env.DIRECTUS ?? '12') {
+	const major = String(value).split('.')[0];
+	const host = DIRECTUS_VERSIONS[major];
+	if (!host) throw new Error(`DIRECTUS must be one of ${Object.keys(DIRECTUS_VERSIONS).join(', ')}, got "${value}"`);
+	return { major: Number(major), ...host };
+}
+
+export const DIRECTUS_VERSION = selectedDirectus().version;
 const NODE_RANGE = '22';
 
 function run(cmd, args, opts) {
@@ -55,12 +68,12 @@ export function ensureSoketiNode() {
 }
 
 /** Directory of a Directus host (its package.json and node_modules), built for Node 22. */
-export function ensureDirectus() {
+export function ensureDirectus(host = selectedDirectus()) {
 	const { node, headers } = ensureNode22();
-	const dir = join(RUNTIME_DIR, 'directus');
+	const dir = join(RUNTIME_DIR, host.folder);
 	const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` };
 	if (headers) env.npm_config_nodedir = headers;
-	if (installInto(dir, { directus: DIRECTUS_VERSION }, env)) console.error('[runtime] installed Directus', DIRECTUS_VERSION, 'into', dir);
+	if (installInto(dir, { directus: host.version }, env)) console.error('[runtime] installed Directus', host.version, 'into', dir);
 	// The API's CLI directly: `directus`' own wrapper first asks the npm registry for updates.
 	return { node, dir, cli: join(dir, 'node_modules', '@directus', 'api', 'dist', 'cli', 'run.js') };
 }

@@ -3,7 +3,7 @@
 // State lives in .playground/ (git-ignored); a second start reuses it; Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installExtensions } from './install-extensions.mjs';
 import { ensureDirectus, ensureSoketiNode, ROOT } from './runtime.mjs';
@@ -83,6 +83,8 @@ const project = join(STATE, 'directus');
 const firstRun = !existsSync(join(project, 'data.db'));
 mkdirSync(join(project, 'uploads'), { recursive: true });
 writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'realtime-playground', private: true }));
+// Playgrounds made before the bundle had two extension folders and the migrations there.
+for (const old of ['realtime-hooks', 'realtime-endpoints', 'migrations']) rmSync(join(project, 'extensions', old), { recursive: true, force: true });
 installExtensions(join(project, 'extensions'));
 
 const directusEnv = {
@@ -95,7 +97,7 @@ const directusEnv = {
 	ADMIN_EMAIL: ADMIN.email,
 	ADMIN_PASSWORD: ADMIN.password,
 	EXTENSIONS_PATH: join(project, 'extensions'),
-	MIGRATIONS_PATH: join(project, 'extensions', 'migrations'),
+	MIGRATIONS_PATH: join(project, 'migrations'),
 	STORAGE_LOCAL_ROOT: join(project, 'uploads'),
 	TELEMETRY: 'false',
 	CORS_ENABLED: 'true',
@@ -121,7 +123,8 @@ function readOrCreate(name, make) {
 	return readFileSync(file, 'utf8').trim();
 }
 
-// Directus runs its migrations at bootstrap: also on later starts, so new migrations apply.
+// Directus runs its migrations at bootstrap: also on later starts, so new ones apply. The
+// bundle creates (or completes) realtime_channels itself when the server starts.
 log(firstRun ? 'creating the Directus database (first start only)...' : 'reusing .playground/directus');
 const boot = spawnSync(node, [cli, 'bootstrap'], { cwd: project, env: { ...process.env, ...directusEnv }, encoding: 'utf8' });
 if (boot.status !== 0) {

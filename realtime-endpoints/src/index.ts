@@ -1,7 +1,7 @@
 /** The endpoint extension (`/realtime`): wires routes to the shared authorization modules. */
 import type { EndpointConfig } from '@directus/types';
-import { registerRoutes } from '@directus-realtime/shared/auth/routes';
-import { realtimeRuntime } from '@directus-realtime/shared/runtime';
+import { realtimeRuntime } from '@directus-realtime/shared';
+import { registerRoutes } from './routes.js';
 
 const endpoint: EndpointConfig = {
 	id: 'realtime',

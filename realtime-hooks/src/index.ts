@@ -1,14 +1,17 @@
-/** The hook extension: wires Directus events to the shared publish pipeline. */
+/**
+ * The bundle's hook: creates the channels table on first start, gates the auth routes before
+ * Directus reads a body, guards the channel rows, and wires items events to the publish pipeline.
+ */
 import type { HookConfig } from '@directus/types';
-import { authBodyGate } from '@directus-realtime/shared/auth/body-gate';
-import { allowedByDirectus, loadDirectusCors } from '@directus-realtime/shared/auth/directus-access';
-import { registerChannelCollectionHooks } from '@directus-realtime/shared/channels/collection-hooks';
-import { eventReaders } from '@directus-realtime/shared/items/reader';
-import { registerPublisherHooks } from '@directus-realtime/shared/publisher/hooks';
-import { socketIdMiddleware } from '@directus-realtime/shared/request-context';
-import { realtimeRuntime } from '@directus-realtime/shared/runtime';
-import { scriptValidation } from '@directus-realtime/shared/script-validation';
-import { stopServerStart } from '@directus-realtime/shared/startup';
+import { loadDirectusCors, realtimeRuntime, scriptValidation } from '@directus-realtime/shared';
+import { authBodyGate } from './auth-gate.js';
+import { registerChannelCollectionHooks } from './channel-rows.js';
+import { allowedByDirectus } from './delete-access.js';
+import { eventReaders } from './item-reader.js';
+import { registerPublisherHooks } from './publisher.js';
+import { socketIdMiddleware } from './request-context.js';
+import { stopServerStart } from './startup.js';
+import { ensureChannelsTable } from './channels-table.js';
 
 const hook: HookConfig = ({ filter, action, init }, { env, database, logger, services, getSchema }) => {
 	let runtime;
@@ -19,6 +22,15 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		return;
 	}
 	const { config, registry, scripts, queue, reads } = runtime;
+
+	init('app.before', async () => {
+		try {
+			await ensureChannelsTable(database, { preset: !config.dontPreset }, logger);
+		} catch (error) {
+			(logger.fatal ?? logger.error).call(logger, `realtime-hooks: cannot start: ${(error as Error).message}`);
+			process.exit(1);
+		}
+	});
 
 	init('middlewares.before', async ({ app }) => {
 		app.use(socketIdMiddleware);

@@ -1,16 +1,16 @@
 /**
- * The parts both extensions use, created once per Directus process: configuration, channel
- * registry, script sandboxes, Pusher client and publish queue. Both extensions run in the same
- * process; keeping one set (on a global symbol) means one pair of isolate pools, one queue, and
- * a registry that the hook invalidates for the endpoint too.
+ * The parts the bundle's entries share, created once per Directus process: configuration,
+ * channel registry, script sandboxes, Pusher client and publish queue. The entries are one
+ * bundle and share this module, so one set means one pair of isolate pools, one queue, and a
+ * registry that the hook invalidates for the endpoint too.
  */
 import type { Knex } from 'knex';
 import { ChannelRegistry } from './channels/registry.js';
 import { databaseChannelSource } from './channels/source.js';
 import { ReadCoalescer } from './items/coalesce.js';
 import { readConfig, realtimeEnv, type RealtimeConfig } from './config.js';
-import { batchSender } from './publish/sender.js';
-import { PublishQueue } from './publish/queue.js';
+import { batchSender } from './delivery/sender.js';
+import { PublishQueue } from './delivery/queue.js';
 import { PusherApp } from './pusher/app.js';
 import { ScriptSandbox } from './sandbox/index.js';
 
@@ -41,8 +41,7 @@ export interface RuntimeContext {
 	logger: Logger;
 }
 
-const KEY = Symbol.for('directus-realtime-pusher.runtime');
-type Holder = { [KEY]?: RealtimeRuntime };
+let current: RealtimeRuntime | undefined;
 
 /** Runs waiting for an isolate, per pool; past it a run fails with SANDBOX_BUSY (and is logged). */
 const AUTHORIZER_QUEUE = 1000;
@@ -50,8 +49,7 @@ const PUBLISHER_QUEUE = 10_000;
 
 /** Throws ConfigError / SandboxUnavailableError with a message naming the problem. */
 export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
-	const holder = globalThis as Holder;
-	if (holder[KEY]) return holder[KEY];
+	if (current) return current;
 	const config = readConfig(realtimeEnv(ctx.env));
 	const log = (level: 'warn' | 'error') => (message: string) => ctx.logger[level](message);
 	const sandbox = (maxQueue: number) =>
@@ -82,7 +80,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	if (config.useStats) {
 		setInterval(() => ctx.logger.info(`realtime: stats ${JSON.stringify(runtimeStats(runtime))}`), config.statsIntervalMs).unref();
 	}
-	holder[KEY] = runtime;
+	current = runtime;
 	return runtime;
 }
 

@@ -1,14 +1,15 @@
 /**
- * A real Directus 12 with the built extensions and migrations installed the way a user installs
- * them, on a temp directory and free port. SQLite instances start from a bootstrapped template
- * (cached per Directus version and migrations build), so a suite boots in seconds.
+ * A real Directus with the built bundle installed as a local extension, on a temp directory and
+ * free port; the bundle creates its table on first start, as for a user. SQLite instances start
+ * from a bootstrapped template (cached per Directus version, and per migrations build for the
+ * instances that also get the migration file), so a suite boots in seconds.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain ESM script shared with the playground and users
-import { installExtensions } from '../../scripts/install-extensions.mjs';
+import { installExtensions, installMigrations } from '../../scripts/install-extensions.mjs';
 import { createDatabase, selectedDatabase, type Database, type DatabaseKind } from './databases.js';
 import { runToEnd, startProcess, type ManagedProcess } from './process.js';
 import { DIRECTUS_CLI, DIRECTUS_DIR, DIRECTUS_NODE, ROOT, RUNTIME_DIR } from './paths.js';
@@ -24,8 +25,10 @@ export interface DirectusOptions {
 	db?: DatabaseKind;
 	/** Extra environment for Directus (RT_* and anything else). */
 	env?: Record<string, string | undefined>;
-	/** Install the built extensions and migrations (default true). */
+	/** Install the built bundle (default true). */
 	extensions?: boolean;
+	/** Also put the built migration file into MIGRATIONS_PATH, so bootstrap runs it (default false). */
+	migrations?: boolean;
 	/** Bootstrap a new database even on SQLite (no template), e.g. when env changes the migration. */
 	fresh?: boolean;
 	/** Run on another instance's database (a second server of one project); it is not dropped on stop. */
@@ -81,7 +84,7 @@ function baseEnv(dir: string, database: Database, port: number, extra: Record<st
 		ADMIN_PASSWORD,
 		ADMIN_TOKEN,
 		EXTENSIONS_PATH: join(dir, 'extensions'),
-		MIGRATIONS_PATH: join(dir, 'extensions', 'migrations'),
+		MIGRATIONS_PATH: join(dir, 'migrations'),
 		STORAGE_LOCAL_ROOT: join(dir, 'uploads'),
 		EXTENSIONS_AUTO_RELOAD: 'false',
 		TELEMETRY: 'false',
@@ -117,9 +120,9 @@ async function bootstrap(env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /** Bootstraps a SQLite database once per Directus install and migrations build; copies it after. */
-async function sqliteFromTemplate(target: string, env: NodeJS.ProcessEnv, withExtensions: boolean): Promise<void> {
+async function sqliteFromTemplate(target: string, env: NodeJS.ProcessEnv, withMigrations: boolean): Promise<void> {
 	const cacheDir = join(RUNTIME_DIR, 'cache');
-	const template = join(cacheDir, `sqlite-${withExtensions ? migrationsHash() : 'plain'}.db`);
+	const template = join(cacheDir, `sqlite-${withMigrations ? migrationsHash() : `plain-${createHash('sha256').update(DIRECTUS_DIR).digest('hex').slice(0, 16)}`}.db`);
 	if (!existsSync(template)) {
 		mkdirSync(cacheDir, { recursive: true });
 		await bootstrap(env);
@@ -135,11 +138,13 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 	const dir = mkdtempSync(join(tmpdir(), 'rt-directus-'));
 	const kind = options.db ?? selectedDatabase();
 	const withExtensions = options.extensions ?? true;
-	mkdirSync(join(dir, 'extensions', 'migrations'), { recursive: true });
+	mkdirSync(join(dir, 'extensions'), { recursive: true });
+	mkdirSync(join(dir, 'migrations'), { recursive: true });
 	mkdirSync(join(dir, 'uploads'));
 	// Directus looks for extensions installed as npm packages in the project's package.json.
 	writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'rt-test-project', private: true }));
 	if (withExtensions) installExtensions(join(dir, 'extensions'));
+	if (options.migrations) installMigrations(join(dir, 'migrations'));
 	const shared = options.sameDatabaseAs;
 	const database: Database = shared ? { kind: shared.db, env: shared.dbEnv, drop: async () => {} } : await createDatabase(kind, dir);
 	const port = await freePort();
@@ -147,7 +152,7 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 	let env = baseEnv(dir, database, port, extraEnv);
 	if (shared) {
 		// Already bootstrapped by the first instance.
-	} else if (kind === 'sqlite' && !options.fresh) await sqliteFromTemplate(database.env.DB_FILENAME!, env, withExtensions);
+	} else if (kind === 'sqlite' && !options.fresh) await sqliteFromTemplate(database.env.DB_FILENAME!, env, options.migrations === true);
 	else await bootstrap(env);
 
 	const url = `http://127.0.0.1:${port}`;

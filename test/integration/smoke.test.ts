@@ -16,17 +16,18 @@ describe('the test harness', () => {
 		await stack?.stop();
 	});
 
-	it('boots Directus with both extensions loaded', async () => {
+	it('boots Directus with the bundle loaded: one package, the hook and the endpoint as its entries', async () => {
 		const res = await stack.directus.request('GET', '/extensions');
 		assert.equal(res.status, 200);
-		const loaded = res.body.data.map((e: { schema: { name: string; type: string } }) => [e.schema.name, e.schema.type]);
-		assert.deepEqual(
-			loaded.filter(([name]: [string]) => name.startsWith('directus-extension-realtime')).sort(),
-			[
-				['directus-extension-realtime-endpoints', 'endpoint'],
-				['directus-extension-realtime-hooks', 'hook'],
-			],
-		);
+		const ours = res.body.data.filter((e: { schema?: { name?: string }; bundle?: string | null }) => e.schema?.name === 'directus-extension-realtime-pusher' || e.bundle);
+		const bundle = ours.find((e: any) => e.schema?.name === 'directus-extension-realtime-pusher');
+		assert.equal(bundle?.schema.type, 'bundle');
+		const entries = ours.filter((e: any) => e.bundle === bundle.id).map((e: any) => [e.schema.name, e.schema.type]).sort();
+		assert.deepEqual(entries, [
+			['realtime-endpoints', 'endpoint'],
+			['realtime-hooks', 'hook'],
+		]);
+		assert.ok(res.body.data.every((e: any) => !/^directus-extension-realtime-(hooks|endpoints)$/.test(e.schema?.name ?? '')), 'no separate extensions any more');
 	});
 
 	it('serves the endpoint extension under /realtime, with details for admins only', async () => {
@@ -38,7 +39,7 @@ describe('the test harness', () => {
 		assert.deepEqual(anonymous.body, { status: 'ok' });
 	});
 
-	it('runs the realtime_channels migration', async () => {
+	it('creates the realtime_channels collection on start', async () => {
 		const res = await stack.directus.request('GET', '/collections/realtime_channels');
 		assert.equal(res.status, 200);
 		assert.equal(res.body.data.collection, 'realtime_channels');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decide } from '@directus-realtime/shared/auth/decision';
+import { decide } from '../../shared/src/auth/decision.js';
 
 describe('what an authorizer answer means', () => {
 	it('lets a private or encrypted channel in on exactly true', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { carriesCredential } from '@directus-realtime/shared/auth/body-gate';
+import { carriesCredential } from '../../realtime-hooks/src/auth-gate.js';
 
 const request = (headers: Record<string, string>, url = '/realtime/auth') => ({ url, headers, on: () => {}, off: () => {}, resume: () => {} });
 

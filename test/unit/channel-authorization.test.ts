@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authorizeChannel, type ChannelAuthDeps } from '@directus-realtime/shared/auth/channel-auth';
-import { ChannelRegistry } from '@directus-realtime/shared/channels/registry';
-import type { ChannelRow } from '@directus-realtime/shared/channels/row';
-import type { PusherApp } from '@directus-realtime/shared/pusher/app';
+import { authorizeChannel, type ChannelAuthDeps } from '../../shared/src/auth/channel-auth.js';
+import { ChannelRegistry } from '../../shared/src/channels/registry.js';
+import type { ChannelRow } from '../../shared/src/channels/row.js';
+import type { PusherApp } from '../../shared/src/pusher/app.js';
 
 function row(id: string, channel_name: string, authorizer: string | null, sort: number | null = null): ChannelRow {
 	return {
@@ -44,7 +44,7 @@ function setup(rows: ChannelRow[]) {
 				return OUTCOMES[source]!();
 			},
 		},
-		pusher: { authorizeChannel: (_socket: string, channel: string) => ({ auth: `signed:${channel}` }) } as unknown as PusherApp,
+		pusher: { signChannel: (_socket: string, channel: string) => ({ auth: `signed:${channel}` }) } as unknown as PusherApp,
 		encryption: true,
 		caller: async () => ({ user: { id: 'u1' }, role: null, roles: [], admin: false, app: false, ip: null, userAgent: null, permissions: [] }),
 		helpers: { can: async () => false, query: async () => [] },

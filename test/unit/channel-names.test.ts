@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertChannelName, assertEventName, assertSocketId, channelType, userChannel } from '@directus-realtime/shared/channels/names';
+import { assertChannelName, assertEventName, assertSocketId, channelType, userChannel } from '../../shared/src/pusher/names.js';
 
 describe('Pusher name rules', () => {
 	it('types a channel by its prefix', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { channelPattern } from '@directus-realtime/shared/channels/pattern';
+import { channelPattern } from '../../shared/src/channels/pattern.js';
 
 describe('channel name patterns', () => {
 	it('extracts a named parameter', () => {

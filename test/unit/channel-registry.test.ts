@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChannelRegistry, type ChannelSource } from '@directus-realtime/shared/channels/registry';
-import { channelPattern } from '@directus-realtime/shared/channels/pattern';
-import type { ChannelRow } from '@directus-realtime/shared/channels/row';
+import { ChannelRegistry, type ChannelSource } from '../../shared/src/channels/registry.js';
+import { channelPattern } from '../../shared/src/channels/pattern.js';
+import type { ChannelRow } from '../../shared/src/channels/row.js';
 
 function row(id: string, channel_name: string, extra: Partial<ChannelRow> = {}): ChannelRow {
 	return {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateChannelPayload, type ValidationDeps } from '@directus-realtime/shared/channels/validate';
+import { validateChannelPayload, type ValidationDeps } from '../../shared/src/channels/validate.js';
 
 const deps: ValidationDeps = {
 	checkScript: (source) => (source.includes('SYNTAX') ? { message: "Unexpected identifier 'SYNTAX'", line: 2, column: 5 } : null),

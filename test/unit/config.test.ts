@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readConfig, realtimeEnv } from '@directus-realtime/shared/config';
+import { readConfig, realtimeEnv } from '../../shared/src/config.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const SECRET = { RT_APP_SECRET: 'test-secret' };

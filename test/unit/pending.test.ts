@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { estimateBytes, Pending, type PendingLimits } from '@directus-realtime/shared/publisher/pending';
+import { estimateBytes, Pending, type PendingLimits } from '../../shared/src/publisher/pending.js';
 
 const LIMITS: PendingLimits = { maxEntries: 3, maxBytes: 100, maxAgeMs: 1000, logIntervalMs: 60_000 };
 

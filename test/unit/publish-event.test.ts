@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { outgoingEvent, serializePayload } from '@directus-realtime/shared/publish/event';
-import { redactUser } from '@directus-realtime/shared/auth/redact';
+import { outgoingEvent, serializePayload } from '../../shared/src/delivery/event.js';
+import { redactUser } from '../../shared/src/auth/redact.js';
 
 describe('events ready to queue', () => {
 	it('serializes the payload once, as JSON', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PublishQueue, type OutgoingEvent } from '@directus-realtime/shared/publish/queue';
+import { PublishQueue, type OutgoingEvent } from '../../shared/src/delivery/queue.js';
 
 const event = (n: number, channel = 'news'): OutgoingEvent => ({ channel, name: 'e', data: JSON.stringify({ n }), source: 'test' });
 

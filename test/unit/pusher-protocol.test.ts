@@ -10,11 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import Pusher from 'pusher';
 import { createRequire } from 'node:module';
 import nacl from 'tweetnacl';
-import type { PusherConnectionConfig } from '@directus-realtime/shared/config';
-import { PusherApp } from '@directus-realtime/shared/pusher/app';
-import { ChannelEncryption } from '@directus-realtime/shared/pusher/encryption';
-import { apiOrigin, PusherRestClient } from '@directus-realtime/shared/pusher/rest-client';
-import { authenticateUser, authorizeChannel, signedQuery } from '@directus-realtime/shared/pusher/signatures';
+import type { PusherConnectionConfig } from '../../shared/src/config.js';
+import { PusherApp } from '../../shared/src/pusher/app.js';
+import { ChannelEncryption } from '../../shared/src/pusher/encryption.js';
+import { apiOrigin, PusherRestClient } from '../../shared/src/pusher/rest-client.js';
+import { signChannelAuthorization, signUserAuthentication, signedQuery } from '../../shared/src/pusher/signatures.js';
 
 const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 const app = { key: 'app-key', secret: 'app-secret' };
@@ -32,29 +32,29 @@ function config(overrides: Partial<PusherConnectionConfig> = {}): PusherConnecti
 
 describe('Pusher signatures', () => {
 	it('authorizes private channels as the official client does', () => {
-		assert.deepEqual(authorizeChannel(app, SOCKET, 'private-chat-7'), official.authorizeChannel(SOCKET, 'private-chat-7'));
+		assert.deepEqual(signChannelAuthorization(app, SOCKET, 'private-chat-7'), official.authorizeChannel(SOCKET, 'private-chat-7'));
 	});
 
 	it('authorizes presence channels with the member as channel_data, as the official client does', () => {
 		const member = { user_id: 'u-1', user_info: { name: 'Ada', emoji: '✓' } };
-		const ours = authorizeChannel(app, SOCKET, 'presence-room-1', member);
+		const ours = signChannelAuthorization(app, SOCKET, 'presence-room-1', member);
 		assert.deepEqual(ours, official.authorizeChannel(SOCKET, 'presence-room-1', member));
 		assert.equal(ours.channel_data, JSON.stringify(member));
 	});
 
 	it('gives encrypted channels the shared secret the official client derives', () => {
-		const ours = new PusherApp(config()).authorizeChannel(SOCKET, 'private-encrypted-vault');
+		const ours = new PusherApp(config()).signChannel(SOCKET, 'private-encrypted-vault');
 		assert.deepEqual(ours, official.authorizeChannel(SOCKET, 'private-encrypted-vault'));
 		assert.ok(ours.shared_secret);
 	});
 
 	it('refuses to authorize an encrypted channel without a master key', () => {
-		assert.throws(() => new PusherApp(config({ encryptionMasterKeyBase64: undefined })).authorizeChannel(SOCKET, 'private-encrypted-vault'), /RT_ENCRYPTION_MASTER_KEY is not set/);
+		assert.throws(() => new PusherApp(config({ encryptionMasterKeyBase64: undefined })).signChannel(SOCKET, 'private-encrypted-vault'), /RT_ENCRYPTION_MASTER_KEY is not set/);
 	});
 
 	it('authenticates users as the official client does', () => {
 		const user = { id: 'u-1', user_info: { name: 'Ada' } };
-		assert.deepEqual(authenticateUser(app, SOCKET, user), official.authenticateUser(SOCKET, user));
+		assert.deepEqual(signUserAuthentication(app, SOCKET, user), official.authenticateUser(SOCKET, user));
 	});
 
 	it('signs HTTP API requests as the official client does', (t) => {

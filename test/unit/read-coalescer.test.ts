@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { coalescedReader, ReadCoalescer } from '@directus-realtime/shared/items/coalesce';
-import type { ItemsByKey, PrimaryKey } from '@directus-realtime/shared/publisher/pipeline';
+import { coalescedReader, ReadCoalescer } from '../../shared/src/items/coalesce.js';
+import type { ItemsByKey, PrimaryKey } from '../../shared/src/items/types.js';
 
 /** A read that finishes when the test says so, recording the keys each call asked for. */
 function controlledReads() {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactItem, type SchemaLike } from '@directus-realtime/shared/auth/redact';
-import { carriesScripts, revisionWithoutScripts, withoutChannelPermissions } from '@directus-realtime/shared/channels/admin-only';
+import { redactItem, type SchemaLike } from '../../shared/src/auth/redact.js';
+import { carriesScripts, revisionWithoutScripts, withoutChannelPermissions } from '../../shared/src/channels/admin-only.js';
 
 const f = (type: string, special: string[] = []) => ({ type, special });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SandboxUnavailableError, loadIsolatedVm } from '@directus-realtime/shared/sandbox/index';
+import { SandboxUnavailableError, loadIsolatedVm } from '../../shared/src/sandbox/index.js';
 
 // The Directus host installed for the tests: a project directory with Directus in node_modules.
 const DIRECTUS_PROJECT = join(process.env.RT_RUNTIME_DIR ?? fileURLToPath(new URL('../../.runtime', import.meta.url)), 'directus');

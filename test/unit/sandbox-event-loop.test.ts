@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { ScriptSandbox } from '@directus-realtime/shared/sandbox/index';
+import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
+import { DIRECTUS_DIR } from '../harness/paths.js';
 
 // isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
-const directus = join(process.env.RT_RUNTIME_DIR ?? fileURLToPath(new URL('../../.runtime', import.meta.url)), 'directus', 'node_modules');
+const directus = join(DIRECTUS_DIR, 'node_modules');
 process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
 
 const sandboxes: ScriptSandbox[] = [];
@@ -76,8 +76,10 @@ describe('script sandbox: the event loop stays free', () => {
 	});
 
 	it('takes a script back to the fast path once its off-thread run fits in the slice again', async () => {
-		const sandbox = open({ timeoutMs: 2000, sliceMs: 50 });
-		const source = `if (slow) ${busy(150)}\nreturn 'done';`;
+		const sandbox = open({ timeoutMs: 2000, sliceMs: 100 });
+		// Slow: well past the slice. Not slow: well within it, yet long enough that an off-thread
+		// run cannot be back before the event loop's next turn on a busy machine.
+		const source = `${busy(20)}\nif (slow) ${busy(300)}\nreturn 'done';`;
 		assert.equal(await sandbox.run({ source, context: { slow: true } }), 'done');
 		const offThread = sandbox.run({ source, context: { slow: false } });
 		assert.equal(await pendingAfterATurn(offThread), true, 'known to be slow: starts off the thread');

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { ScriptSandbox } from '@directus-realtime/shared/sandbox/index';
+import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
+import { DIRECTUS_DIR } from '../harness/paths.js';
 
 // isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
-const directus = join(process.env.RT_RUNTIME_DIR ?? fileURLToPath(new URL('../../.runtime', import.meta.url)), 'directus', 'node_modules');
+const directus = join(DIRECTUS_DIR, 'node_modules');
 process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
 
 // A roomy time limit (the machine may be busy), and a short one for the deadline.

@@ -10,7 +10,7 @@ import { RealtimeError } from '../errors.js';
 export const MAX_AUTH_BODY_BYTES = 8 * 1024;
 
 /** Where the body gate leaves a body it had to read itself. */
-export const PRE_READ_BODY = Symbol.for('directus-realtime-pusher.auth-body');
+export const PRE_READ_BODY = Symbol('realtime auth body');
 
 export interface RequestLike extends AsyncIterable<Buffer | string> {
 	headers: Record<string, string | string[] | undefined>;

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { RealtimeError } from '../errors.js';
-import { loadValidateAccess } from './directus-access.js';
+import { loadValidateAccess } from '../host.js';
 import { redactItem } from './redact.js';
 
 export interface Accountability {

@@ -6,7 +6,7 @@
  */
 import type { PusherApp } from '../pusher/app.js';
 import type { ChannelAuthorization } from '../pusher/signatures.js';
-import { assertChannelName, assertSocketId, channelType } from '../channels/names.js';
+import { assertChannelName, assertSocketId, channelType } from '../pusher/names.js';
 import type { ChannelRegistry } from '../channels/registry.js';
 import { RealtimeError } from '../errors.js';
 import type { ScriptRunner } from '../scripts.js';
@@ -75,7 +75,7 @@ export async function authorizeChannel(request: ChannelAuthRequest, userId: stri
 			throw refuse(`the authorizer of ${channel.label} failed: ${(error as Error).message}`, 'warn');
 		}
 		const decision = decide(type, result, userId);
-		if (decision.allowed) return deps.pusher.authorizeChannel(socket_id, channel_name, decision.member);
+		if (decision.allowed) return deps.pusher.signChannel(socket_id, channel_name, decision.member);
 		if ('pass' in decision) {
 			passed.push(channel.label);
 			continue;

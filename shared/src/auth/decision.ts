@@ -8,7 +8,7 @@
  * refuse, so letting `undefined` through would let a lenient catch-all row grant what a
  * specific row refused.
  */
-import type { ChannelType } from '../channels/names.js';
+import type { ChannelType } from '../pusher/names.js';
 
 export interface PresenceMember {
 	user_id: string;

@@ -4,7 +4,7 @@
  * the user's row (RT_USER_INFO_FIELDS), never a secret.
  */
 import type { PusherApp } from '../pusher/app.js';
-import { assertSocketId } from '../channels/names.js';
+import { assertSocketId } from '../pusher/names.js';
 import { RealtimeError } from '../errors.js';
 import { redactUser } from './redact.js';
 
@@ -18,5 +18,5 @@ export async function authenticateUser(
 	if (!userId) throw new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)');
 	const info = redactUser(await deps.readUser(deps.userInfoFields));
 	delete (info as Record<string, unknown>).id;
-	return deps.pusher.authenticateUser(socketId, { id: userId, user_info: info });
+	return deps.pusher.signUser(socketId, { id: userId, user_info: info });
 }

@@ -9,7 +9,7 @@
 import { compile, parse, regexpToFunction, tokensToRegexp, type Key, type MatchFunction, type PathFunction } from 'path-to-regexp';
 import { isSafe } from 'redos-detector';
 import { RealtimeError } from '../errors.js';
-import { assertChannelName, channelType, MAX_CHANNEL_NAME_LENGTH, type ChannelType } from './names.js';
+import { assertChannelName, channelType, MAX_CHANNEL_NAME_LENGTH, type ChannelType } from '../pusher/names.js';
 
 export type ChannelParams = Record<string, string>;
 

@@ -10,7 +10,7 @@
  * `channel_name`, then id, so the order never depends on how the database returned the rows.
  */
 import { RealtimeError } from '../errors.js';
-import { channelType, type ChannelType } from './names.js';
+import { channelType, type ChannelType } from '../pusher/names.js';
 import { assertPlainPattern, channelPattern, type ChannelParams, type ChannelPattern } from './pattern.js';
 import type { ChannelAction, ChannelRow } from './row.js';
 

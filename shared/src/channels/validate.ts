@@ -4,7 +4,7 @@
  * strings, and both scripts compile (with line and column in the admin's own code).
  */
 import { RealtimeError } from '../errors.js';
-import { assertChannelName, MAX_CHANNEL_NAME_LENGTH } from './names.js';
+import { assertChannelName, MAX_CHANNEL_NAME_LENGTH } from '../pusher/names.js';
 import { channelPattern } from './pattern.js';
 
 export interface FieldProblem {

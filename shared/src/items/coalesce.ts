@@ -10,7 +10,7 @@
  * that caused it; and batches of one group run one after another, so events of one channel row
  * keep their order.
  */
-import { fieldSetKey, type ItemReader, type ItemsByKey, type PrimaryKey } from '../publisher/pipeline.js';
+import { fieldSetKey, type ItemReader, type ItemsByKey, type PrimaryKey } from './types.js';
 
 type ReadNow = (keys: PrimaryKey[]) => Promise<ItemsByKey>;
 

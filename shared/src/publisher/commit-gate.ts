@@ -11,7 +11,7 @@
  * reads first, in a savepoint it always rolls back, so a failing read can neither abort the
  * transaction (PostgreSQL) nor change it. Reads never fail the write: they are logged instead.
  */
-import type { PrimaryKey } from './pipeline.js';
+import type { PrimaryKey } from '../items/types.js';
 
 export interface Transaction {
 	isTransaction?: boolean;

@@ -4,19 +4,16 @@
  * and queued (names, sizes) -> sent by the queue. Nothing here waits on Pusher, and a failing row
  * is logged and affects no other row or item.
  */
-import { userChannel, channelType } from '../channels/names.js';
+import { userChannel, channelType } from '../pusher/names.js';
 import type { ChannelPattern } from '../channels/pattern.js';
 import type { Channel, ChannelRegistry, ChannelSnapshot } from '../channels/registry.js';
 import type { ChannelAction } from '../channels/row.js';
 import { RealtimeError } from '../errors.js';
-import { outgoingEvent } from '../publish/event.js';
-import type { OutgoingEvent } from '../publish/queue.js';
+import { outgoingEvent } from '../delivery/event.js';
+import type { OutgoingEvent } from '../delivery/queue.js';
+import { fieldSetKey, type Item, type ItemReader, type ItemsByKey, type PrimaryKey } from '../items/types.js';
 import type { ScriptRunner } from '../scripts.js';
 
-export type PrimaryKey = string | number;
-export type Item = Record<string, unknown>;
-/** Items by String(primary key). */
-export type ItemsByKey = Map<string, Item>;
 
 export interface ItemsEvent {
 	collection: string;
@@ -30,10 +27,6 @@ export interface ItemsEvent {
 	socketId: string | null;
 }
 
-export interface ItemReader {
-	read(collection: string, keys: PrimaryKey[], fields: string[]): Promise<ItemsByKey>;
-}
-
 export interface PublisherDeps {
 	registry: ChannelRegistry;
 	scripts: ScriptRunner;
@@ -45,9 +38,6 @@ export interface PublisherDeps {
 
 /** Items read before a delete, by field set: the delete action can no longer read them. */
 export type PreRead = Map<string, ItemsByKey>;
-
-/** One key per distinct field set, whatever the order of its fields. */
-export const fieldSetKey = (fields: string[]) => JSON.stringify([...fields].sort());
 
 function byFieldSet(channels: Channel[]): Map<string, Channel[]> {
 	const groups = new Map<string, Channel[]>();

@@ -2,11 +2,11 @@
  * The Pusher app of our configuration, in one object: it signs channel authorizations and user
  * authentications, holds the encryption of private-encrypted channels, and sends batches.
  */
-import { channelType } from '../channels/names.js';
+import { channelType } from './names.js';
 import type { PusherConnectionConfig } from '../config.js';
 import { ChannelEncryption } from './encryption.js';
 import { PusherRestClient, type BatchEvent, type RestClientOptions } from './rest-client.js';
-import { authenticateUser, authorizeChannel, type AppCredentials, type ChannelAuthorization, type UserAuthentication } from './signatures.js';
+import { signChannelAuthorization, signUserAuthentication, type AppCredentials, type ChannelAuthorization, type UserAuthentication } from './signatures.js';
 
 export class PusherApp {
 	/** Undefined without RT_ENCRYPTION_MASTER_KEY: encrypted channels are then refused. */
@@ -20,13 +20,13 @@ export class PusherApp {
 		this.rest = new PusherRestClient(config, options);
 	}
 
-	authorizeChannel(socketId: string, channel: string, member?: { user_id: string; user_info?: unknown }): ChannelAuthorization {
+	signChannel(socketId: string, channel: string, member?: { user_id: string; user_info?: unknown }): ChannelAuthorization {
 		const secret = channelType(channel) === 'private-encrypted' ? this.requireEncryption(channel).sharedSecret(channel) : undefined;
-		return authorizeChannel(this.credentials, socketId, channel, member, secret);
+		return signChannelAuthorization(this.credentials, socketId, channel, member, secret);
 	}
 
-	authenticateUser(socketId: string, user: { id: string; user_info?: unknown }): UserAuthentication {
-		return authenticateUser(this.credentials, socketId, user);
+	signUser(socketId: string, user: { id: string; user_info?: unknown }): UserAuthentication {
+		return signUserAuthentication(this.credentials, socketId, user);
 	}
 
 	/** Sends up to 10 events in one call; private-encrypted-* payloads are sealed first. */

@@ -38,7 +38,7 @@ export function signedQuery(app: AppCredentials, method: string, path: string, b
  * The answer to a channel authorization: "key:HMAC(socket_id:channel[:channel_data])", the
  * presence member as channel_data, and for private-encrypted channels the channel's shared secret.
  */
-export function authorizeChannel(
+export function signChannelAuthorization(
 	app: AppCredentials,
 	socketId: string,
 	channel: string,
@@ -55,7 +55,7 @@ export function authorizeChannel(
 }
 
 /** The answer to pusher-js' user authentication (`pusher:signin`). */
-export function authenticateUser(app: AppCredentials, socketId: string, user: { id: string; user_info?: unknown }): UserAuthentication {
+export function signUserAuthentication(app: AppCredentials, socketId: string, user: { id: string; user_info?: unknown }): UserAuthentication {
 	const userData = JSON.stringify(user);
 	return { auth: `${app.key}:${hmacSha256Hex(app.secret, `${socketId}::user::${userData}`)}`, user_data: userData };
 }

@@ -18,7 +18,7 @@ import type { Context, Isolate, Reference } from 'isolated-vm';
 import type { IsolatedVmModule } from './engine.js';
 import { type ScriptDiagnostic, ScriptSyntaxError } from './errors.js';
 import { LruMap } from './lru.js';
-import { assertScriptNames } from './names.js';
+import { assertScriptNames } from './identifiers.js';
 import { SCRIPT_FILENAME } from './realm.js';
 
 export type ScriptMode = 'sync' | 'async';

@@ -10,14 +10,30 @@
  */
 import type { RegisterFunctions } from '@directus/types';
 import type { Knex } from 'knex';
-import { redactItem, type SchemaLike } from '../auth/redact.js';
-import { ChannelRegistry, type Channel } from '../channels/registry.js';
-import { databaseChannelSource } from '../channels/source.js';
-import { CHANNELS_COLLECTION } from '../channels/row.js';
-import { currentSocketId } from '../request-context.js';
-import { CommitGate, committed, openTransaction, type Transaction } from './commit-gate.js';
-import { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './pending.js';
-import { publishItemsEvent, readForChannels, type Item, type ItemReader, type ItemsEvent, type PreRead, type PrimaryKey, type PublisherDeps } from './pipeline.js';
+import {
+	ChannelRegistry,
+	CHANNELS_COLLECTION,
+	CommitGate,
+	committed,
+	databaseChannelSource,
+	DEFAULT_PENDING_LIMITS,
+	estimateBytes,
+	openTransaction,
+	Pending,
+	publishItemsEvent,
+	readForChannels,
+	redactItem,
+	type Channel,
+	type Item,
+	type ItemReader,
+	type ItemsEvent,
+	type PreRead,
+	type PrimaryKey,
+	type PublisherDeps,
+	type SchemaLike,
+	type Transaction,
+} from '@directus-realtime/shared';
+import { currentSocketId } from './request-context.js';
 
 type Accountability = { user?: string | null; admin?: boolean } | null | undefined;
 

@@ -5,15 +5,13 @@
  * the request's async chain.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isSocketId } from './channels/names.js';
+import { isSocketId } from '@directus-realtime/shared';
 
 interface RequestContext {
 	socketId: string | null;
 }
 
-const KEY = Symbol.for('directus-realtime-pusher.request-context');
-const holder = globalThis as { [KEY]?: AsyncLocalStorage<RequestContext> };
-const storage = (holder[KEY] ??= new AsyncLocalStorage<RequestContext>());
+const storage = new AsyncLocalStorage<RequestContext>();
 
 type Middleware = (req: { get(name: string): string | undefined }, res: unknown, next: () => void) => void;
 

@@ -5,10 +5,14 @@
  */
 import { createError, ForbiddenError } from '@directus/errors';
 import type { RegisterFunctions } from '@directus/types';
-import type { ChannelRegistry } from './registry.js';
-import { revisionWithoutScripts, withoutChannelPermissions } from './admin-only.js';
-import { CHANNELS_COLLECTION } from './row.js';
-import { validateChannelPayload, type ValidationDeps } from './validate.js';
+import {
+	CHANNELS_COLLECTION,
+	revisionWithoutScripts,
+	validateChannelPayload,
+	withoutChannelPermissions,
+	type ChannelRegistry,
+	type ValidationDeps,
+} from '@directus-realtime/shared';
 
 interface FailedValidationExtensions {
 	field: string;

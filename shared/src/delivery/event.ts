@@ -2,7 +2,7 @@
  * Turns what a publisher asked for into an event ready to queue: names checked against
  * Pusher's rules, payload serialized once and checked against the size limit.
  */
-import { assertEventName, isSocketId } from '../channels/names.js';
+import { assertEventName, isSocketId } from '../pusher/names.js';
 import { RealtimeError } from '../errors.js';
 import type { OutgoingEvent } from './queue.js';
 

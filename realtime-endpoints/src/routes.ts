@@ -1,13 +1,21 @@
 /** The endpoint's routes: transport only. Each handler parses, delegates, and maps errors. */
 import type { Router, Request, Response } from 'express';
 import type { Knex } from 'knex';
-import { runtimeStats, type RealtimeRuntime } from '../runtime.js';
-import { readBodyFields, type RequestLike } from './body.js';
-import { callerHelpers, readCaller, type Accountability, type CallerServices } from './caller.js';
-import { authorizeChannel } from './channel-auth.js';
-import { errorAnswer } from './http-errors.js';
-import { redactItem, type SchemaLike } from './redact.js';
-import { authenticateUser } from './user-auth.js';
+import {
+	authenticateUser,
+	authorizeChannel,
+	callerHelpers,
+	errorAnswer,
+	readBodyFields,
+	readCaller,
+	redactItem,
+	runtimeStats,
+	type Accountability,
+	type CallerServices,
+	type RealtimeRuntime,
+	type RequestLike,
+	type SchemaLike,
+} from '@directus-realtime/shared';
 
 interface Deps {
 	runtime: RealtimeRuntime;

@@ -2,7 +2,7 @@
  * The Data Model preset: how `realtime_channels` looks in the Data Studio. Plain data, so the
  * migration only inserts it and tests can compare against it.
  */
-import { CHANNELS_COLLECTION } from '@directus-realtime/shared/channels/row';
+import { CHANNELS_COLLECTION } from '../channels/row.js';
 import { AUTHORIZER_TEMPLATE, PUBLISHER_TEMPLATE } from './templates.js';
 
 export const COLLECTION_PRESET = {

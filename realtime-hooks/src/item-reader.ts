@@ -4,9 +4,7 @@
  * users, and a system read returns a user's auth_data as stored.
  */
 import type { Knex } from 'knex';
-import { redactItem } from '../auth/redact.js';
-import type { ItemReader, ItemsByKey } from '../publisher/pipeline.js';
-import { coalescedReader, ReadCoalescer } from './coalesce.js';
+import { coalescedReader, ReadCoalescer, redactItem, type ItemReader, type ItemsByKey } from '@directus-realtime/shared';
 
 export interface DirectusServices {
 	ItemsService: new (collection: string, options: { schema: any; knex?: Knex; accountability?: any }) => {

@@ -1,7 +1,9 @@
 /**
- * Directus' own access check, `validateAccess` (the one its services run before a write). It is
- * not part of the extension API, so it is looked up from the running Directus; callers decide
- * what to do when it cannot be found (`can()` explains itself, the delete guard reads nothing).
+ * Modules of the running Directus that are not part of the extension API: its own access check
+ * (`validateAccess`, the one its services run before a write), its CORS middleware and its
+ * cache. They are looked up from the host's own dependency tree, so nothing of Directus is
+ * bundled; callers decide what to do when one cannot be found (`can()` explains itself, the
+ * delete guard reads nothing).
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +15,7 @@ export type ValidateAccess = (
 ) => Promise<void>;
 
 /** A module of the running Directus (`@directus/api/<path>`), or null when it cannot be found. */
-async function loadDirectusModule<T>(path: string): Promise<T | null> {
+export async function loadDirectusModule<T>(path: string): Promise<T | null> {
 	try {
 		const anchor = process.argv[1];
 		if (!anchor) return null;
@@ -43,31 +45,4 @@ export type Middleware = (req: any, res: any, next: (error?: unknown) => void) =
 export async function loadDirectusCors(): Promise<Middleware | null> {
 	const mod = await loadDirectusModule<{ default?: Middleware }>('middleware/cors');
 	return typeof mod?.default === 'function' ? mod.default : null;
-}
-
-let unavailableLogged = false;
-
-/**
- * Whether Directus lets `accountability` make `action` on `keys` of `collection`. False when it
- * refuses, and also when the check is unavailable or fails otherwise (logged): a guard that
- * cannot ask must not let the work through.
- */
-export async function allowedByDirectus(
-	request: { accountability: unknown; action: string; collection: string; keys: Array<string | number> },
-	context: { schema: unknown; knex: Knex },
-	warn: (message: string) => void,
-): Promise<boolean> {
-	const check = await loadValidateAccess();
-	if (!check) {
-		if (!unavailableLogged) warn("realtime: Directus' validateAccess could not be loaded; items of non-admin deletes are not published");
-		unavailableLogged = true;
-		return false;
-	}
-	try {
-		await check({ accountability: request.accountability, action: request.action, collection: request.collection, primaryKeys: request.keys }, context);
-		return true;
-	} catch (error) {
-		if ((error as { code?: string }).code !== 'FORBIDDEN') warn(`realtime: checking ${request.action} access to ${request.collection} failed: ${(error as Error).message}`);
-		return false;
-	}
 }

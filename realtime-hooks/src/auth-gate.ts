@@ -13,9 +13,7 @@
  * connection closed past a bound. (Destroying the socket before answering would crash Directus'
  * request logger; that logger is not attached yet here, but answering first keeps it safe.)
  */
-import { RealtimeError } from '../errors.js';
-import { MAX_AUTH_BODY_BYTES, PRE_READ_BODY } from './body.js';
-import { errorAnswer } from './http-errors.js';
+import { errorAnswer, MAX_AUTH_BODY_BYTES, PRE_READ_BODY, RealtimeError } from '@directus-realtime/shared';
 
 export interface GateRequest {
 	method?: string;

@@ -1,3 +1,8 @@
+/**
+ * The realtime_channels table comes two ways: the bundle creates it on its first start, and the
+ * migration file does it for `directus database migrate:latest`. Both leave the same schema,
+ * either after the other is a no-op, and a table made by the seed extension keeps its rows.
+ */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,23 +14,48 @@ import { createChannel } from '../harness/fixtures.js';
 import { ROOT } from '../harness/paths.js';
 
 const SEED_COLUMNS = ['id', 'enabled', 'collection', 'fields', 'channel_name', 'authorizer', 'publisher', 'trigger_on_create', 'trigger_on_update', 'trigger_on_delete'];
+const DB = process.env.DB ?? 'sqlite';
 
 function migrationFiles(): string[] {
 	return readdirSync(join(ROOT, 'migrations', 'dist')).filter((f) => f.endsWith('.mjs'));
 }
 
 async function migration(): Promise<{ up(knex: unknown): Promise<void>; down(knex: unknown): Promise<void> }> {
-	const dir = join(ROOT, 'migrations', 'dist');
-	const file = readdirSync(dir).find((f) => f.endsWith('-realtime-channels.mjs'))!;
-	return import(pathToFileURL(join(dir, file)).href);
+	const [file] = migrationFiles();
+	return import(pathToFileURL(join(ROOT, 'migrations', 'dist', file!)).href);
 }
 
-describe(`the realtime_channels migration (${process.env.DB ?? 'sqlite'})`, () => {
+async function fieldCounts(directus: Directus): Promise<Record<string, number>> {
+	const db = connectDatabase(directus.dbEnv);
+	try {
+		const rows = await db('directus_fields').select('field').where({ collection: 'realtime_channels' });
+		const counts: Record<string, number> = {};
+		for (const { field } of rows) counts[field] = (counts[field] ?? 0) + 1;
+		return counts;
+	} finally {
+		await db.destroy();
+	}
+}
+
+const createdOnStart = (directus: Directus) => directus.logs().filter((l) => /realtime: .*created table realtime_channels/.test(String(l.msg)));
+
+describe(`the realtime_channels table, made on first start (${DB})`, () => {
 	let directus: Directus;
 	before(async () => {
 		directus = await startDirectus({ env: { RT_APP_HOST: '127.0.0.1' } });
 	});
 	after(async () => directus?.stop());
+
+	it('is created by the bundle when the server starts, with no migration file installed', async () => {
+		assert.deepEqual(readdirSync(join(directus.dir, 'migrations')), []);
+		assert.equal(createdOnStart(directus).length, 1, 'the start logs what it created');
+		const db = connectDatabase(directus.dbEnv);
+		try {
+			assert.equal(await db('directus_migrations').where('version', 'like', 'rtpusher%').first(), undefined);
+		} finally {
+			await db.destroy();
+		}
+	});
 
 	it('creates the seed columns plus sort, note and dates', async () => {
 		const res = await directus.request('GET', '/fields/realtime_channels');
@@ -57,41 +87,51 @@ describe(`the realtime_channels migration (${process.env.DB ?? 'sqlite'})`, () =
 		await directus.request('DELETE', `/items/realtime_channels/${row.id}`);
 	});
 
-	it('is idempotent: running up again keeps rows and adds nothing twice', async () => {
+	it('converges: a restart, then `migrate:latest` with the migration file, keep the rows and add nothing twice', async () => {
 		const row = await createChannel(directus, { channel_name: 'kept-row', collection: 'realtime_channels', publisher: 'trigger({}, "e", {});' });
+		const before = await fieldCounts(directus);
+		assert.ok(Object.values(before).every((n) => n === 1), JSON.stringify(before));
+		await directus.restart();
+		assert.equal(createdOnStart(directus).length, 0, 'a second start creates nothing');
 		await directus.halt();
+		const { installMigrations } = await import(pathToFileURL(join(ROOT, 'scripts', 'install-extensions.mjs')).href);
+		installMigrations(join(directus.dir, 'migrations'));
+		await directus.cli(['database', 'migrate:latest']);
+		await directus.restart();
+		assert.deepEqual(await fieldCounts(directus), before);
 		const db = connectDatabase(directus.dbEnv);
 		try {
-			const before = await db('directus_fields').where({ collection: 'realtime_channels' }).count({ n: '*' }).first();
-			await (await migration()).up(db);
-			const after = await db('directus_fields').where({ collection: 'realtime_channels' }).count({ n: '*' }).first();
-			assert.equal(Number(after.n), Number(before.n));
+			assert.ok(await db('directus_migrations').where('version', 'rtpusher001').first(), 'the migration is recorded as run');
 			assert.equal((await db('realtime_channels').where({ id: row.id }).first()).channel_name, 'kept-row');
 		} finally {
 			await db.destroy();
-			await directus.restart();
 		}
 	});
 
-	it('keeps the rows of a table the seed extension created, adding the missing columns and the preset', async () => {
+	it('completes a table the seed extension created on the next start, keeping its rows', async () => {
+		await directus.halt();
+		const db = connectDatabase(directus.dbEnv);
+		try {
+			await (await migration()).down(db);
+			await createSeedTable(db);
+		} finally {
+			await db.destroy();
+		}
+		await directus.restart();
+		const fields = (await directus.request('GET', '/fields/realtime_channels')).body.data.map((f: { field: string }) => f.field);
+		for (const column of ['sort', 'note', 'date_created', 'date_updated']) assert.ok(fields.includes(column), column);
+		const read = await directus.request('GET', '/items/realtime_channels?filter[channel_name][_eq]=private-chat-:userId');
+		assert.equal(read.body.data.length, 1, 'the seed row is still there and readable at once');
+		assert.equal((await directus.request('GET', '/fields/realtime_channels/authorizer')).body.data.meta.interface, 'input-code');
+	});
+
+	it('the migration file also keeps the rows of a seed table, adding the missing columns and the preset', async () => {
 		await directus.halt();
 		const db = connectDatabase(directus.dbEnv);
 		const { up, down } = await migration();
 		try {
 			await down(db);
-			await db.schema.createTable('realtime_channels', (t: any) => {
-				t.uuid('id').primary();
-				t.boolean('enabled');
-				t.string('collection');
-				t.json('fields');
-				t.string('channel_name').unique();
-				t.text('authorizer');
-				t.text('publisher');
-				t.boolean('trigger_on_create');
-				t.boolean('trigger_on_update');
-				t.boolean('trigger_on_delete');
-			});
-			await db('realtime_channels').insert({ id: '2b8f0a36-6a2e-4e0b-9d7f-0c8a4c1d2e3f', enabled: true, collection: 'chat', fields: '["*"]', channel_name: 'private-chat-:userId', authorizer: 'return true;', publisher: '', trigger_on_create: true, trigger_on_update: false, trigger_on_delete: false });
+			await createSeedTable(db);
 			await up(db);
 			const row = await db('realtime_channels').first();
 			assert.equal(row.channel_name, 'private-chat-:userId');
@@ -107,8 +147,7 @@ describe(`the realtime_channels migration (${process.env.DB ?? 'sqlite'})`, () =
 
 	it('is undone by `directus database migrate:down`: table and metadata gone', async () => {
 		await directus.halt();
-		// One step per migration of this package, the latest first.
-		for (const _ of migrationFiles()) await directus.cli(['database', 'migrate:down']);
+		await directus.cli(['database', 'migrate:down']);
 		const db = connectDatabase(directus.dbEnv);
 		try {
 			assert.equal(await db.schema.hasTable('realtime_channels'), false);
@@ -123,7 +162,7 @@ describe(`the realtime_channels migration (${process.env.DB ?? 'sqlite'})`, () =
 	});
 });
 
-describe(`the migration with RT_DONT_PRESET (${process.env.DB ?? 'sqlite'})`, () => {
+describe(`the table with RT_DONT_PRESET (${DB})`, () => {
 	let directus: Directus;
 	before(async () => {
 		directus = await startDirectus({ env: { RT_DONT_PRESET: 'true' }, fresh: true });
@@ -141,3 +180,42 @@ describe(`the migration with RT_DONT_PRESET (${process.env.DB ?? 'sqlite'})`, ()
 		}
 	});
 });
+
+describe(`the realtime_channels table, made by the migration file (${DB})`, () => {
+	let directus: Directus;
+	before(async () => {
+		// Bootstrap runs the migration file (MIGRATIONS_PATH), before the server ever starts.
+		directus = await startDirectus({ migrations: true, fresh: true });
+	});
+	after(async () => directus?.stop());
+
+	it('leaves the start nothing to do, and the same schema as the start-up path', async () => {
+		assert.equal(createdOnStart(directus).length, 0);
+		assert.ok(directus.logs().every((l) => !/realtime: (created|added|switched)/.test(String(l.msg))), 'no change on start');
+		const counts = await fieldCounts(directus);
+		assert.ok(Object.values(counts).every((n) => n === 1), JSON.stringify(counts));
+		const collection = (await directus.request('GET', '/collections/realtime_channels')).body.data;
+		assert.equal(collection.meta.accountability, 'activity');
+		assert.equal(collection.meta.sort_field, 'sort');
+	});
+
+	it('has an id not in Directus\' own YYYYMMDD[A-Z] form', () => {
+		for (const file of migrationFiles()) assert.doesNotMatch(file, /^\d{8}[A-Z]-/, file);
+	});
+});
+
+async function createSeedTable(db: any): Promise<void> {
+	await db.schema.createTable('realtime_channels', (t: any) => {
+		t.uuid('id').primary();
+		t.boolean('enabled');
+		t.string('collection');
+		t.json('fields');
+		t.string('channel_name').unique();
+		t.text('authorizer');
+		t.text('publisher');
+		t.boolean('trigger_on_create');
+		t.boolean('trigger_on_update');
+		t.boolean('trigger_on_delete');
+	});
+	await db('realtime_channels').insert({ id: '2b8f0a36-6a2e-4e0b-9d7f-0c8a4c1d2e3f', enabled: true, collection: 'chat', fields: '["*"]', channel_name: 'private-chat-:userId', authorizer: 'return true;', publisher: '', trigger_on_create: true, trigger_on_update: false, trigger_on_delete: false });
+}

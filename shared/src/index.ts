@@ -1,0 +1,43 @@
+/**
+ * The core both entries of the bundle use, with no knowledge of Directus' extension API or of
+ * Express: configuration, channel rows and their matching, the script sandbox, the publish and
+ * authorization pipelines, Pusher's protocol and the delivery queue. The entries
+ * (`realtime-hooks/`, `realtime-endpoints/`) import from here only.
+ *
+ * Layers, each importing only from those listed before it:
+ *   errors, config -> pusher -> channels, items, sandbox, scripts -> delivery -> publisher, auth
+ *   -> schema, host -> runtime
+ */
+export { RealtimeError, ConfigError, type RealtimeErrorCode } from './errors.js';
+export { readBoolean, readConfig, realtimeEnv, type RealtimeConfig, type PusherConnectionConfig } from './config.js';
+
+export { channelType, isSocketId, type ChannelType } from './pusher/names.js';
+export { PusherApp } from './pusher/app.js';
+
+export { CHANNELS_COLLECTION, type ChannelRow, type ChannelAction } from './channels/row.js';
+export { ChannelRegistry, type Channel } from './channels/registry.js';
+export { databaseChannelSource } from './channels/source.js';
+export { validateChannelPayload, type ValidationDeps } from './channels/validate.js';
+export { carriesScripts, revisionWithoutScripts, withoutChannelPermissions, SCRIPT_FIELDS } from './channels/admin-only.js';
+
+export { fieldSetKey, type Item, type ItemReader, type ItemsByKey, type PrimaryKey } from './items/types.js';
+export { coalescedReader, ReadCoalescer } from './items/coalesce.js';
+
+export { ScriptSandbox } from './sandbox/index.js';
+export { scriptValidation } from './script-validation.js';
+
+export { publishItemsEvent, readForChannels, type ItemsEvent, type PreRead, type PublisherDeps } from './publisher/pipeline.js';
+export { CommitGate, committed, openTransaction, type Transaction } from './publisher/commit-gate.js';
+export { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './publisher/pending.js';
+
+export { MAX_AUTH_BODY_BYTES, PRE_READ_BODY, readBodyFields, type RequestLike } from './auth/body.js';
+export { callerHelpers, readCaller, type Accountability, type CallerServices } from './auth/caller.js';
+export { authorizeChannel } from './auth/channel-auth.js';
+export { authenticateUser } from './auth/user-auth.js';
+export { errorAnswer } from './auth/http-errors.js';
+export { redactItem, type SchemaLike } from './auth/redact.js';
+
+export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
+export { loadDirectusCors, loadDirectusModule, loadValidateAccess, type Middleware } from './host.js';
+
+export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger } from './runtime.js';
