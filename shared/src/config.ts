@@ -60,11 +60,87 @@ export interface RealtimeConfig {
 	};
 }
 
+/**
+ * Every RT_* variable the extension reads, here and elsewhere (RT_DONT_PRESET in the migration,
+ * RT_ISOLATED_VM_PATH in the sandbox engine). The readers below only take these names, so a
+ * variable cannot be read through them without being listed; a unit test checks the sources for
+ * RT_* names read another way. The variables of the development scripts (scripts/, test/) are not
+ * the extension's and are not listed.
+ */
+export const RT_VARIABLES = [
+	'RT_APP_ID',
+	'RT_APP_KEY',
+	'RT_APP_SECRET',
+	'RT_APP_HOST',
+	'RT_APP_PORT',
+	'RT_APP_CLUSTER',
+	'RT_USE_TLS',
+	'RT_USE_STATS',
+	'RT_STATS_INTERVAL',
+	'RT_ENCRYPTION_MASTER_KEY',
+	'RT_DONT_PRESET',
+	'RT_SCRIPT_TIMEOUT',
+	'RT_SCRIPT_MAX_MEMORY',
+	'RT_SCRIPT_SLICE',
+	'RT_SCRIPT_MAX_CALLS',
+	'RT_SCRIPT_MAX_CONCURRENT_CALLS',
+	'RT_MAX_PAYLOAD_KB',
+	'RT_PUBLISH_RETRY_FOR',
+	'RT_PUBLISH_MAX_QUEUE',
+	'RT_PUBLISH_BATCH_WAIT',
+	'RT_CHANNELS_CHECK_INTERVAL',
+	'RT_MAX_KEYS_PER_EVENT',
+	'RT_PENDING_MAX_MB',
+	'RT_USER_INFO_FIELDS',
+	'RT_ISOLATED_VM_PATH',
+] as const;
+
+export type RtVariable = (typeof RT_VARIABLES)[number];
+
+const KNOWN: ReadonlySet<string> = new Set(RT_VARIABLES);
+
+/**
+ * RT_* names set in `env` that the extension does not read, e.g. a misspelled RT_APP_SECRET,
+ * which would otherwise leave the setting at its default without a word. Sorted.
+ */
+export function unknownVariables(env: Record<string, unknown>): string[] {
+	return Object.keys(env)
+		.filter((name) => name.startsWith('RT_') && !KNOWN.has(name))
+		.sort();
+}
+
+/** The known variable closest to `name` (a likely typo of it), if one is near enough. */
+export function closestVariable(name: string): RtVariable | undefined {
+	let best: RtVariable | undefined;
+	let bestDistance = Infinity;
+	for (const known of RT_VARIABLES) {
+		const d = distance(name, known);
+		if (d < bestDistance) [best, bestDistance] = [known, d];
+	}
+	// Two edits (a swap of neighbours, a missing or doubled letter) or a quarter of the name.
+	return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+/** Edit distance with a swap of neighbours counted as one edit. */
+function distance(a: string, b: string): number {
+	const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+	for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+	for (let i = 1; i <= a.length; i++) {
+		for (let j = 1; j <= b.length; j++) {
+			const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+			let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+			if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+			d[i]![j] = v;
+		}
+	}
+	return d[a.length]![b.length]!;
+}
+
 type Env = Record<string, unknown>;
 
 const FALSE_WORDS = new Set(['', 'false', '0', 'no', 'off']);
 
-function raw(env: Env, name: string): string | undefined {
+function raw(env: Env, name: RtVariable): string | undefined {
 	const value = env[name];
 	if (value === undefined || value === null) return undefined;
 	if (typeof value === 'string') return value.trim();
@@ -74,7 +150,7 @@ function raw(env: Env, name: string): string | undefined {
 	throw new ConfigError(name, `expected a string, got ${typeof value}`);
 }
 
-export function readBoolean(env: Env, name: string, fallback = false): boolean {
+export function readBoolean(env: Env, name: RtVariable, fallback = false): boolean {
 	const value = raw(env, name);
 	if (value === undefined) return fallback;
 	const lower = value.toLowerCase();
@@ -83,9 +159,9 @@ export function readBoolean(env: Env, name: string, fallback = false): boolean {
 	throw new ConfigError(name, `expected true or false, got "${value}"`);
 }
 
-function readString(env: Env, name: string, fallback: string): string;
-function readString(env: Env, name: string, fallback?: undefined): string | undefined;
-function readString(env: Env, name: string, fallback?: string): string | undefined {
+function readString(env: Env, name: RtVariable, fallback: string): string;
+function readString(env: Env, name: RtVariable, fallback?: undefined): string | undefined;
+function readString(env: Env, name: RtVariable, fallback?: string): string | undefined {
 	const value = raw(env, name);
 	return value === undefined || value === '' ? fallback : value;
 }
@@ -94,13 +170,13 @@ function readString(env: Env, name: string, fallback?: string): string | undefin
  * A value with no safe default. The message names the variable and never echoes a value: for
  * RT_APP_SECRET the value is the secret.
  */
-function readRequired(env: Env, name: string, why: string): string {
+function readRequired(env: Env, name: RtVariable, why: string): string {
 	const value = readString(env, name);
 	if (value === undefined) throw new ConfigError(name, `must be set: ${why}`);
 	return value;
 }
 
-function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+function readInteger(env: Env, name: RtVariable, fallback: number, min: number, max: number): number {
 	const value = raw(env, name);
 	if (value === undefined || value === '') return fallback;
 	if (!/^\d+$/.test(value)) throw new ConfigError(name, `expected a whole number, got "${value}"`);
@@ -109,7 +185,7 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
 	return n;
 }
 
-function readEncryptionKey(env: Env, name: string): string | undefined {
+function readEncryptionKey(env: Env, name: RtVariable): string | undefined {
 	const value = readString(env, name);
 	if (value === undefined) return undefined;
 	const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : undefined;
@@ -119,7 +195,7 @@ function readEncryptionKey(env: Env, name: string): string | undefined {
 	return value;
 }
 
-function readList(env: Env, name: string, fallback: string[]): string[] {
+function readList(env: Env, name: RtVariable, fallback: string[]): string[] {
 	const value = env[name];
 	if (Array.isArray(value)) return value.map(String);
 	const text = raw(env, name);

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readConfig, realtimeEnv } from '../../shared/src/config.js';
+import { fileURLToPath } from 'node:url';
+import { closestVariable, readConfig, realtimeEnv, RT_VARIABLES, unknownVariables } from '../../shared/src/config.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const SECRET = { RT_APP_SECRET: 'test-secret' };
@@ -112,5 +117,69 @@ describe('RT_* configuration', () => {
 			[{ RT_APP_KEY: { nested: true } }, /^RT_APP_KEY: expected a string/],
 		];
 		for (const [env, message] of cases) assert.throws(() => readConfig({ ...SECRET, ...env }), { code: 'CONFIG_INVALID', message }, JSON.stringify(env));
+	});
+});
+
+/** Every `src` directory of the project (the extension's code, wherever the packages live). */
+function sourceFiles(dir = ROOT, depth = 0): string[] {
+	const files: string[] = [];
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		if (entry.name === 'node_modules' || entry.name.startsWith('.') || !entry.isDirectory()) continue;
+		const path = join(dir, entry.name);
+		if (entry.name === 'src') files.push(...tsFiles(path));
+		else if (depth < 2 && !['test', 'bench', 'scripts', 'playground', 'docs', 'examples', 'dist'].includes(entry.name)) files.push(...sourceFiles(path, depth + 1));
+	}
+	return files;
+}
+
+function tsFiles(dir: string): string[] {
+	return readdirSync(dir, { withFileTypes: true, recursive: true })
+		.filter((e) => e.isFile() && /\.(ts|js|mjs)$/.test(e.name))
+		.map((e) => join(e.parentPath, e.name));
+}
+
+describe('RT_VARIABLES', () => {
+	it('lists every RT_* name the sources read or mention, and only those', () => {
+		const files = sourceFiles();
+		assert.ok(files.some((f) => f.endsWith(join('shared', 'src', 'config.ts'))), 'config.ts is among the scanned sources');
+		assert.ok(files.some((f) => f.includes(`${join('migrations', 'src')}`)), 'the migrations are among the scanned sources');
+		const known = new Set<string>(RT_VARIABLES);
+		const mentioned = new Map<string, string>();
+		const read = new Set<string>();
+		for (const file of files) {
+			let text = readFileSync(file, 'utf8');
+			// The list itself is not a read.
+			text = text.replace(/export const RT_VARIABLES = \[[^\]]*\]/, '');
+			for (const [name] of text.matchAll(/\bRT_[A-Z0-9_]*[A-Z0-9]\b/g)) if (name !== 'RT_VARIABLES' && !mentioned.has(name)) mentioned.set(name, file.slice(ROOT.length));
+			// A string literal ('RT_X', "RT_X") or a property (process.env.RT_X): a read.
+			for (const [, name] of text.matchAll(/(?:['"]|\.)(RT_[A-Z0-9_]*[A-Z0-9])\b/g)) read.add(name!);
+		}
+		assert.deepEqual([...mentioned].filter(([name]) => !known.has(name)).map(([name, file]) => `${name} (${file})`), [], 'named in the sources but missing from RT_VARIABLES');
+		assert.deepEqual(RT_VARIABLES.filter((name) => !read.has(name)), [], 'listed in RT_VARIABLES but never read');
+	});
+
+	it('has no duplicates and is documented in the README table', () => {
+		assert.equal(new Set(RT_VARIABLES).size, RT_VARIABLES.length);
+		const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+		assert.deepEqual(RT_VARIABLES.filter((name) => !readme.includes(`| \`${name}\` |`)), []);
+	});
+
+	it('unknownVariables names the RT_* entries that are not known, sorted', () => {
+		const env = { RT_APP_SECRET: 's', RT_APP_SCERET: 's', RT_APP_HOST: 'soketi', RT_USE_TSL: 'true', DB_HOST: 'db', rt_lower: 'x', RT_: 'x' };
+		assert.deepEqual(unknownVariables(env), ['RT_', 'RT_APP_SCERET', 'RT_USE_TSL']);
+		assert.deepEqual(unknownVariables({}), []);
+		assert.deepEqual(unknownVariables(Object.fromEntries(RT_VARIABLES.map((name) => [name, '1']))), []);
+		// Set but empty is still set: the name is what is wrong.
+		assert.deepEqual(unknownVariables({ RT_APP_PROT: undefined }), ['RT_APP_PROT']);
+	});
+
+	it('closestVariable suggests the name a typo meant, and nothing for unrelated names', () => {
+		assert.equal(closestVariable('RT_APP_SCERET'), 'RT_APP_SECRET');
+		assert.equal(closestVariable('RT_USE_TSL'), 'RT_USE_TLS');
+		assert.equal(closestVariable('RT_APP_PROT'), 'RT_APP_PORT');
+		assert.equal(closestVariable('RT_SCRIPT_TIMOUT'), 'RT_SCRIPT_TIMEOUT');
+		assert.equal(closestVariable('RT_DONT_PRESETS'), 'RT_DONT_PRESET');
+		assert.equal(closestVariable('RT_RUNTIME_DIR'), undefined);
+		assert.equal(closestVariable('RT_SOKETI_NODE'), undefined);
 	});
 });
