@@ -3,7 +3,7 @@
  * Directus reads a body, guards the channel rows, and wires items events to the publish pipeline.
  */
 import type { HookConfig } from '@directus/types';
-import { loadDirectusCors, realtimeRuntime, scriptValidation } from '@directus-realtime/shared';
+import { closestVariable, loadDirectusCors, realtimeEnv, realtimeRuntime, scriptValidation, unknownVariables } from '@directus-realtime/shared';
 import { authBodyGate } from './auth-gate.js';
 import { registerChannelCollectionHooks } from './channel-rows.js';
 import { allowedByDirectus } from './delete-access.js';
@@ -22,6 +22,10 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		return;
 	}
 	const { config, registry, scripts, queue, reads } = runtime;
+	for (const name of unknownVariables(realtimeEnv(env))) {
+		const meant = closestVariable(name);
+		logger.warn(`realtime: ${name} is not a setting of this extension${meant ? ` (did you mean ${meant}?)` : ''}; it is ignored`);
+	}
 
 	init('app.before', async () => {
 		try {

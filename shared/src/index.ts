@@ -9,7 +9,7 @@
  *   -> schema, host -> runtime
  */
 export { RealtimeError, ConfigError, type RealtimeErrorCode } from './errors.js';
-export { readBoolean, readConfig, realtimeEnv, type RealtimeConfig, type PusherConnectionConfig } from './config.js';
+export { closestVariable, readBoolean, readConfig, realtimeEnv, unknownVariables, type RealtimeConfig, type PusherConnectionConfig } from './config.js';
 
 export { channelType, isSocketId, type ChannelType } from './pusher/names.js';
 export { PusherApp } from './pusher/app.js';

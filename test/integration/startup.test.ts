@@ -16,3 +16,18 @@ describe('start-up with a malformed RT_* value', () => {
 		await assert.rejects(startDirectus({ env: { RT_ENCRYPTION_MASTER_KEY: 'c2hvcnQ=' } }), /RT_ENCRYPTION_MASTER_KEY: expected 32 random bytes in base64/);
 	});
 });
+
+describe('start-up with an RT_* name the extension does not know', () => {
+	it('starts, and warns about the name with the setting it most likely meant', async () => {
+		const directus = await startDirectus({ env: { RT_APP_SCERET: 'typo', RT_SOMETHING_ELSE: '1' } });
+		try {
+			const warnings = directus.logs().filter((l) => /is not a setting of this extension/.test(String(l.msg))).map((l) => String(l.msg));
+			assert.ok(warnings.some((m) => m.includes('RT_APP_SCERET') && m.includes('did you mean RT_APP_SECRET?')), warnings.join('\n'));
+			assert.ok(warnings.some((m) => m.includes('RT_SOMETHING_ELSE')), warnings.join('\n'));
+			assert.ok(warnings.every((m) => !m.includes('typo')), 'the value is never logged');
+			assert.equal(warnings.length, 2);
+		} finally {
+			await directus.stop();
+		}
+	});
+});
