@@ -33,6 +33,12 @@ export interface DirectusOptions {
 	fresh?: boolean;
 	/** Run on another instance's database (a second server of one project); it is not dropped on stop. */
 	sameDatabaseAs?: Directus;
+	/**
+	 * Run a Directus project of the test's own making (its package.json, node_modules, CLI) with
+	 * Directus' default EXTENSIONS_PATH, MIGRATIONS_PATH and PACKAGE_FILE_LOCATION, as a user
+	 * would: nothing is installed into it. The folder is removed on stop.
+	 */
+	project?: { dir: string; cli: string };
 }
 
 export interface ApiResponse<T = any> {
@@ -71,7 +77,7 @@ export interface Directus {
 	stop(): Promise<void>;
 }
 
-function baseEnv(dir: string, database: Database, port: number, extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+function baseEnv(dir: string, database: Database, port: number, extra: Record<string, string | undefined>, defaultPaths = false): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {
 		PATH: process.env.PATH,
 		HOME: process.env.HOME,
@@ -101,6 +107,10 @@ function baseEnv(dir: string, database: Database, port: number, extra: Record<st
 		// secret, also those started without startStack(). `env: { RT_APP_SECRET: undefined }` unsets it.
 		RT_APP_SECRET: TEST_APP_SECRET,
 	};
+	if (defaultPaths) {
+		delete env.EXTENSIONS_PATH;
+		delete env.MIGRATIONS_PATH;
+	}
 	for (const [k, v] of Object.entries(extra)) {
 		if (v === undefined) delete env[k];
 		else env[k] = v;
@@ -115,8 +125,8 @@ function migrationsHash(): string {
 	return hash.digest('hex').slice(0, 16);
 }
 
-async function bootstrap(env: NodeJS.ProcessEnv): Promise<void> {
-	await runToEnd('directus bootstrap', DIRECTUS_NODE, [DIRECTUS_CLI, 'bootstrap'], { env, cwd: env.EXTENSIONS_PATH ? join(env.EXTENSIONS_PATH, '..') : undefined });
+async function bootstrap(env: NodeJS.ProcessEnv, cwd: string, cli = DIRECTUS_CLI): Promise<void> {
+	await runToEnd('directus bootstrap', DIRECTUS_NODE, [cli, 'bootstrap'], { env, cwd });
 }
 
 /** Bootstraps a SQLite database once per Directus install and migrations build; copies it after. */
@@ -125,7 +135,7 @@ async function sqliteFromTemplate(target: string, env: NodeJS.ProcessEnv, withMi
 	const template = join(cacheDir, `sqlite-${withMigrations ? migrationsHash() : `plain-${createHash('sha256').update(DIRECTUS_DIR).digest('hex').slice(0, 16)}`}.db`);
 	if (!existsSync(template)) {
 		mkdirSync(cacheDir, { recursive: true });
-		await bootstrap(env);
+		await bootstrap(env, join(target, '..'));
 		const partial = `${template}.${process.pid}.tmp`;
 		copyFileSync(target, partial);
 		renameSync(partial, template);
@@ -135,30 +145,34 @@ async function sqliteFromTemplate(target: string, env: NodeJS.ProcessEnv, withMi
 }
 
 export async function startDirectus(options: DirectusOptions = {}): Promise<Directus> {
-	const dir = mkdtempSync(join(tmpdir(), 'rt-directus-'));
+	const project = options.project;
+	const dir = project?.dir ?? mkdtempSync(join(tmpdir(), 'rt-directus-'));
+	const cli = project?.cli ?? DIRECTUS_CLI;
 	const kind = options.db ?? selectedDatabase();
-	const withExtensions = options.extensions ?? true;
-	mkdirSync(join(dir, 'extensions'), { recursive: true });
-	mkdirSync(join(dir, 'migrations'), { recursive: true });
-	mkdirSync(join(dir, 'uploads'));
-	// Directus looks for extensions installed as npm packages in the project's package.json.
-	writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'rt-test-project', private: true }));
-	if (withExtensions) installExtensions(join(dir, 'extensions'));
-	if (options.migrations) installMigrations(join(dir, 'migrations'));
+	const withExtensions = !project && (options.extensions ?? true);
+	mkdirSync(join(dir, 'uploads'), { recursive: true });
+	if (!project) {
+		mkdirSync(join(dir, 'extensions'), { recursive: true });
+		mkdirSync(join(dir, 'migrations'), { recursive: true });
+		// Directus looks for extensions installed as npm packages in the project's package.json.
+		writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'rt-test-project', private: true }));
+		if (withExtensions) installExtensions(join(dir, 'extensions'));
+		if (options.migrations) installMigrations(join(dir, 'migrations'));
+	}
 	const shared = options.sameDatabaseAs;
 	const database: Database = shared ? { kind: shared.db, env: shared.dbEnv, drop: async () => {} } : await createDatabase(kind, dir);
 	const port = await freePort();
 	let extraEnv = { ...options.env };
-	let env = baseEnv(dir, database, port, extraEnv);
+	let env = baseEnv(dir, database, port, extraEnv, Boolean(project));
 	if (shared) {
 		// Already bootstrapped by the first instance.
-	} else if (kind === 'sqlite' && !options.fresh) await sqliteFromTemplate(database.env.DB_FILENAME!, env, options.migrations === true);
-	else await bootstrap(env);
+	} else if (kind === 'sqlite' && !options.fresh && !project) await sqliteFromTemplate(database.env.DB_FILENAME!, env, options.migrations === true);
+	else await bootstrap(env, dir, cli);
 
 	const url = `http://127.0.0.1:${port}`;
 	let proc: ManagedProcess;
 	const boot = async () => {
-		proc = startProcess(`directus:${port}`, DIRECTUS_NODE, [DIRECTUS_CLI, 'start'], { env, cwd: dir });
+		proc = startProcess(`directus:${port}`, DIRECTUS_NODE, [cli, 'start'], { env, cwd: dir });
 		await waitFor(
 			async () => {
 				if (!proc.isRunning()) throw new GiveUp('Directus exited');
@@ -223,13 +237,13 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 			}
 			return { status: res.status, headers: res.headers, body: parsed as any, text };
 		},
-		cli: (args) => runToEnd(`directus ${args.join(' ')}`, DIRECTUS_NODE, [DIRECTUS_CLI, ...args], { env, cwd: dir }),
+		cli: (args) => runToEnd(`directus ${args.join(' ')}`, DIRECTUS_NODE, [cli, ...args], { env, cwd: dir }),
 		dbEnv: database.env,
 		halt: () => proc.stop(),
 		async restart(changes = {}) {
 			await proc.stop();
 			extraEnv = { ...extraEnv, ...changes };
-			env = baseEnv(dir, database, port, extraEnv);
+			env = baseEnv(dir, database, port, extraEnv, Boolean(project));
 			await boot();
 		},
 		async stop() {
