@@ -1,16 +1,21 @@
 /**
  * The `realtime_channels` table on first start: before Directus serves a request, the table and
  * its Data Model preset are created or completed (the same code the migration file runs, so
- * either way in leaves the same schema). When the table was not complete, Directus' schema cache
- * is cleared (on every instance, where Directus shares its cache), so the collection shows at once. A failure stops the start: without
+ * either way in leaves the same schema). When Directus' cached schema predates the table, the
+ * cache is cleared, so the collection shows at once. A failure stops the start: without
  * the table nothing would publish or authorize, and a running server would hide why.
  */
 import type { Knex } from 'knex';
-import { ensureChannelsSchema, loadDirectusModule, type Logger, type SchemaOutcome } from '@directus-realtime/shared';
+import { CHANNELS_COLLECTION, ensureChannelsSchema, loadDirectusModule, type Logger, type SchemaOutcome } from '@directus-realtime/shared';
 
 type ClearSystemCache = (options?: { forced?: boolean }) => Promise<void>;
 
-export async function ensureChannelsTable(database: Knex, options: { preset: boolean }, logger: Logger): Promise<void> {
+export async function ensureChannelsTable(
+	database: Knex,
+	options: { preset: boolean },
+	logger: Logger,
+	getSchema: () => Promise<{ collections: Record<string, unknown> }>,
+): Promise<void> {
 	let outcome: SchemaOutcome;
 	try {
 		outcome = await ensureChannelsSchema(database, options);
@@ -20,10 +25,11 @@ export async function ensureChannelsTable(database: Knex, options: { preset: boo
 				'Give the database user the right to create tables, or run the migration (docs/operations.md) with one that has it.',
 		);
 	}
-	if (outcome.wasComplete) return;
-	// Changed here, or by another instance starting beside this one: either way this process read
-	// Directus' schema before the table was complete, and its cached copy lacks it.
 	if (outcome.changes.length > 0) logger.info(`realtime: ${outcome.changes.join('; ')}`);
+	// Directus reads its schema before this runs (to load extension settings). The table may have
+	// been made since, here or by another instance starting beside this one: then that copy
+	// lacks it, and the collection would answer 403 until the next restart.
+	if (outcome.wasComplete && CHANNELS_COLLECTION in (await getSchema()).collections) return;
 	const cache = await loadDirectusModule<{ clearSystemCache?: ClearSystemCache }>('cache');
 	if (cache?.clearSystemCache) await cache.clearSystemCache({ forced: true });
 	else logger.warn("realtime: Directus' schema cache could not be cleared; the realtime_channels collection shows after a restart");

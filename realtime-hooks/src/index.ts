@@ -29,7 +29,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 
 	init('app.before', async () => {
 		try {
-			await ensureChannelsTable(database, { preset: !config.dontPreset }, logger);
+			await ensureChannelsTable(database, { preset: !config.dontPreset }, logger, () => getSchema());
 		} catch (error) {
 			(logger.fatal ?? logger.error).call(logger, `realtime-hooks: cannot start: ${(error as Error).message}`);
 			process.exit(1);
