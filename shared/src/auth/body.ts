@@ -1,8 +1,9 @@
 /**
  * The body of an authorization request: pusher-js posts form-encoded `socket_id` and
  * `channel_name`; JSON is accepted too. Directus parses JSON itself but not forms, so forms are
- * read here, with a size limit. The body gate (body-gate.ts) refused oversized and anonymous
- * requests before Directus read anything, and read chunked bodies already (PRE_READ_BODY).
+ * read here, with a size limit. The auth gate (realtime-hooks/src/auth-gate.ts) refused
+ * oversized and anonymous requests before Directus read anything, and read chunked bodies
+ * already (PRE_READ_BODY).
  */
 import { RealtimeError } from '../errors.js';
 

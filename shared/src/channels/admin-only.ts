@@ -1,6 +1,7 @@
 /**
  * Channel rows hold code, so only administrators reach them, whatever a role was granted. Pure
- * rules here; collection-hooks.ts applies them at the two places every path goes through:
+ * rules here; realtime-hooks/src/channel-rows.ts applies them at the two places every path
+ * goes through:
  *
  * - Directus decides every access (items, GraphQL, exports, `/utils/sort`, shares, nested reads,
  *   WebSockets) from the permission rows it reads for itself. Without any row on
