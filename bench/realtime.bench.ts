@@ -43,7 +43,7 @@ const config = {
 	sustainedWarmupMs: 3000,
 	writeConcurrency: numberEnv('BENCH_WRITE_CONCURRENCY', 8),
 	drainTimeoutMs: 60_000,
-	// Also measure a Directus without the extensions (BENCH_PLAIN=0 to skip).
+	// Also measure a Directus without the bundle (BENCH_PLAIN=0 to skip).
 	sustainedPlain: process.env.BENCH_PLAIN !== '0',
 	authConcurrency: numberEnv('BENCH_AUTH_CONCURRENCY', 8),
 	authRounds: numberEnv('BENCH_AUTH_ROUNDS', 10),

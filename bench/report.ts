@@ -232,7 +232,7 @@ function generated(chartProblem: string | null): string {
 		const names: Record<string, string> = {
 			off: 'extension installed, no channel row on the collection',
 			on: 'extension, channel row publishing every create',
-			plain: 'Directus without the extensions (separate process)',
+			plain: 'Directus without the bundle (separate process)',
 		};
 		parts.push('### Sustained writes');
 		parts.push(

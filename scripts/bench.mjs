@@ -1,5 +1,5 @@
 // `npm run bench`: installs what the benchmarks need on first use (Node 22, a Directus 12 host),
-// builds the extensions and migrations, then runs, under Node 22:
+// builds the bundle and the migration file, then runs, under Node 22:
 //   bench/sandbox.bench.ts   the script sandbox on its own (no servers)
 //   bench/event-loop.bench.ts  how long looping scripts hold the event loop (no servers)
 //   bench/realtime.bench.ts  its own Soketi + Directus: fan-out, sustained writes, /realtime/auth

@@ -1,4 +1,4 @@
-// `npm start`: the playground. A local Directus 12 on SQLite with Soketi and the extensions, an
+// `npm start`: the playground. A local Directus 12 on SQLite with Soketi and the bundle, an
 // example collection and channel, and a demo page that shows events live as items change.
 // State lives in .playground/ (git-ignored); a second start reuses it; Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
@@ -75,7 +75,7 @@ const { node, cli } = ensureDirectus();
 // PLAYGROUND_NO_BUILD: the suite's own playground test (npm test built the tree already, and a
 // second build would swap dist/ under the suites running beside it).
 if (!process.env.PLAYGROUND_NO_BUILD) {
-	log('building the extensions...');
+	log('building the bundle...');
 	if (spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) process.exit(1);
 }
 

@@ -1,5 +1,6 @@
-// `npm test`: installs what the suite needs on first use (Node 22, a Directus 12 host), builds
-// the extensions and migrations, then runs every test under Node 22 with node's test runner.
+// `npm test`: installs what the suite needs on first use (Node 22, a Directus 12 host, or 11 with
+// DIRECTUS=11), builds the bundle and the migration file, then runs every test under Node 22 with
+// node's test runner.
 // Extra arguments are test files or runner flags: `npm test -- test/integration/smoke.test.ts`.
 // DB=postgres|mysql runs the integration suites on that database.
 import { spawnSync } from 'node:child_process';

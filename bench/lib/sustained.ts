@@ -3,7 +3,7 @@
  * three set-ups:
  *   off:   the stack's Directus, a collection with no channel row (extension installed, idle);
  *   on:    the same Directus, a collection whose channel row publishes every create;
- *   plain: a second Directus without the extensions, same database kind and settings.
+ *   plain: a second Directus without the bundle, same database kind and settings.
  * Each set-up gets the same total time, in slices taken in turns (off, on, plain, plain, on,
  * off, ...), so a busy spell of a shared machine hits all three alike; one slice each makes
  * them plain consecutive runs. A pusher-js subscriber counts what arrives, so a lost event
@@ -63,7 +63,7 @@ export interface SustainedOptions {
 	concurrency: number;
 	/** How long to wait for the last events of a slice after its writes stopped. */
 	drainTimeoutMs: number;
-	/** Also measure a Directus without the extensions. */
+	/** Also measure a Directus without the bundle. */
 	plain: boolean;
 	log: (line: string) => void;
 }
@@ -219,7 +219,7 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 
 	try {
 		if (options.plain) {
-			options.log('starting a second Directus, without the extensions');
+			options.log('starting a second Directus, without the bundle');
 			plain = await startDirectus({ db: stack.directus.db, extensions: false, env: DIRECTUS_ENV });
 			plainHttp = new HttpClient(plain.url, options.concurrency + 2);
 			await createCollection(plain, COLLECTIONS.loadOff, [{ field: 'title', type: 'string' }]);

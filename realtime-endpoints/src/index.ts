@@ -1,4 +1,4 @@
-/** The endpoint extension (`/realtime`): wires routes to the shared authorization modules. */
+/** The bundle's endpoint (`/realtime`): wires routes to the shared authorization modules. */
 import type { EndpointConfig } from '@directus/types';
 import { realtimeRuntime } from '@directus-realtime/shared';
 import { registerRoutes } from './routes.js';
@@ -10,7 +10,7 @@ const endpoint: EndpointConfig = {
 		try {
 			runtime = realtimeRuntime({ env, database, logger });
 		} catch (error) {
-			// The hook extension reports it and stops the server start; no routes without a runtime.
+			// The bundle's hook reports it and stops the server start; no routes without a runtime.
 			logger.error(`realtime-endpoints: not registered: ${(error as Error).message}`);
 			return;
 		}

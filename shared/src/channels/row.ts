@@ -1,4 +1,4 @@
-/** A row of the `realtime_channels` collection, as the extensions read it. */
+/** A row of the `realtime_channels` collection, as the bundle reads it. */
 export const CHANNELS_COLLECTION = 'realtime_channels';
 
 export type ChannelAction = 'create' | 'update' | 'delete';
@@ -17,7 +17,7 @@ export interface ChannelRow {
 	trigger_on_delete: boolean;
 }
 
-/** Columns the extensions read; `note` and the dates are for people only. */
+/** Columns the bundle reads; `note` and the dates are for people only. */
 export const CHANNEL_COLUMNS = [
 	'id',
 	'enabled',

@@ -94,7 +94,6 @@ async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, chan
 			return snapshot.fill(pattern, params);
 		} catch (error) {
 			// Item data trying to steer an event elsewhere is worth a line even if the script catches it.
-			// (By code, not instanceof: the registry may come from the other extension's bundle.)
 			if ((error as { code?: unknown }).code === 'CHANNEL_MISMATCH') {
 				deps.log.warn(`realtime: publisher of ${channel.label} refused an event: ${(error as Error).message}`);
 			}

@@ -56,7 +56,7 @@ export function loadIsolatedVm(locations?: EngineLocations): IsolatedVmModule {
 	throw new SandboxUnavailableError(
 		'Scripts cannot run: isolated-vm could not be loaded. Tried:\n' +
 			failures.map((failure) => `  - ${failure}`).join('\n') +
-			'\nDirectus 12 ships isolated-vm with @directus/api (built for Node 22 on install); make sure the Directus ' +
+			'\nDirectus 11 and 12 ship isolated-vm with @directus/api (built for Node 22 on install); make sure the Directus ' +
 			'installation is complete and runs on the Node it was installed with, or set RT_ISOLATED_VM_PATH to an ' +
 			'isolated-vm package directory.',
 	);
