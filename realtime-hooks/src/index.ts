@@ -11,7 +11,7 @@ import { eventReaders } from './item-reader.js';
 import { registerPublisherHooks } from './publisher.js';
 import { socketIdMiddleware } from './request-context.js';
 import { stopServerStart } from './startup.js';
-import { ensureChannelsTable } from './channels-table.js';
+import { ensureChannelsTable } from './table-on-start.js';
 
 const hook: HookConfig = ({ filter, action, init }, { env, database, logger, services, getSchema }) => {
 	let runtime;

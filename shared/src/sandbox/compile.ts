@@ -16,7 +16,7 @@
  */
 import type { Context, Isolate, Reference } from 'isolated-vm';
 import type { IsolatedVmModule } from './engine.js';
-import { type ScriptDiagnostic, ScriptSyntaxError } from './errors.js';
+import { type ScriptDiagnostic, ScriptSyntaxError } from './script-errors.js';
 import { LruMap } from './lru.js';
 import { assertScriptNames } from './identifiers.js';
 import { SCRIPT_FILENAME } from './realm.js';

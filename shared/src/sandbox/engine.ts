@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as IsolatedVm from 'isolated-vm';
-import { SandboxUnavailableError } from './errors.js';
+import { SandboxUnavailableError } from './script-errors.js';
 
 export type IsolatedVmModule = typeof IsolatedVm;
 

@@ -79,4 +79,4 @@ export {
 	ScriptTimeoutError,
 	type SandboxErrorCode,
 	type ScriptDiagnostic,
-} from './errors.js';
+} from './script-errors.js';

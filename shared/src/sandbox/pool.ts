@@ -9,7 +9,7 @@
  * an await can only be stopped by disposing its isolate, which must not take other runs with it,
  * and a synchronous call into an isolate still busy on its own thread would block Directus.
  */
-import { SandboxBusyError, SandboxUnavailableError } from './errors.js';
+import { SandboxBusyError, SandboxUnavailableError } from './script-errors.js';
 import type { IsolateSlot } from './isolate-slot.js';
 import { messageOf } from './transfer.js';
 

@@ -37,7 +37,7 @@
  * call into it can never block on leftover work.
  */
 import type { CompiledScript } from './compile.js';
-import { ScriptMemoryError, ScriptRuntimeError, ScriptTimeoutError } from './errors.js';
+import { ScriptMemoryError, ScriptRuntimeError, ScriptTimeoutError } from './script-errors.js';
 import type { IsolateSlot, SlotRun } from './isolate-slot.js';
 import type { SandboxLogger } from './options.js';
 import { decodeFromScript, encodeError, encodeReply, encodeSettlement, messageOf } from './transfer.js';

@@ -4,7 +4,7 @@
  */
 import { ScriptCompiler } from './compile.js';
 import { loadIsolatedVm } from './engine.js';
-import { type ScriptDiagnostic, SandboxUnavailableError } from './errors.js';
+import { type ScriptDiagnostic, SandboxUnavailableError } from './script-errors.js';
 import { IsolateSlot } from './isolate-slot.js';
 import { type ResolvedSandboxOptions, type SandboxOptions, resolveSandboxOptions } from './options.js';
 import { IsolatePool } from './pool.js';

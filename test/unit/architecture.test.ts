@@ -1,0 +1,109 @@
+/**
+ * The layout rules of the code, checked on its imports: shared/ is the Directus-agnostic core
+ * behind one front door, its layers import one way, the bundle's entries meet only through it,
+ * and no two modules or exported functions share a name.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from '../harness/paths.js';
+
+const SHARED = join(ROOT, 'shared', 'src');
+const ENTRIES = ['realtime-hooks', 'realtime-endpoints'].map((name) => join(ROOT, name, 'src'));
+
+function tsFiles(dir: string): string[] {
+	return readdirSync(dir, { recursive: true, withFileTypes: true })
+		.filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
+		.map((e) => join(e.parentPath, e.name));
+}
+
+function imports(file: string): string[] {
+	const text = readFileSync(file, 'utf8');
+	return [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gms)].map((m) => m[1]!);
+}
+
+/** shared/src's modules by layer: a module imports only from lower layers or its own folder. */
+const LAYERS: Record<string, number> = {
+	errors: 0,
+	config: 1,
+	pusher: 2,
+	host: 2,
+	channels: 3,
+	items: 3,
+	sandbox: 3,
+	scripts: 4,
+	delivery: 4,
+	schema: 4,
+	publisher: 5,
+	auth: 5,
+	'script-validation': 5,
+	runtime: 6,
+	index: 7,
+};
+
+/** The layer name of a file under shared/src: its top folder, or its own name at the top. */
+function layerOf(file: string): string {
+	const [first, second] = relative(SHARED, file).split('/');
+	return second === undefined ? basename(first!, '.ts') : first!;
+}
+
+describe('code layout', () => {
+	it('keeps shared/ free of Directus\' extension API and of Express', () => {
+		const offenders = tsFiles(SHARED).flatMap((file) =>
+			imports(file)
+				.filter((spec) => /^(@directus\/|directus$|express$)/.test(spec))
+				.map((spec) => `${relative(ROOT, file)} imports ${spec}`),
+		);
+		assert.deepEqual(offenders, []);
+	});
+
+	it('has the entries use shared/ through its front door only, and not each other', () => {
+		const offenders = ENTRIES.flatMap((dir) =>
+			tsFiles(dir).flatMap((file) =>
+				imports(file)
+					.filter((spec) => spec.startsWith('@directus-realtime/shared/') || /(^|\/)shared\/src/.test(spec) || /realtime-(hooks|endpoints)/.test(spec) || (spec.startsWith('..') && !join(dirname(file), spec).startsWith(dir)))
+					.map((spec) => `${relative(ROOT, file)} imports ${spec}`),
+			),
+		);
+		assert.deepEqual(offenders, []);
+	});
+
+	it('has shared/ layers import one way', () => {
+		const files = tsFiles(SHARED);
+		for (const file of files) assert.ok(layerOf(file) in LAYERS, `${relative(ROOT, file)} belongs to no layer: add it to LAYERS`);
+		const offenders = files.flatMap((file) => {
+			const from = layerOf(file);
+			return imports(file)
+				.filter((spec) => spec.startsWith('.'))
+				.map((spec) => join(dirname(file), spec).replace(/\.js$/, '.ts'))
+				.filter((target) => {
+					const to = layerOf(target);
+					return to !== from && LAYERS[to]! >= LAYERS[from]!;
+				})
+				.map((target) => `${relative(ROOT, file)} (${from}) imports ${relative(ROOT, target)} (${layerOf(target)})`);
+		});
+		assert.deepEqual(offenders, []);
+	});
+
+	it('gives no two modules, and no two exported functions or classes, the same name', () => {
+		const files = [...tsFiles(SHARED), ...ENTRIES.flatMap(tsFiles)];
+		const byName = new Map<string, string[]>();
+		for (const file of files.filter((f) => basename(f) !== 'index.ts')) byName.set(basename(file), [...(byName.get(basename(file)) ?? []), relative(ROOT, file)]);
+		const folders = readdirSync(SHARED, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+		const exported = new Map<string, string[]>();
+		for (const file of files) {
+			for (const [, name] of readFileSync(file, 'utf8').matchAll(/^export (?:async )?(?:function|class) (\w+)/gm)) exported.set(name!, [...(exported.get(name!) ?? []), relative(ROOT, file)]);
+		}
+		assert.deepEqual([...byName].filter(([, where]) => where.length > 1), [], 'module file names');
+		assert.deepEqual(folders.filter((a) => folders.some((b) => a !== b && b.startsWith(a))), [], 'folder names that read alike');
+		assert.deepEqual([...exported].filter(([, where]) => where.length > 1), [], 'exported names');
+	});
+
+	// (The sandbox's realm script removes globals inside the isolate: not the host's.)
+	it('keeps one runtime per process in the bundle\'s module scope: no global symbol', () => {
+		const files = [...tsFiles(SHARED), ...ENTRIES.flatMap(tsFiles), join(ROOT, 'dist', 'api.js')];
+		const offenders = files.filter((file) => /Symbol\.for\(|globalThis as\b|globalThis\[[^\]]+\]\s*(\?\?|\|\|)?=(?!=)/.test(readFileSync(file, 'utf8'))).map((f) => relative(ROOT, f));
+		assert.deepEqual(offenders, []);
+	});
+});

@@ -1,0 +1,67 @@
+/**
+ * What `npm publish` would upload: `npm pack --dry-run` lists the files (the built bundle, the
+ * README, licence and changelog: no sources, tests or local state), and the manifest says what
+ * Directus and npm need to install and load it.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+// @ts-expect-error plain ESM script shared with `npm run pack`
+import { packedFiles } from '../../scripts/pack.mjs';
+import { ROOT } from '../harness/paths.js';
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const semver = createRequire(join(ROOT, 'package.json'))('semver') as { satisfies(version: string, range: string): boolean };
+
+describe('the published package', () => {
+	it('holds the built bundle, README, LICENSE and CHANGELOG, and nothing else', () => {
+		assert.deepEqual(packedFiles(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
+	});
+
+	it('is a Directus bundle whose entries are the hook and the endpoint', () => {
+		const manifest = pkg['directus:extension'];
+		assert.equal(pkg.name, 'directus-extension-realtime-pusher');
+		assert.equal(manifest.type, 'bundle');
+		assert.deepEqual(manifest.path, { app: 'dist/app.js', api: 'dist/api.js' });
+		assert.deepEqual(
+			manifest.entries.map((e: { type: string; name: string }) => `${e.type}:${e.name}`),
+			['hook:realtime-hooks', 'endpoint:realtime-endpoints'],
+		);
+		for (const entry of manifest.entries) assert.ok(existsSync(join(ROOT, entry.source)), entry.source);
+	});
+
+	it('says which Directus it runs on: 11 from 11.16.1, and 12', () => {
+		const host = pkg['directus:extension'].host;
+		for (const version of ['11.16.1', '11.17.0', '12.0.0', '12.4.0']) assert.ok(semver.satisfies(version, host), `${version} in ${host}`);
+		for (const version of ['10.13.0', '11.15.0', '13.0.0']) assert.ok(!semver.satisfies(version, host), `${version} not in ${host}`);
+		assert.ok(semver.satisfies('22.0.0', pkg.engines.node) && !semver.satisfies('20.19.0', pkg.engines.node), 'Node 22, as Directus 11 and 12');
+	});
+
+	it('installs without dependencies or install scripts: everything is in the bundle', () => {
+		assert.deepEqual(pkg.dependencies ?? {}, {});
+		for (const script of ['preinstall', 'install', 'postinstall', 'prepare', 'prepublish']) assert.equal(pkg.scripts?.[script], undefined, script);
+		assert.equal(pkg.private, undefined);
+		assert.deepEqual(pkg.peerDependenciesMeta?.['isolated-vm'], { optional: true }, 'isolated-vm comes with Directus');
+	});
+
+	it('carries what a registry page needs: licence, repository, homepage, keywords, changelog entry', () => {
+		assert.equal(pkg.license, 'MIT');
+		assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License/);
+		assert.match(pkg.repository?.url ?? '', /^git\+https:\/\//);
+		assert.match(pkg.homepage ?? '', /^https:\/\//);
+		for (const keyword of ['directus', 'directus-extension', 'directus-extension-bundle', 'pusher', 'soketi']) assert.ok(pkg.keywords.includes(keyword), keyword);
+		assert.match(readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## \\[${pkg.version.replace(/\./g, '\\.')}\\]`, 'm'));
+		const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+		assert.match(readme, new RegExp(`npm install ${pkg.name}`));
+	});
+
+	it('ships no trace of the machine it was built on', () => {
+		for (const file of ['dist/api.js', 'dist/app.js']) {
+			const text = readFileSync(join(ROOT, file), 'utf8');
+			assert.ok(!text.includes(ROOT), `${file} names the build folder`);
+			assert.doesNotMatch(text, /sourceMappingURL/);
+		}
+	});
+});
