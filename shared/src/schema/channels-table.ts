@@ -39,7 +39,12 @@ export const CHANNEL_TABLE_COLUMNS = Object.keys(COLUMNS);
 export interface SchemaOptions {
 	/** Add the Data Model preset (collection and field metadata); RT_DONT_PRESET turns it off. */
 	preset: boolean;
+	/** How long to wait for another instance's schema lock before giving up (default a minute). */
+	lockWaitMs?: number;
 }
+
+/** The schema lock stayed taken (another instance stuck mid-work, or a session left holding it). */
+export class SchemaLockTimeout extends Error {}
 
 /** What a run changed; empty when everything was already in place. */
 export type SchemaChanges = string[];
@@ -56,6 +61,7 @@ const LOCK_NAME = 'directus-realtime-pusher:schema';
 /** PostgreSQL advisory locks take a number: the first 8 bytes of the name's hash, fixed here. */
 const PG_LOCK_KEY = '7301164730524139611';
 const ATTEMPTS = 5;
+const LOCK_WAIT_MS = 60_000;
 
 /** Whether the table, every column and (with `preset`) the metadata are there: reads only. */
 export async function channelsSchemaComplete(knex: Knex, options: SchemaOptions): Promise<boolean> {
@@ -78,8 +84,10 @@ export async function ensureChannelsSchema(knex: Knex, options: SchemaOptions): 
 	if (await channelsSchemaComplete(knex, options)) return { wasComplete: true, changes: [] };
 	for (let attempt = 1; ; attempt++) {
 		try {
-			return { wasComplete: false, changes: await underLock(knex, (db) => complete(db, options)) };
+			return { wasComplete: false, changes: await underLock(knex, options.lockWaitMs ?? LOCK_WAIT_MS, (db) => complete(db, options)) };
 		} catch (error) {
+			// A lock still held after the whole wait is not a collision that a retry would resolve.
+			if (error instanceof SchemaLockTimeout) throw error;
 			// Another instance may have done it meanwhile (SQLite reports its lock as an error).
 			if (await channelsSchemaComplete(knex, options).catch(() => false)) return { wasComplete: false, changes: [] };
 			if (attempt >= ATTEMPTS) throw error;
@@ -88,20 +96,33 @@ export async function ensureChannelsSchema(knex: Knex, options: SchemaOptions): 
 	}
 }
 
-async function underLock<T>(knex: Knex, work: (db: Knex) => Promise<T>): Promise<T> {
+const lockTimeout = (waitMs: number, how: string) =>
+	new SchemaLockTimeout(
+		`the realtime_channels schema lock (${how}) was still held by another database session after ${Math.round(waitMs / 1000)} s: ` +
+			'another instance may be stuck creating the table; end that session or run the migration instead',
+	);
+
+async function underLock<T>(knex: Knex, waitMs: number, work: (db: Knex) => Promise<T>): Promise<T> {
 	const client = String(knex.client.config.client ?? '');
 	if (/^(pg|postgres|postgresql|cockroachdb)$/.test(client)) {
 		// A transaction-scoped lock, released with the transaction; PostgreSQL's DDL is transactional.
+		// Tried, not waited on: a session that never lets go would otherwise hold the start forever.
 		return knex.transaction(async (trx) => {
-			await trx.raw('select pg_advisory_xact_lock(?::bigint)', [PG_LOCK_KEY]);
+			const deadline = Date.now() + waitMs;
+			for (;;) {
+				const { rows } = await trx.raw('select pg_try_advisory_xact_lock(?::bigint) as locked', [PG_LOCK_KEY]);
+				if (rows?.[0]?.locked === true) break;
+				if (Date.now() >= deadline) throw lockTimeout(waitMs, `PostgreSQL advisory lock ${PG_LOCK_KEY}`);
+				await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(1, deadline - Date.now()))));
+			}
 			return work(trx);
 		});
 	}
 	if (/^(mysql|mysql2)$/.test(client)) {
 		// A session lock on one pinned connection: MySQL commits DDL implicitly, the lock stays.
 		return knex.transaction(async (trx) => {
-			const [rows] = await trx.raw('select get_lock(?, 60) as locked', [LOCK_NAME]);
-			if (Number(rows?.[0]?.locked) !== 1) throw new Error('timed out waiting for the realtime_channels schema lock');
+			const [rows] = await trx.raw('select get_lock(?, ?) as locked', [LOCK_NAME, Math.max(1, Math.ceil(waitMs / 1000))]);
+			if (Number(rows?.[0]?.locked) !== 1) throw lockTimeout(waitMs, `MySQL named lock ${LOCK_NAME}`);
 			try {
 				return await work(trx);
 			} finally {
