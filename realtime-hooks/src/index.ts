@@ -7,6 +7,7 @@ import { closestVariable, loadDirectusCors, realtimeEnv, realtimeRuntime, script
 import { authBodyGate } from './auth-gate.js';
 import { registerChannelCollectionHooks } from './channel-rows.js';
 import { allowedByDirectus } from './delete-access.js';
+import { loadedCopies, secondCopy } from './installed-twice.js';
 import { eventReaders } from './item-reader.js';
 import { registerPublisherHooks } from './publisher.js';
 import { socketIdMiddleware } from './request-context.js';
@@ -27,7 +28,21 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		logger.warn(`realtime: ${name} is not a setting of this extension${meant ? ` (did you mean ${meant}?)` : ''}; it is ignored`);
 	}
 
+	// A second copy of the bundle (see installed-twice.ts) keeps its publisher hooks quiet.
+	let quiet = false;
+	const once = {
+		filter: ((event: string, handler: (...args: any[]) => unknown) =>
+			filter(event, (...args: any[]) => (quiet ? args[0] : handler(...args)))) as typeof filter,
+		action: ((event: string, handler: (...args: any[]) => unknown) =>
+			action(event, (...args: any[]) => (quiet ? undefined : handler(...args)))) as typeof action,
+	};
+
 	init('app.before', async () => {
+		const twice = secondCopy(await loadedCopies());
+		if (twice) {
+			quiet = true;
+			logger.warn(twice);
+		}
 		try {
 			await ensureChannelsTable(database, { preset: !config.dontPreset }, logger, () => getSchema());
 		} catch (error) {
@@ -51,7 +66,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 	registerChannelCollectionHooks({ filter, action }, { registry, validation: (schema) => scriptValidation(scripts.publishers, schema) });
 
 	registerPublisherHooks(
-		{ filter, action },
+		once,
 		{
 			registry,
 			scripts: scripts.publishers,
