@@ -3,7 +3,9 @@
  * needs. One function serves both ways in: the hook at start-up and the files in `migrations/`
  * for `directus database migrate:latest`. Whichever runs first does the work; the other finds it
  * done. It only ever adds: a table made by the seed extension keeps its rows, missing columns
- * and field metadata are added, and nothing an admin changed in the Data Model is overwritten.
+ * and field metadata are added, and field metadata an admin edited stays as edited. Two things
+ * come back on every start: a column removed by hand (the columns are this version's contract),
+ * and activity-only accountability (a security setting: see admin-only.ts).
  *
  * Several Directus instances may start at once on one database. On PostgreSQL and MySQL the
  * work runs under a database lock, so one instance does it and the others wait and find it
