@@ -136,7 +136,7 @@ export class ScriptCompiler {
 				diagnostic = syntaxDiagnostic(error, source);
 				continue;
 			}
-			const refused = checker.singleFunction.applySync(undefined, [names, source, mode === 'async'], { arguments: { copy: true } });
+			const refused = checker.singleFunction.applySync(undefined, [[...names, CONSOLE_NAME], source, mode === 'async'], { arguments: { copy: true } });
 			if (typeof refused === 'string') {
 				return { diagnostic: { message: `${refused}: the script must not close the function it runs in (an extra "}"?)`, line: 1, column: 1 } };
 			}
@@ -161,8 +161,11 @@ export class ScriptCompiler {
 	}
 }
 
+/** Every script's last parameter: its run's console (realm.ts). */
+export const CONSOLE_NAME = 'console';
+
 export function wrapScript(source: string, names: readonly string[], mode: ScriptMode): string {
-	return `(${mode === 'async' ? 'async ' : ''}function (${names.join(', ')}) {\n${source}\n})`;
+	return `(${mode === 'async' ? 'async ' : ''}function (${[...names, CONSOLE_NAME].join(', ')}) {\n${source}\n})`;
 }
 
 /** V8's compile error, with its position clamped to the admin's script. */

@@ -14,6 +14,8 @@ import { encodeError } from './transfer.js';
 export interface SlotRun {
 	onHostCall(token: number, name: string, argsJson: string): string | undefined;
 	onReport(token: number, outcome: string): void;
+	/** A console line of the script; false when no more are wanted this run. */
+	onLog(token: number, level: string, text: string): boolean;
 }
 
 const RUN_ENDED = encodeError('The script run this call belongs to has ended');
@@ -72,7 +74,10 @@ export class IsolateSlot {
 		const report = new engine.Callback((token: number, outcome: string) => {
 			if (typeof outcome === 'string') this.current?.onReport(token, outcome);
 		});
-		const api = (await this.context.evalClosure(REALM_SOURCE, [hostCall, report], {
+		const log = new engine.Callback((token: number, level: string, text: string) =>
+			this.current !== undefined && typeof level === 'string' && typeof text === 'string' ? this.current.onLog(token, level, text) : false,
+		);
+		const api = (await this.context.evalClosure(REALM_SOURCE, [hostCall, report, log], {
 			result: { reference: true },
 			filename: REALM_FILENAME,
 		})) as Reference;

@@ -21,8 +21,12 @@
  * Everything below is strict code; a script (sloppy unless it says otherwise) that walks
  * `caller` gets null at this code's frames.
  *
- * Bindings: $0 hostCall(token, name, argsJson) and $1 report(token, outcome) are host callbacks;
- * the returned object's functions are called by the host (isolate-slot.ts).
+ * Bindings: $0 hostCall(token, name, argsJson), $1 report(token, outcome) and $2 hostLog(token,
+ * level, text) are host callbacks; the returned object's functions are called by the host
+ * (isolate-slot.ts). Every script's last parameter is `console` (compile.ts), a fresh object per
+ * run whose methods send one text line each to hostLog (cut to MAX_LOG_TEXT characters here,
+ * bounded per run by the host; once the host answers false, the run's console goes quiet). Log
+ * lines are not host calls: they do not count against RT_SCRIPT_MAX_CALLS.
  * Outcomes: `u` undefined, `v<json>` a value, `e<json {name, message, line, column}>` an error.
  */
 export const REALM_FILENAME = 'sandbox-realm.js';
@@ -34,6 +38,7 @@ export const REALM_SOURCE = String.raw`
 'use strict';
 const hostCall = $0;
 const report = $1;
+const hostLog = $2;
 
 const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty } = Object;
 const { apply, ownKeys } = Reflect;
@@ -42,6 +47,7 @@ const PromiseCtor = Promise;
 const promiseResolve = Promise.resolve;
 const promiseThen = Promise.prototype.then;
 const MAX_MESSAGE = 2000;
+const MAX_LOG_TEXT = 1024;
 const SCRIPT_FRAME = /^\s+at (?:.*[ (])?script\.js:(\d+):(\d+)\)?$/m;
 
 // 1. Take out what scripts do not need and what would outlive a run or share memory.
@@ -173,6 +179,36 @@ function callHost(token, name, args) {
   return new PromiseCtor((resolve, reject) => { pendingCalls.set(body, { resolve, reject }); });
 }
 
+function logPart(value) {
+  if (typeof value === 'string') return value;
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return String(value);
+  if (value !== null && typeof value === 'object' && typeof value.stack === 'string' && typeof value.message === 'string') {
+    return String(value.name) + ': ' + value.message;
+  }
+  const json = stringify(value);
+  return json === undefined ? String(value) : json;
+}
+
+function logText(args) {
+  let text = '';
+  for (let i = 0; i < args.length && text.length <= MAX_LOG_TEXT; i++) {
+    let part;
+    try { part = logPart(args[i]); } catch (_) { part = '[value that cannot be printed]'; }
+    text += (i > 0 ? ' ' : '') + part;
+  }
+  return text.length > MAX_LOG_TEXT ? text.slice(0, MAX_LOG_TEXT) : text;
+}
+
+function scriptConsole(token) {
+  let open = true;
+  const writer = (level) => (...args) => {
+    if (!open) return;
+    const text = logText(args);
+    try { open = hostLog(token, level, text) === true; } catch (_) { open = false; }
+  };
+  return freeze({ log: writer('log'), info: writer('info'), warn: writer('warn'), error: writer('error'), debug: writer('debug') });
+}
+
 function hostFunction(token, name) {
   return (...args) => callHost(token, name, args);
 }
@@ -198,6 +234,7 @@ return {
     const host = script.host;
     const args = [];
     for (let i = 0; i < names.length; i++) args.push(host[i] ? hostFunction(token, names[i]) : context[names[i]]);
+    args.push(scriptConsole(token));
     try {
       const result = apply(script.fn, undefined, args);
       if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {

@@ -40,6 +40,7 @@ import type { CompiledScript } from './compile.js';
 import { ScriptMemoryError, ScriptRuntimeError, ScriptTimeoutError } from './script-errors.js';
 import type { IsolateSlot, SlotRun } from './isolate-slot.js';
 import type { SandboxLogger } from './options.js';
+import type { ScriptLog } from './script-log.js';
 import { decodeFromScript, encodeError, encodeReply, encodeSettlement, messageOf } from './transfer.js';
 
 /**
@@ -59,6 +60,8 @@ export type HostEffect = (...args: any[]) => (() => void) | void;
 export interface RunHost {
 	functions: Readonly<Record<string, HostFunction>>;
 	effects: Readonly<Record<string, HostEffect>>;
+	/** Where the run's console lines go (bounded there); without one, they are dropped. */
+	log?: ScriptLog | undefined;
 }
 
 export interface RunLimits {
@@ -205,6 +208,11 @@ class ScriptExecution implements SlotRun {
 		return this.callFunction(fn as HostFunction, args, undefined);
 	}
 
+	onLog(token: number, level: string, text: string): boolean {
+		if (token !== this.token || this.finished || this.host.log === undefined) return false;
+		return this.host.log.write(level, text);
+	}
+
 	onReport(token: number, outcome: string): void {
 		if (token !== this.token || this.finished || this.outcome !== undefined) return;
 		this.outcome = outcome;
@@ -223,6 +231,8 @@ class ScriptExecution implements SlotRun {
 		this.queue.length = 0;
 		this.heldEffects = undefined;
 		this.outcome = undefined;
+		// The abandoned attempt's lines are written again by this one.
+		this.host.log?.reset();
 		const done = this.continueAsync();
 		this.isolateCalls++;
 		const started = performance.now();

@@ -11,6 +11,7 @@ import { IsolatePool } from './pool.js';
 import { LruMap } from './lru.js';
 import { type HostEffect, type HostFunction, type RunHost, type SlowScripts, executeScript } from './run.js';
 import { encodeContext } from './transfer.js';
+import type { ScriptLog } from './script-log.js';
 
 export interface ScriptRun {
 	/** The body of a function, as the admin wrote it; `await` allowed. */
@@ -24,6 +25,8 @@ export interface ScriptRun {
 	 * called and returns the effect, applied once the call is known to count (run.ts).
 	 */
 	effects?: Record<string, HostEffect>;
+	/** Collects the run's `console.log` lines, bounded (script-log.ts); without it they are dropped. */
+	log?: ScriptLog;
 }
 
 export interface SandboxStats {
@@ -78,7 +81,7 @@ export class ScriptSandbox {
 		try {
 			this.assertOpen();
 			const context = run.context ?? {};
-			const host: RunHost = { functions: run.functions ?? {}, effects: run.effects ?? {} };
+			const host: RunHost = { functions: run.functions ?? {}, effects: run.effects ?? {}, log: run.log };
 			const functionNames = [...Object.keys(host.functions), ...Object.keys(host.effects)];
 			for (const name of functionNames) {
 				const fn = Object.hasOwn(host.functions, name) ? host.functions[name] : host.effects[name];

@@ -1,0 +1,53 @@
+/**
+ * What a script writes with `console.log` (and `info`, `warn`, `error`, `debug`) in one run,
+ * bounded: at most `lines` lines of at most `lineBytes` bytes each, `totalBytes` in all. Past a
+ * bound the run gets one marker line and the script's further output is dropped (the realm
+ * stops sending it once told the log is full). Dry-runs answer these lines; real runs write them
+ * to Directus' log at debug level.
+ */
+export type ScriptLogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
+
+export interface ScriptLogLine {
+	level: ScriptLogLevel;
+	message: string;
+}
+
+export const SCRIPT_LOG_LIMITS = { lines: 100, lineBytes: 1024, totalBytes: 16 * 1024 } as const;
+
+const LEVELS = new Set<string>(['log', 'info', 'warn', 'error', 'debug']);
+
+export const SCRIPT_LOG_CUT = `[further output cut: a run keeps at most ${SCRIPT_LOG_LIMITS.lines} lines of ${SCRIPT_LOG_LIMITS.lineBytes} bytes, ${SCRIPT_LOG_LIMITS.totalBytes} bytes in all]`;
+
+export class ScriptLog {
+	readonly lines: ScriptLogLine[] = [];
+	private bytes = 0;
+	private full = false;
+
+	/** Keeps a line; false once the log is full (the line was dropped or cut short). */
+	write(level: string, text: string): boolean {
+		if (this.full) return false;
+		let message = clip(String(text), SCRIPT_LOG_LIMITS.lineBytes);
+		const size = Buffer.byteLength(message);
+		if (this.lines.length >= SCRIPT_LOG_LIMITS.lines || this.bytes + size > SCRIPT_LOG_LIMITS.totalBytes) {
+			this.full = true;
+			this.lines.push({ level: 'warn', message: SCRIPT_LOG_CUT });
+			return false;
+		}
+		this.bytes += size;
+		this.lines.push({ level: LEVELS.has(level) ? (level as ScriptLogLevel) : 'log', message });
+		return true;
+	}
+
+	/** Forgets an abandoned attempt's lines: the run starts again and writes them again. */
+	reset(): void {
+		this.lines.length = 0;
+		this.bytes = 0;
+		this.full = false;
+	}
+}
+
+/** At most `max` bytes of UTF-8, ending in "…" when cut. */
+function clip(text: string, max: number): string {
+	if (text.length <= max / 3 || Buffer.byteLength(text) <= max) return text;
+	return `${Buffer.from(text).subarray(0, max - 3).toString('utf8').replace(/\uFFFD+$/, '')}…`;
+}

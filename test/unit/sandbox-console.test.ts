@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ScriptLog, ScriptSandbox, SCRIPT_LOG_CUT, SCRIPT_LOG_LIMITS } from '../../shared/src/sandbox/index.js';
+import { DIRECTUS_DIR } from '../harness/paths.js';
+
+const directus = join(DIRECTUS_DIR, 'node_modules');
+process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
+
+const sandbox = new ScriptSandbox({ timeoutMs: 5000, maxCalls: 5, sliceMs: 5 });
+after(() => sandbox.dispose());
+
+describe('script sandbox: console', () => {
+	it('collects console.log/info/warn/error/debug lines with their level, values printed as JSON', async () => {
+		const log = new ScriptLog();
+		const result = await sandbox.run({
+			source: "console.log('a', 1, { b: [2] }); console.info('i'); console.warn(null, undefined); console.error(new TypeError('bad')); console.debug(true); return 7;",
+			log,
+		});
+		assert.equal(result, 7);
+		assert.deepEqual(log.lines, [
+			{ level: 'log', message: 'a 1 {"b":[2]}' },
+			{ level: 'info', message: 'i' },
+			{ level: 'warn', message: 'null undefined' },
+			{ level: 'error', message: 'TypeError: bad' },
+			{ level: 'debug', message: 'true' },
+		]);
+	});
+
+	it('does not count log lines as host calls, and logs in a loop stop at the line bound with one marker', async () => {
+		const log = new ScriptLog();
+		const result = await sandbox.run({ source: "for (let i = 0; i < 100000; i++) console.log('line', i); return 'done';", log });
+		assert.equal(result, 'done');
+		assert.equal(log.lines.length, SCRIPT_LOG_LIMITS.lines + 1);
+		assert.deepEqual(log.lines.at(-1), { level: 'warn', message: SCRIPT_LOG_CUT });
+	});
+
+	it('cuts a huge line to 1 KB and the run to 16 KB in all', async () => {
+		const log = new ScriptLog();
+		await sandbox.run({ source: "const big = 'x'.repeat(5_000_000); for (let i = 0; i < 50; i++) console.log(big, { big });", log });
+		for (const line of log.lines) assert.ok(Buffer.byteLength(line.message) <= SCRIPT_LOG_LIMITS.lineBytes, `${Buffer.byteLength(line.message)} bytes`);
+		const total = log.lines.slice(0, -1).reduce((n, l) => n + Buffer.byteLength(l.message), 0);
+		assert.ok(total <= SCRIPT_LOG_LIMITS.totalBytes);
+		assert.equal(log.lines.at(-1)!.message, SCRIPT_LOG_CUT);
+		assert.ok(log.lines.length < 20);
+	});
+
+	it('survives values that cannot be printed (cycles, throwing getters, symbols) and keeps the lines before a throw', async () => {
+		const log = new ScriptLog();
+		await assert.rejects(
+			sandbox.run({
+				source: "const a = {}; a.a = a; console.log(a); console.log({ get x() { throw new Error('no'); } }); console.log(Symbol('s'), 10n);\nthrow new Error('after');",
+				log,
+			}),
+			{ code: 'SCRIPT_RUNTIME', line: 2 },
+		);
+		assert.deepEqual(
+			log.lines.map((l) => l.message),
+			['[value that cannot be printed]', '[value that cannot be printed]', 'Symbol(s) 10'],
+		);
+	});
+
+	it('a slow script run again off the thread logs its lines once, not once per attempt', async () => {
+		const log = new ScriptLog();
+		await sandbox.run({ source: "console.log('start'); const end = Date.now() + 30; while (Date.now() < end) {} console.log('end');", log });
+		assert.deepEqual(log.lines.map((l) => l.message), ['start', 'end']);
+	});
+
+	it('a script cannot replace the console of the next run, and runs without a log drop their lines', async () => {
+		await sandbox.run({ source: "try { console.log = () => 1; } catch {} console.log('dropped');" });
+		const log = new ScriptLog();
+		await sandbox.run({ source: "console.log('kept');", log });
+		assert.deepEqual(log.lines, [{ level: 'log', message: 'kept' }]);
+	});
+
+	it('refuses console as a context name (it is every script\'s own)', async () => {
+		await assert.rejects(sandbox.run({ source: 'return 1;', context: { console: 1 } }), TypeError);
+	});
+});
