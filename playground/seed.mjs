@@ -1,5 +1,27 @@
-// First-start content of the playground: a `messages` collection and two channel rows.
+// First-start content of the playground: a `messages` collection, two channel rows, the Realtime
+// module in the module bar, and the Studio's licensing questions answered for a local trial.
 // Idempotent: what exists already is left as it is (your edits survive restarts).
+
+/**
+ * Directus settings of the playground's server (scripts/start.mjs), also used by the tests.
+ * Directus 12 asks the admin of a fresh project for a project owner (an e-mail address it reports
+ * to Directus); PROJECT_OWNER_ENABLED=false turns that question off. (ACCEPT_TERMS, the switch of
+ * Directus 11.9-11.x, is no longer read by Directus 12.)
+ */
+export const PLAYGROUND_DIRECTUS_ENV = { PROJECT_OWNER_ENABLED: 'false' };
+
+/** The module bar Directus shows when `settings.module_bar` is unset (Directus 12's own default). */
+const DEFAULT_MODULE_BAR = [
+	{ type: 'module', id: 'content', enabled: true },
+	{ type: 'module', id: 'visual', enabled: false },
+	{ type: 'module', id: 'users', enabled: true },
+	{ type: 'module', id: 'files', enabled: true },
+	{ type: 'module', id: 'insights', enabled: true },
+	{ type: 'module', id: 'flows', enabled: true },
+	{ type: 'module', id: 'deployments', enabled: false },
+	{ type: 'link', id: 'docs', enabled: true, name: '$t:documentation', icon: 'help', url: 'https://directus.com/docs' },
+	{ type: 'module', id: 'settings', enabled: true, locked: true },
+];
 
 const PUBLISHER = `// Every change of a message goes to the public "messages" channel.
 trigger({}, action, { key: meta.key, item: meta.payload, changed: meta.changed ?? null, by: meta.user ?? null }, meta.socket_id);
@@ -64,4 +86,29 @@ export async function seedPlayground({ url, email, password }) {
 		const res = await api('POST', '/items/realtime_channels', { enabled: true, ...row });
 		if (res.status !== 200) throw new Error(`playground: could not create channel ${row.channel_name}: ${JSON.stringify(res.json)}`);
 	}
+
+	await settleStudio(api);
+}
+
+/**
+ * The Studio of a local trial: the Realtime module in the module bar (Directus shows an
+ * extension's module only once an admin enables it under Settings > Module Bar), and the first
+ * question of Directus 12's license dialog answered the way its "Core" choice does (no license
+ * key, `project_usage` "personal"): a playground is one developer trying things on their machine.
+ * Change it under Settings > Project > License when that is not so.
+ */
+async function settleStudio(api) {
+	const { json } = await api('GET', '/settings');
+	const settings = json?.data ?? {};
+	const patch = {};
+	const bar = settings.module_bar ?? DEFAULT_MODULE_BAR;
+	if (!bar.some((m) => m.type === 'module' && m.id === 'realtime')) {
+		const at = bar.findIndex((m) => m.id === 'settings');
+		patch.module_bar = [...bar.slice(0, at < 0 ? bar.length : at), { type: 'module', id: 'realtime', enabled: true }, ...bar.slice(at < 0 ? bar.length : at)];
+	}
+	// Directus 11 has no such setting (the field is absent from its answer).
+	if ('project_usage' in settings && !settings.project_usage) patch.project_usage = 'personal';
+	if (Object.keys(patch).length === 0) return;
+	const res = await api('PATCH', '/settings', patch);
+	if (res.status !== 200) throw new Error(`playground: could not update the settings: ${JSON.stringify(res.json)}`);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { installExtensions } from './install-extensions.mjs';
 import { ensureDirectus, ensureSoketiNode, ROOT } from './runtime.mjs';
 import { createPlaygroundServer } from '../playground/serve.mjs';
-import { seedPlayground } from '../playground/seed.mjs';
+import { PLAYGROUND_DIRECTUS_ENV, seedPlayground } from '../playground/seed.mjs';
 
 const STATE = process.env.RT_PLAYGROUND_DIR ?? join(ROOT, '.playground');
 const PORTS = {
@@ -111,6 +111,7 @@ const directusEnv = {
 	RT_APP_HOST: '127.0.0.1',
 	RT_APP_PORT: String(PORTS.soketi),
 	RT_ENCRYPTION_MASTER_KEY: readOrCreate('encryption-key', () => randomBytes(32).toString('base64')),
+	...PLAYGROUND_DIRECTUS_ENV,
 };
 
 /** A random value made on the first start and kept in .playground/<name> for the next ones. */
@@ -155,6 +156,7 @@ console.log(`
   Data Studio   http://localhost:${PORTS.directus}/admin   (${ADMIN.email} / ${ADMIN.password})
   Demo page     http://localhost:${PORTS.page}/   (events appear live as you edit "messages")
   Channels      http://localhost:${PORTS.directus}/admin/content/realtime_channels
+  Realtime      http://localhost:${PORTS.directus}/admin/realtime   (rows, counters, live tail, dry-run)
   Soketi        ws://localhost:${PORTS.soketi}   app key "${APP.key}"
   Logs          ${STATE}/*.log
 
