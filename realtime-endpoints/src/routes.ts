@@ -2,7 +2,14 @@
 import type { Router, Request, Response } from 'express';
 import type { Knex } from 'knex';
 import {
+	adminsOnly,
 	authenticateUser,
+	channelRowsOverview,
+	databaseRowLoader,
+	dryRunAuthorizer,
+	dryRunPublisher,
+	parseDryRun,
+	RealtimeError,
 	authorizeChannel,
 	callerHelpers,
 	errorAnswer,
@@ -16,6 +23,8 @@ import {
 	type RequestLike,
 	type SchemaLike,
 } from '@directus-realtime/shared';
+import { accountabilityForUser } from './user-accountability.js';
+import { itemForDryRun } from './dry-run-item.js';
 
 interface Deps {
 	runtime: RealtimeRuntime;
@@ -24,6 +33,13 @@ interface Deps {
 	getSchema: () => Promise<unknown>;
 	logger: { info(m: string): void; warn(m: string): void; error(m: string): void };
 }
+
+/** Admins-only routes check this first, before anything of the request is read. */
+function requireAdmin(req: DirectusRequest): void {
+	if (req.accountability?.admin !== true) throw adminsOnly();
+}
+
+const SEQ = /^\d{1,15}$/;
 
 type DirectusRequest = Request & { accountability?: Accountability; schema?: unknown };
 
@@ -59,6 +75,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 					caller: (withPermissions) => readCaller(accountability, services, schema, withPermissions),
 					helpers: callerHelpers(accountability, services, schema, deps.database),
 					log: logger,
+					observer: runtime.observer,
 				});
 			},
 			logger,
@@ -89,8 +106,69 @@ export function registerRoutes(router: Router, deps: Deps): void {
 			res,
 			async () => {
 				const admin = req.accountability?.admin === true;
-				// Details (queue depth, failures) are for admins; anyone may see that it is up.
-				return admin ? { status: 'ok', ...runtimeStats(runtime) } : { status: 'ok' };
+				// Details (queue depth, failures, rows) are for admins; anyone may see that it is up.
+				if (!admin) return { status: 'ok' };
+				const [rows, pusher] = await Promise.all([channelRowsOverview(deps.database, runtime.activity), runtime.probePusher()]);
+				return { status: 'ok', ...runtimeStats(runtime), pusher, rows };
+			},
+			logger,
+		),
+	);
+
+	router.get('/tail', (req: DirectusRequest, res) =>
+		send(
+			res,
+			async () => {
+				requireAdmin(req);
+				const after = req.query.after;
+				if (after !== undefined && (typeof after !== 'string' || !SEQ.test(after))) {
+					throw new RealtimeError('INVALID_PAYLOAD', 'after must be a sequence number from an earlier answer (a whole number)');
+				}
+				return runtime.activity.since(after === undefined ? 0 : Number(after));
+			},
+			logger,
+		),
+	);
+
+	const loadRow = databaseRowLoader(deps.database);
+	router.post('/dry-run', (req: DirectusRequest, res) =>
+		send(
+			res,
+			async () => {
+				requireAdmin(req);
+				const request = parseDryRun(req.body);
+				const schema = (req.schema ?? (await deps.getSchema())) as SchemaLike & { collections: Record<string, unknown> };
+				if (request.kind === 'publisher') {
+					return {
+						data: await dryRunPublisher(request, {
+							registry: runtime.registry,
+							scripts: runtime.scripts.publishers,
+							loadRow,
+							collectionExists: (collection) => Object.hasOwn(schema.collections, collection),
+							readItem: (collection, key, fields) => itemForDryRun(services, schema, collection, key, fields),
+							maxPayloadBytes: runtime.config.publish.maxPayloadBytes,
+							encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
+							user: req.accountability!.user ?? null,
+						}),
+					};
+				}
+				const accountabilities = new Map<string, Promise<Accountability | null>>();
+				const accountabilityOf = (user: string) => {
+					if (!accountabilities.has(user)) accountabilities.set(user, accountabilityForUser(deps.database, user));
+					return accountabilities.get(user)!;
+				};
+				return {
+					data: await dryRunAuthorizer(request, {
+						registry: runtime.registry,
+						scripts: runtime.scripts.authorizers,
+						loadRow,
+						caller: async (user, withPermissions) => {
+							const accountability = await accountabilityOf(user);
+							return accountability ? readCaller(accountability, services, schema, withPermissions) : null;
+						},
+						helpers: async (user) => callerHelpers((await accountabilityOf(user))!, services, schema, deps.database),
+					}),
+				};
 			},
 			logger,
 		),

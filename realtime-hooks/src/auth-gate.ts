@@ -13,7 +13,7 @@
  * connection closed past a bound. (Destroying the socket before answering would crash Directus'
  * request logger; that logger is not attached yet here, but answering first keeps it safe.)
  */
-import { errorAnswer, MAX_AUTH_BODY_BYTES, PRE_READ_BODY, RealtimeError } from '@directus-realtime/shared';
+import { adminsOnly, errorAnswer, MAX_AUTH_BODY_BYTES, MAX_DRY_RUN_BODY_BYTES, PRE_READ_BODY, RealtimeError } from '@directus-realtime/shared';
 
 export interface GateRequest {
 	method?: string;
@@ -35,7 +35,24 @@ export interface GateResponse {
 	end(body?: string): unknown;
 }
 
-const ENDPOINTS = ['/realtime/auth', '/realtime/user-auth'];
+/**
+ * The guarded routes, with their body limit and their answer to a request without credential:
+ * the auth routes say 401 (pusher-js shows it), the admins-only dry-run the 403 every refusal of
+ * an admins-only route gives. (A dry-run with a credential is parsed by Directus up to this
+ * limit; whether it is an administrator's, Directus knows only after.)
+ */
+interface Guard {
+	max: number;
+	anonymous: () => RealtimeError;
+}
+
+const unauthenticated = () => new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)');
+
+const ENDPOINTS: Record<string, Omit<Guard, 'max'> & { max?: number }> = {
+	'/realtime/auth': { anonymous: unauthenticated },
+	'/realtime/user-auth': { anonymous: unauthenticated },
+	'/realtime/dry-run': { anonymous: adminsOnly, max: MAX_DRY_RUN_BODY_BYTES },
+};
 
 /**
  * How long a refused upload is read and thrown away before the connection is closed, as a web
@@ -56,14 +73,16 @@ export interface BodyGateOptions {
 	cors?: ((req: any, res: any, next: (error?: unknown) => void) => void) | null;
 }
 
-function guardedPaths(publicUrl: string | undefined): Set<string> {
+function guardedPaths(publicUrl: string | undefined, authMax: number): Map<string, Guard> {
 	const prefixes = new Set(['']);
 	try {
 		if (publicUrl) prefixes.add(new URL(publicUrl).pathname.replace(/\/+$/, '').toLowerCase());
 	} catch {
 		// A relative PUBLIC_URL (Directus warns about it): the routes are at the root.
 	}
-	return new Set([...prefixes].flatMap((prefix) => ENDPOINTS.map((path) => prefix + path)));
+	return new Map(
+		[...prefixes].flatMap((prefix) => Object.entries(ENDPOINTS).map(([path, guard]) => [prefix + path, { anonymous: guard.anonymous, max: guard.max ?? authMax }] as const)),
+	);
 }
 
 function header(req: GateRequest, name: string): string | undefined {
@@ -154,17 +173,16 @@ function contentType(req: GateRequest): string {
 }
 
 export function authBodyGate(options: BodyGateOptions) {
-	const paths = guardedPaths(options.publicUrl);
-	const max = options.maxBytes ?? MAX_AUTH_BODY_BYTES;
-	const tooLarge = () => new RealtimeError('PAYLOAD_TOO_LARGE', `request body is larger than ${max} bytes`);
+	const paths = guardedPaths(options.publicUrl, options.maxBytes ?? MAX_AUTH_BODY_BYTES);
 
 	return (req: GateRequest, res: GateResponse, next: (error?: unknown) => void): void => {
 		// Directus' router also routes `/realtime//auth` (repeated slashes) to the endpoint.
 		const path = (req.path ?? (req.url ?? '').split('?')[0]!).toLowerCase().replace(/\/{2,}/g, '/').replace(/(.)\/+$/, '$1');
-		if (req.method !== 'POST' || !paths.has(path)) return next();
-		if (!carriesCredential(req, options.sessionCookieName)) {
-			return refuse(req, res, new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)'), options.cors);
-		}
+		const guard = req.method === 'POST' ? paths.get(path) : undefined;
+		if (guard === undefined) return next();
+		const { max } = guard;
+		const tooLarge = () => new RealtimeError('PAYLOAD_TOO_LARGE', `request body is larger than ${max} bytes`);
+		if (!carriesCredential(req, options.sessionCookieName)) return refuse(req, res, guard.anonymous(), options.cors);
 		const length = header(req, 'content-length');
 		if (length !== undefined) {
 			// Node checked it is a number; Directus' parsers read no more than it says.

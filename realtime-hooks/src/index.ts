@@ -22,7 +22,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		stopServerStart(init, logger, 'realtime-hooks', error as Error);
 		return;
 	}
-	const { config, registry, scripts, queue, reads } = runtime;
+	const { config, registry, scripts, reads } = runtime;
 	for (const name of unknownVariables(realtimeEnv(env))) {
 		const meant = closestVariable(name);
 		logger.warn(`realtime: ${name} is not a setting of this extension${meant ? ` (did you mean ${meant}?)` : ''}; it is ignored`);
@@ -71,7 +71,8 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 			registry,
 			scripts: scripts.publishers,
 			readerFor: eventReaders(services, () => getSchema(), reads),
-			enqueue: (event) => queue.enqueue(event),
+			enqueue: (event) => runtime.publish(event),
+			observer: runtime.observer,
 			maxPayloadBytes: config.publish.maxPayloadBytes,
 			encryption: config.pusher.encryptionMasterKeyBase64 !== undefined,
 			log: { warn: (m) => logger.warn(m), error: (m) => logger.error(m) },

@@ -15,6 +15,8 @@ export type RealtimeErrorCode =
 	| 'UNAUTHENTICATED'
 	| 'PUBLIC_CHANNEL'
 	| 'FORBIDDEN'
+	/** A dry-run names a row, an item or a user that does not exist. */
+	| 'NOT_FOUND'
 	| 'ENCRYPTION_NOT_CONFIGURED';
 
 export class RealtimeError extends Error {

@@ -6,7 +6,7 @@
  *
  * Layers, each importing only from those listed before it:
  *   errors, config -> pusher -> channels, items, sandbox, scripts -> delivery -> publisher, auth
- *   -> schema, host -> runtime
+ *   -> schema, host -> runtime, admin
  */
 export { RealtimeError, ConfigError, type RealtimeErrorCode } from './errors.js';
 export { closestVariable, readBoolean, readConfig, realtimeEnv, unknownVariables, type RealtimeConfig, type PusherConnectionConfig } from './config.js';
@@ -34,10 +34,18 @@ export { MAX_AUTH_BODY_BYTES, PRE_READ_BODY, readBodyFields, type RequestLike } 
 export { callerHelpers, readCaller, type Accountability, type CallerServices } from './auth/caller.js';
 export { authorizeChannel } from './auth/channel-auth.js';
 export { authenticateUser } from './auth/user-auth.js';
-export { errorAnswer } from './auth/http-errors.js';
+export { adminsOnly, errorAnswer } from './auth/http-errors.js';
 export { redactItem, type SchemaLike } from './auth/redact.js';
 
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
 export { loadDirectusCors, loadDirectusModule, loadValidateAccess, type Middleware } from './host.js';
 
-export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger } from './runtime.js';
+export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger, type PusherProbe } from './runtime.js';
+
+export { parseDryRun, MAX_DRY_RUN_BODY_BYTES, type AuthorizerDryRun, type PublisherDryRun } from './admin/dry-run-request.js';
+export { dryRunPublisher, type PublisherDryRunAnswer, type PublisherDryRunDeps } from './admin/publisher-dry-run.js';
+export { dryRunAuthorizer, type AuthorizerDryRunAnswer, type AuthorizerDryRunDeps } from './admin/authorizer-dry-run.js';
+export { channelRowsOverview, databaseRowLoader, type RowOverview } from './admin/overview.js';
+export { DeliveryActivity, PREVIEW_BYTES, type RowCounters, type TailEvent } from './delivery/activity.js';
+export { ScriptLog, SCRIPT_LOG_LIMITS, type ScriptLogLine } from './sandbox/index.js';
+export type { RunObserver } from './scripts.js';

@@ -10,14 +10,23 @@ import { databaseChannelSource } from './channels/source.js';
 import { ReadCoalescer } from './items/coalesce.js';
 import { readConfig, realtimeEnv, type RealtimeConfig } from './config.js';
 import { batchSender } from './delivery/sender.js';
-import { PublishQueue } from './delivery/queue.js';
+import { PublishQueue, type OutgoingEvent } from './delivery/queue.js';
+import { DeliveryActivity } from './delivery/activity.js';
 import { PusherApp } from './pusher/app.js';
-import { ScriptSandbox } from './sandbox/index.js';
+import { runFailure, ScriptSandbox } from './sandbox/index.js';
+import type { RunObserver } from './scripts.js';
 
 export interface Logger {
 	info(message: string): void;
 	warn(message: string): void;
 	error(message: string): void;
+	debug?(message: string): void;
+}
+
+export interface PusherProbe {
+	reachable: boolean;
+	latency_ms: number;
+	error?: string;
 }
 
 export interface RealtimeRuntime {
@@ -33,6 +42,14 @@ export interface RealtimeRuntime {
 	queue: PublishQueue;
 	/** Merges the publisher's concurrent item reads. */
 	reads: ReadCoalescer;
+	/** Per-row counters and the tail of outgoing events (GET /realtime/health, /realtime/tail). */
+	activity: DeliveryActivity;
+	/** Where real runs report: counters, and console lines to the log at debug level. */
+	observer: RunObserver;
+	/** Hands a checked event to the queue, counted for its row and kept in the tail. */
+	publish(event: OutgoingEvent): void;
+	/** The Pusher server's HTTP API, probed at most once per PROBE_CACHE_MS. */
+	probePusher(): Promise<PusherProbe>;
 }
 
 export interface RuntimeContext {
@@ -46,6 +63,9 @@ let current: RealtimeRuntime | undefined;
 /** Runs waiting for an isolate, per pool; past it a run fails with SANDBOX_BUSY (and is logged). */
 const AUTHORIZER_QUEUE = 1000;
 const PUBLISHER_QUEUE = 10_000;
+/** The health probe of the Pusher server: its time-out, and how long an answer is reused. */
+const PROBE_TIMEOUT_MS = 2000;
+const PROBE_CACHE_MS = 5000;
 
 /** Throws ConfigError / SandboxUnavailableError with a message naming the problem. */
 export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
@@ -63,6 +83,14 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 			logger: { warn: log('warn') },
 		});
 	const pusher = new PusherApp(config.pusher);
+	const activity = new DeliveryActivity();
+	let probe: { at: number; answer: Promise<PusherProbe> } | undefined;
+	const queue = new PublishQueue(batchSender(pusher), {
+		retryForMs: config.publish.retryForMs,
+		maxQueued: config.publish.maxQueuedEvents,
+		batchWaitMs: config.publish.batchWaitMs,
+		logger: { warn: log('warn'), error: log('error') },
+	});
 	const runtime: RealtimeRuntime = {
 		config,
 		// A join request waiting past a full queue is refused (403) rather than kept: its caller retries.
@@ -70,12 +98,25 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		pusher,
 		reads: new ReadCoalescer(),
 		registry: new ChannelRegistry(databaseChannelSource(ctx.database), { checkIntervalMs: config.channels.checkIntervalMs, warn: log('warn') }),
-		queue: new PublishQueue(batchSender(pusher), {
-			retryForMs: config.publish.retryForMs,
-			maxQueued: config.publish.maxQueuedEvents,
-			batchWaitMs: config.publish.batchWaitMs,
-			logger: { warn: log('warn'), error: log('error') },
-		}),
+		queue,
+		activity,
+		observer: {
+			logged(channel, lines) {
+				if (lines.length === 0 || typeof ctx.logger.debug !== 'function') return;
+				for (const line of lines) ctx.logger.debug(`realtime: ${channel.label} console.${line.level}: ${line.message}`);
+			},
+			failed: (channel, error) => activity.failed(channel.row.id, runFailure(error)),
+			refused: (channel) => activity.refused(channel.row.id),
+		},
+		publish(event) {
+			activity.queued(event.row ?? null, event);
+			queue.enqueue(event);
+		},
+		probePusher() {
+			const now = Date.now();
+			if (probe === undefined || now - probe.at >= PROBE_CACHE_MS) probe = { at: now, answer: pusher.probe(PROBE_TIMEOUT_MS) };
+			return probe.answer;
+		},
 	};
 	if (config.useStats) {
 		setInterval(() => ctx.logger.info(`realtime: stats ${JSON.stringify(runtimeStats(runtime))}`), config.statsIntervalMs).unref();

@@ -39,6 +39,7 @@ const LAYERS: Record<string, number> = {
 	auth: 5,
 	'script-validation': 5,
 	runtime: 6,
+	admin: 6,
 	index: 7,
 };
 

@@ -9,7 +9,8 @@ import type { ChannelAuthorization } from '../pusher/signatures.js';
 import { assertChannelName, assertSocketId, channelType } from '../pusher/names.js';
 import type { ChannelRegistry } from '../channels/registry.js';
 import { RealtimeError } from '../errors.js';
-import type { ScriptRunner } from '../scripts.js';
+import type { RunObserver, ScriptRunner } from '../scripts.js';
+import { ScriptLog } from '../sandbox/index.js';
 import type { AuthContext } from './caller.js';
 import { decide } from './decision.js';
 
@@ -27,6 +28,8 @@ export interface ChannelAuthDeps {
 	caller(withPermissions: boolean): Promise<AuthContext>;
 	helpers: { can: (...args: any[]) => Promise<boolean>; query: (...args: any[]) => Promise<unknown> };
 	log: { info(message: string): void; warn(message: string): void };
+	/** Counters per row and the scripts' console lines. */
+	observer?: RunObserver;
 }
 
 export async function authorizeChannel(request: ChannelAuthRequest, userId: string | null, deps: ChannelAuthDeps): Promise<ChannelAuthorization> {
@@ -65,15 +68,20 @@ export async function authorizeChannel(request: ChannelAuthRequest, userId: stri
 		if (!authorizer?.trim()) throw refuse(`${channel.label} has no authorizer`);
 		const auth = await callerFor(authorizer.includes('permissions'));
 		let result: unknown;
+		const log = new ScriptLog();
 		try {
 			result = await deps.scripts.run({
 				source: authorizer,
 				context: { socket_id, channel_name, params, auth },
 				functions: { can: deps.helpers.can, query: deps.helpers.query },
+				log,
 			});
 		} catch (error) {
+			deps.observer?.logged(channel, log.lines);
+			deps.observer?.failed(channel, error);
 			throw refuse(`the authorizer of ${channel.label} failed: ${(error as Error).message}`, 'warn');
 		}
+		deps.observer?.logged(channel, log.lines);
 		const decision = decide(type, result, userId);
 		if (decision.allowed) return deps.pusher.signChannel(socket_id, channel_name, decision.member);
 		if ('pass' in decision) {

@@ -12,6 +12,7 @@ const STATUS: Partial<Record<RealtimeErrorCode, number>> = {
 	UNAUTHENTICATED: 401,
 	PUBLIC_CHANNEL: 403,
 	FORBIDDEN: 403,
+	NOT_FOUND: 404,
 	ENCRYPTION_NOT_CONFIGURED: 501,
 };
 
@@ -29,4 +30,9 @@ export function errorAnswer(error: unknown): ErrorAnswer {
 		status: 500,
 		body: { errors: [{ message: 'Internal error', extensions: { code: 'INTERNAL', reason: 'The realtime endpoint failed; see the server log.' } }] },
 	};
+}
+
+/** The one refusal of every admins-only route: anonymous, non-admin and unknown callers alike. */
+export function adminsOnly(): RealtimeError {
+	return new RealtimeError('FORBIDDEN', "You don't have permission to access this.");
 }

@@ -67,6 +67,17 @@ function describeDiagnostic(d: ScriptDiagnostic): string {
 	return `${d.message}${where}`;
 }
 
+/** Why `collection` cannot be a row's source collection; null when it can. */
+export function sourceCollectionProblem(collection: unknown, exists: (collection: string) => boolean): string | null {
+	if (typeof collection !== 'string' || collection === '') return 'a source collection is required';
+	if (collection.startsWith('directus_')) {
+		// Directus emits users.create, files.update… for its own collections, not items.*.
+		return `"${collection}" is a Directus system collection; channels publish changes of your own collections`;
+	}
+	if (!exists(collection)) return `"${collection}" does not exist`;
+	return null;
+}
+
 /** Problems with the fields present in `payload` (a create or a partial update). */
 export function validateChannelPayload(payload: Record<string, unknown>, deps: ValidationDeps, creating: boolean): FieldProblem[] {
 	// Messages leave out the field's name: the Data Studio shows it in front of them.
@@ -77,12 +88,8 @@ export function validateChannelPayload(payload: Record<string, unknown>, deps: V
 		if (problem) problems.push({ field: 'channel_name', message: problem });
 	}
 	if (has('collection')) {
-		const collection = payload.collection;
-		if (typeof collection !== 'string' || collection === '') problems.push({ field: 'collection', message: 'a source collection is required' });
-		else if (collection.startsWith('directus_')) {
-			// Directus emits users.create, files.update… for its own collections, not items.*.
-			problems.push({ field: 'collection', message: `"${collection}" is a Directus system collection; channels publish changes of your own collections` });
-		} else if (!deps.collectionExists(collection)) problems.push({ field: 'collection', message: `"${collection}" does not exist` });
+		const problem = sourceCollectionProblem(payload.collection, deps.collectionExists);
+		if (problem) problems.push({ field: 'collection', message: problem });
 	}
 	if ('fields' in payload && payload.fields !== null) {
 		const fields = payload.fields;

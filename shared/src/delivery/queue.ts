@@ -14,6 +14,8 @@ export interface OutgoingEvent {
 	socketId?: string | undefined;
 	/** Where it came from, for logs: e.g. `channel row 3f2a… (private-chat-:userId)`. */
 	source: string;
+	/** The channel row that sent it, for its counters; absent for the Flows operation. */
+	row?: string;
 }
 
 /** Sends one batch; rejects with an error whose `status` (if any) is the HTTP status. */

@@ -12,8 +12,8 @@ import { RealtimeError } from '../errors.js';
 import { outgoingEvent } from '../delivery/event.js';
 import type { OutgoingEvent } from '../delivery/queue.js';
 import { fieldSetKey, type Item, type ItemReader, type ItemsByKey, type PrimaryKey } from '../items/types.js';
-import type { ScriptRunner } from '../scripts.js';
-
+import type { RunObserver, ScriptRunner } from '../scripts.js';
+import { ScriptLog } from '../sandbox/index.js';
 
 export interface ItemsEvent {
 	collection: string;
@@ -34,6 +34,8 @@ export interface PublisherDeps {
 	maxPayloadBytes: number;
 	encryption: boolean;
 	log: { warn(message: string): void; error(message: string): void };
+	/** Counters per row and the scripts' console lines (real runs); absent in a dry-run. */
+	observer?: RunObserver;
 }
 
 /** Items read before a delete, by field set: the delete action can no longer read them. */
@@ -83,12 +85,31 @@ export async function publishItemsEvent(deps: PublisherDeps, event: ItemsEvent, 
 			const item = byKey.get(String(key));
 			// Gone between the write and the read (or not readable): nothing to describe.
 			if (!item) continue;
-			await runPublisher(deps, snapshot, channel, event, key, item);
+			const log = new ScriptLog();
+			const failure = await runPublisher(deps, snapshot, { channel, event, key, item }, log);
+			deps.observer?.logged(channel, log.lines);
+			if (failure !== null) {
+				deps.observer?.failed(channel, failure);
+				deps.log.error(`realtime: publisher of ${channel.label} failed on ${event.action} of ${event.collection} ${key}: ${(failure as Error).message}`);
+			}
 		}
 	}
 }
 
-async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, channel: Channel, event: ItemsEvent, key: PrimaryKey, item: Item): Promise<void> {
+/** One publisher run: the row (or a dry-run's unsaved script), the event, one item. */
+export interface PublisherRun {
+	channel: Channel;
+	event: ItemsEvent;
+	key: PrimaryKey;
+	item: Item;
+}
+
+/**
+ * Runs the publisher once; its events go to `deps.enqueue` once checked, its console lines to
+ * `log`. Resolves with what made the run fail (null when it ran through); never rejects.
+ */
+export async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, run: PublisherRun, log: ScriptLog): Promise<unknown> {
+	const { channel, event, key, item } = run;
 	const fill = (pattern: ChannelPattern, params: unknown) => {
 		try {
 			return snapshot.fill(pattern, params);
@@ -107,8 +128,20 @@ async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, chan
 			throw new RealtimeError('ENCRYPTION_NOT_CONFIGURED', `cannot publish to "${name}": RT_ENCRYPTION_MASTER_KEY is not set`);
 		}
 		const outgoing = outgoingEvent(name, eventName, payload, exclude, channel.label, deps.maxPayloadBytes);
+		outgoing.row = channel.row.id;
 		return () => deps.enqueue(outgoing);
 	};
+	/** A refused send counts for the row, whether or not the script catches the error. */
+	const counted =
+		<A extends unknown[]>(send: (...args: A) => () => void) =>
+		(...args: A) => {
+			try {
+				return send(...args);
+			} catch (error) {
+				deps.observer?.refused(channel);
+				throw error;
+			}
+		};
 	try {
 		await deps.scripts.run({
 			source: channel.row.publisher!,
@@ -126,16 +159,19 @@ async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapshot, chan
 			},
 			effects: {
 				// A filled name must match its pattern back and belong to the row of that pattern (if any).
-				trigger: (params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) =>
+				trigger: counted((params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) =>
 					publish(fill(channel.pattern, params), eventName, payload, exclude),
-				broadcastTo: (pattern: unknown, params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) => {
+				),
+				broadcastTo: counted((pattern: unknown, params: unknown, eventName: unknown, payload: unknown, exclude?: unknown) => {
 					if (typeof pattern !== 'string') throw new RealtimeError('INVALID_PATTERN', 'broadcastTo: the channel pattern must be a string');
 					return publish(fill(snapshot.broadcastPattern(pattern), params), eventName, payload, exclude);
-				},
-				sendToUser: (userId: unknown, eventName: unknown, payload: unknown) => publish(userChannel(userId), eventName, payload, undefined),
+				}),
+				sendToUser: counted((userId: unknown, eventName: unknown, payload: unknown) => publish(userChannel(userId), eventName, payload, undefined)),
 			},
+			log,
 		});
+		return null;
 	} catch (error) {
-		deps.log.error(`realtime: publisher of ${channel.label} failed on ${event.action} of ${event.collection} ${key}: ${(error as Error).message}`);
+		return error;
 	}
 }

@@ -38,6 +38,20 @@ export class PusherApp {
 		);
 	}
 
+	/**
+	 * Whether the Pusher server answers its HTTP API (a signed GET /channels, which also proves
+	 * the credentials), and how long it took; never throws.
+	 */
+	async probe(timeoutMs: number): Promise<{ reachable: boolean; latency_ms: number; error?: string }> {
+		const started = performance.now();
+		try {
+			await this.rest.get('/channels', timeoutMs);
+			return { reachable: true, latency_ms: Math.round(performance.now() - started) };
+		} catch (error) {
+			return { reachable: false, latency_ms: Math.round(performance.now() - started), error: (error as Error).message };
+		}
+	}
+
 	close(): void {
 		this.rest.close();
 	}

@@ -66,23 +66,32 @@ export class PusherRestClient {
 
 	/** POSTs a JSON body to /apps/:id<path>; resolves with the answer's text. */
 	post(path: string, body: string): Promise<string> {
+		return this.request('POST', path, body, this.timeoutMs);
+	}
+
+	/** GETs /apps/:id<path> (a path without a query string), with its own time-out. */
+	get(path: string, timeoutMs = this.timeoutMs): Promise<string> {
+		return this.request('GET', path, undefined, timeoutMs);
+	}
+
+	private request(method: 'GET' | 'POST', path: string, body: string | undefined, timeoutMs: number): Promise<string> {
 		const fullPath = `/apps/${encodeURIComponent(this.config.appId)}${path}`;
-		const query = signedQuery(this.app, 'POST', fullPath, body, this.now() / 1000);
+		const query = signedQuery(this.app, method, fullPath, body, this.now() / 1000);
 		const send = this.origin.useTLS ? httpsRequest : httpRequest;
 		return new Promise((resolve, reject) => {
 			const req = send(
 				{
 					host: this.origin.host,
 					port: this.origin.port,
-					method: 'POST',
+					method,
 					path: `${fullPath}?${query}`,
 					agent: this.agent,
-					timeout: this.timeoutMs,
-					headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+					timeout: timeoutMs,
+					headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
 				},
 				(res) => readAnswer(res, resolve, reject),
 			);
-			req.on('timeout', () => req.destroy(new PusherRequestError(`no answer within ${this.timeoutMs} ms`)));
+			req.on('timeout', () => req.destroy(new PusherRequestError(`no answer within ${timeoutMs} ms`)));
 			req.on('error', (error) => reject(error instanceof PusherRequestError ? error : new PusherRequestError(firstLine(error.message))));
 			req.end(body);
 		});

@@ -78,6 +78,7 @@ export {
 	ScriptRuntimeError,
 	ScriptSyntaxError,
 	ScriptTimeoutError,
+	runFailure,
 	type SandboxErrorCode,
 	type ScriptDiagnostic,
 } from './script-errors.js';

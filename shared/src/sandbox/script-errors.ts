@@ -104,3 +104,10 @@ export class SandboxUnavailableError extends SandboxError {
 		this.name = 'SandboxUnavailableError';
 	}
 }
+
+/** What went wrong in a run, for an admin: the message and, when known, the line and column. */
+export function runFailure(error: unknown): { message: string; line: number | null; column: number | null } {
+	if (error instanceof ScriptSyntaxError) return error.toDiagnostic();
+	if (error instanceof ScriptRuntimeError) return { message: error.reason, line: error.line, column: error.column };
+	return { message: error instanceof Error ? error.message : String(error), line: null, column: null };
+}

@@ -1,0 +1,31 @@
+/**
+ * The accountability Directus would give a user's own requests, built the way Directus builds
+ * it from a token (get-accountability-for-token): the user's role, its role tree and the global
+ * access (admin, app) of their policies. For dry-runs of authorizers "as that user".
+ */
+import type { Knex } from 'knex';
+import { loadDirectusModule, type Accountability } from '@directus-realtime/shared';
+
+type RolesTree = (role: string | null, context: { knex: Knex }) => Promise<string[]>;
+type GlobalAccess = (accountability: { user: string; roles: string[]; ip: null }, context: { knex: Knex }) => Promise<{ admin: boolean; app: boolean }>;
+
+let modules: Promise<{ fetchRolesTree?: RolesTree; fetchGlobalAccess?: GlobalAccess }> | undefined;
+
+function directusAccess() {
+	modules ??= Promise.all([
+		loadDirectusModule<{ fetchRolesTree?: RolesTree }>('permissions/lib/fetch-roles-tree'),
+		loadDirectusModule<{ fetchGlobalAccess?: GlobalAccess }>('permissions/modules/fetch-global-access/fetch-global-access'),
+	]).then(([roles, access]) => ({ fetchRolesTree: roles?.fetchRolesTree, fetchGlobalAccess: access?.fetchGlobalAccess }));
+	return modules;
+}
+
+/** Null when there is no such user. */
+export async function accountabilityForUser(database: Knex, userId: string): Promise<Accountability | null> {
+	const user = (await database('directus_users').select('id', 'role').where({ id: userId }).first()) as { id: string; role: string | null } | undefined;
+	if (!user) return null;
+	const { fetchRolesTree, fetchGlobalAccess } = await directusAccess();
+	if (!fetchRolesTree || !fetchGlobalAccess) throw new Error('this Directus version does not offer its access modules to extensions');
+	const roles = await fetchRolesTree(user.role ?? null, { knex: database });
+	const { admin, app } = await fetchGlobalAccess({ user: user.id, roles, ip: null }, { knex: database });
+	return { user: user.id, role: user.role ?? null, roles, admin, app, ip: null };
+}

@@ -1,0 +1,69 @@
+/**
+ * An authorizer dry-run: the row's authorizer (or unsaved text) for one channel name, as a
+ * given user (their `auth`, and `can()`/`query()` with their permissions), with the same
+ * sandbox and limits as a real join. Signs nothing. Answers the decision, the script's console
+ * lines, and which row would decide for that name (match order), so the admin sees it at work.
+ */
+import type { ChannelRegistry } from '../channels/registry.js';
+import { RealtimeError } from '../errors.js';
+import { decide } from '../auth/decision.js';
+import { channelType } from '../pusher/names.js';
+import type { AuthContext } from '../auth/caller.js';
+import { runFailure, ScriptLog, type ScriptLogLine } from '../sandbox/index.js';
+import type { ScriptRunner } from '../scripts.js';
+import { dryRunChannel, type RowLoader } from './dry-run-channel.js';
+import type { AuthorizerDryRun } from './dry-run-request.js';
+import type { DryRunError } from './publisher-dry-run.js';
+
+export interface AuthorizerDryRunAnswer {
+	granted: boolean;
+	/** The presence member the join would carry. */
+	channel_data?: { user_id: string; user_info?: Record<string, unknown> };
+	/** The row that decides first for the name in a real join; null when none matches. */
+	matched_row: string | null;
+	logs: ScriptLogLine[];
+	error: DryRunError | null;
+}
+
+export interface AuthorizerDryRunDeps {
+	registry: ChannelRegistry;
+	scripts: ScriptRunner;
+	loadRow: RowLoader;
+	/** The user's `auth`; null when there is no such user. */
+	caller(user: string, withPermissions: boolean): Promise<AuthContext | null>;
+	/** can() and query() with the user's permissions. */
+	helpers(user: string): Promise<{ can: (...args: any[]) => Promise<boolean>; query: (...args: any[]) => Promise<unknown> }>;
+}
+
+export async function dryRunAuthorizer(request: AuthorizerDryRun, deps: AuthorizerDryRunDeps): Promise<AuthorizerDryRunAnswer> {
+	const channel = await dryRunChannel(request.source, 'authorizer', deps.loadRow);
+	if (channel.type === 'public') throw new RealtimeError('INVALID_PAYLOAD', `"${channel.row.channel_name}" is a public channel pattern: public channels need no authorizer`);
+	const params = channel.type === channelType(request.channel_name) ? channel.pattern.match(request.channel_name) : null;
+	if (params === null) throw new RealtimeError('INVALID_PAYLOAD', `"${request.channel_name}" does not match the pattern "${channel.row.channel_name}"`);
+	const snapshot = await deps.registry.snapshot();
+	const matched_row = snapshot.match(request.channel_name)?.channel.row.id ?? null;
+	const source = channel.row.authorizer!;
+	const auth = await deps.caller(request.user, source.includes('permissions'));
+	if (auth === null) throw new RealtimeError('NOT_FOUND', `no user ${request.user}`);
+	const helpers = await deps.helpers(request.user);
+	const log = new ScriptLog();
+	let result: unknown;
+	try {
+		result = await deps.scripts.run({
+			source,
+			context: { socket_id: request.socket_id, channel_name: request.channel_name, params, auth },
+			functions: { can: helpers.can, query: helpers.query },
+			log,
+		});
+	} catch (error) {
+		return { granted: false, matched_row, logs: log.lines, error: runFailure(error) };
+	}
+	const decision = decide(channel.type, result, request.user);
+	return {
+		granted: decision.allowed,
+		...(decision.allowed && decision.member ? { channel_data: decision.member } : {}),
+		matched_row,
+		logs: log.lines,
+		error: null,
+	};
+}

@@ -1,0 +1,62 @@
+/**
+ * The channel rows as admins see them in GET /realtime/health: every row (enabled or not), its
+ * channel type, its place in the match order among enabled rows of its type (1 decides first;
+ * null when disabled or its pattern is skipped), and its counters since this process started.
+ */
+import type { Knex } from 'knex';
+import { channelPattern } from '../channels/pattern.js';
+import { compareChannels, type Channel } from '../channels/registry.js';
+import { CHANNEL_COLUMNS, CHANNELS_COLLECTION } from '../channels/row.js';
+import { normalizeRow } from '../channels/source.js';
+import type { DeliveryActivity, RowCounters } from '../delivery/activity.js';
+import { channelType, type ChannelType } from '../pusher/names.js';
+
+export interface RowOverview {
+	id: string;
+	channel_name: string;
+	collection: string;
+	type: ChannelType;
+	enabled: boolean;
+	order: number | null;
+	counters: RowCounters;
+}
+
+export async function channelRowsOverview(database: Knex, activity: DeliveryActivity): Promise<RowOverview[]> {
+	const rows = ((await database(CHANNELS_COLLECTION).select([...CHANNEL_COLUMNS])) as Array<Record<string, unknown>>).map(normalizeRow);
+	const compiled: Channel[] = [];
+	for (const row of rows) {
+		if (!row.enabled) continue;
+		try {
+			const pattern = channelPattern(row.channel_name);
+			compiled.push({ row, pattern, type: pattern.type, label: '' });
+		} catch {
+			// Skipped by the registry too: no place in the order.
+		}
+	}
+	const order = new Map<string, number>();
+	const places = new Map<ChannelType, number>();
+	for (const channel of compiled.sort(compareChannels)) {
+		const place = (places.get(channel.type) ?? 0) + 1;
+		places.set(channel.type, place);
+		order.set(channel.row.id, place);
+	}
+	return rows
+		.map((row) => ({
+			id: row.id,
+			channel_name: row.channel_name,
+			collection: row.collection,
+			type: channelType(row.channel_name),
+			enabled: row.enabled,
+			order: order.get(row.id) ?? null,
+			counters: activity.counters(row.id),
+		}))
+		.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : (a.order ?? Infinity) - (b.order ?? Infinity) || (a.channel_name < b.channel_name ? -1 : 1)));
+}
+
+/** A saved row by id, enabled or not (dry-runs); null when there is none. */
+export function databaseRowLoader(database: Knex) {
+	return async (id: string) => {
+		const raw = (await database(CHANNELS_COLLECTION).select([...CHANNEL_COLUMNS]).where({ id }).first()) as Record<string, unknown> | undefined;
+		return raw ? normalizeRow(raw) : null;
+	};
+}
