@@ -61,7 +61,7 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 		shots = artefactDir('realtime-module');
 		browser = await launchBrowser();
 		// No licensing cookies and no dialog handlers here: the playground's settings must do.
-		context = await browser.newContext({ viewport: { width: 1400, height: 900 }, reducedMotion: 'reduce' });
+		context = await browser.newContext({ viewport: { width: 1800, height: 1000 }, reducedMotion: 'reduce' });
 		({ page, diagnostics } = await openPage(context));
 		page.setDefaultTimeout(STUDIO_WAIT);
 	});
@@ -126,6 +126,7 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 		const shown = await cells(messages);
 		assert.equal(shown[1], 'public');
 		assert.equal(shown[2], 'messages');
+		assert.equal(shown[4], 'on');
 		assert.ok(Number(shown[5]) >= 1, `events sent of "messages": ${shown.join(' | ')}`);
 		assert.notEqual(shown[9], '—', 'the last event time of "messages"');
 		const failing = await cells(broken);
@@ -182,7 +183,19 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 		assert.equal(await page.locator('[data-test=dry-run-events] tbody tr', { hasText: 'counted by the module' }).count(), 0, 'no event of the earlier run');
 	});
 
+	it('shows the line and column of an unsaved publisher that does not compile', async () => {
+		await page.locator('[data-test=publisher-form] .CodeMirror').click();
+		await page.keyboard.type('const a = 1;');
+		await page.keyboard.press('Enter');
+		await page.keyboard.type('const b = ;');
+		await page.locator('[data-test=run-publisher]').click();
+		const error = page.locator('[data-test=publisher-form] [data-test=script-error]', { hasText: 'line 2, column 11' });
+		await seen('the compile error of the unsaved script', () => error.waitFor());
+		assert.match(await error.innerText(), /Unexpected token ';'/);
+	});
+
 	it('runs an authorizer dry-run as a user and shows the decision and the deciding row', async () => {
+		await choose('authorizer-form', 'Channel row', /^presence-lobby$/);
 		await page.locator('[data-test=authorizer-channel] input').fill('presence-lobby');
 		await choose('authorizer-form', 'As user', /Admin/);
 		await page.locator('[data-test=run-authorizer]').click();
