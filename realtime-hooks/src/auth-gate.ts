@@ -1,5 +1,6 @@
 /**
- * Guards the bodies of POST /realtime/auth and /realtime/user-auth before Directus touches them.
+ * Guards the bodies of POST /realtime/auth, /realtime/user-auth and /realtime/dry-run before
+ * Directus touches them.
  * Directus parses every JSON body (up to MAX_PAYLOAD_SIZE) before it authenticates the request,
  * and an endpoint runs last; so this runs first (at `middlewares.before`) and:
  * - answers 401 at once, body unread, when the request carries no credential at all (no
