@@ -122,16 +122,18 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 		await seen('the channel rows', () => broken.waitFor());
 
 		const cells = async (row: typeof messages) => (await row.locator('td').allInnerTexts()).map((s) => s.trim());
-		// Columns: channel, type, collection, order, on, sent, refused, errors, last error, last event.
+		// Columns: channel, type, collection, order, state, sent, refused, errors, last event, last error.
 		const shown = await cells(messages);
 		assert.equal(shown[1], 'public');
 		assert.equal(shown[2], 'messages');
 		assert.equal(shown[4], 'on');
 		assert.ok(Number(shown[5]) >= 1, `events sent of "messages": ${shown.join(' | ')}`);
-		assert.notEqual(shown[9], '—', 'the last event time of "messages"');
+		assert.notEqual(shown[8], '—', 'the last event time of "messages"');
 		const failing = await cells(broken);
 		assert.ok(Number(failing[7]) >= 1, `script errors of "broken-messages": ${failing.join(' | ')}`);
-		assert.match(failing[8]!, /^line 2: /, `the last error names its line: ${failing[8]}`);
+		assert.match(failing[9]!, /^line 2: /, `the last error names its line: ${failing[9]}`);
+		const notice = page.locator('[data-test=row-error]', { hasText: 'broken-messages' });
+		assert.match(await notice.innerText(), /broken-messages, line 2, column \d+: TypeError/);
 
 		await seen('the Pusher server as reachable', () => page.locator('[data-test=pusher-state]', { hasText: /^reachable$/ }).waitFor());
 		t.diagnostic(`screenshot: ${await screenshot('realtime-module.png')}`);
