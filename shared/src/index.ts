@@ -27,6 +27,7 @@ export { ScriptSandbox } from './sandbox/index.js';
 export { scriptValidation } from './script-validation.js';
 
 export { publishItemsEvent, readForChannels, type ItemsEvent, type PreRead, type PublisherDeps } from './publisher/pipeline.js';
+export { flowEvent, FLOW_SOURCE, type FlowSend, type FlowSendOptions } from './publisher/flow-event.js';
 export { CommitGate, committed, openTransaction, type Transaction } from './publisher/commit-gate.js';
 export { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './publisher/pending.js';
 

@@ -20,16 +20,19 @@ describe('the published package', () => {
 		assert.deepEqual(packedFiles(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
 	});
 
-	it('is a Directus bundle whose entries are the hook and the endpoint', () => {
+	it('is a Directus bundle whose entries are the hook, the endpoint and the Flows operation', () => {
 		const manifest = pkg['directus:extension'];
 		assert.equal(pkg.name, 'directus-extension-realtime-pusher');
 		assert.equal(manifest.type, 'bundle');
 		assert.deepEqual(manifest.path, { app: 'dist/app.js', api: 'dist/api.js' });
 		assert.deepEqual(
 			manifest.entries.map((e: { type: string; name: string }) => `${e.type}:${e.name}`),
-			['hook:realtime-hooks', 'endpoint:realtime-endpoints'],
+			['hook:realtime-hooks', 'endpoint:realtime-endpoints', 'operation:realtime-trigger'],
 		);
-		for (const entry of manifest.entries) assert.ok(existsSync(join(ROOT, entry.source)), entry.source);
+		for (const entry of manifest.entries) {
+			const sources = typeof entry.source === 'string' ? [entry.source] : Object.values(entry.source as Record<string, string>);
+			for (const source of sources) assert.ok(existsSync(join(ROOT, source)), source);
+		}
 	});
 
 	it('says which Directus it runs on: 11 from 11.16.1, and 12', () => {
