@@ -1,5 +1,5 @@
-// First-start content of the playground: a `messages` collection, two channel rows, the Realtime
-// module in the module bar, and the Studio's licensing questions answered for a local trial.
+// First-start content of the playground: a `messages` collection, two channel rows, a Flow with
+// the `realtime-trigger` operation, the Realtime module in the module bar, and the Studio's licensing questions answered for a local trial.
 // Idempotent: what exists already is left as it is (your edits survive restarts).
 
 /**
@@ -87,7 +87,39 @@ export async function seedPlayground({ url, email, password }) {
 		if (res.status !== 200) throw new Error(`playground: could not create channel ${row.channel_name}: ${JSON.stringify(res.json)}`);
 	}
 
+	await seedFlow(api);
 	await settleStudio(api);
+}
+
+const FLOW_NAME = 'Realtime: announce new messages';
+
+/**
+ * A Flow that sends through the bundle's `realtime-trigger` operation: each new message is
+ * announced on the public channel `flow-notices` (watch it in the Realtime module's live tail).
+ */
+async function seedFlow(api) {
+	const existing = await api('GET', `/flows?filter[name][_eq]=${encodeURIComponent(FLOW_NAME)}&fields=id`);
+	if ((existing.json?.data ?? []).length > 0) return;
+	const flow = await api('POST', '/flows', {
+		name: FLOW_NAME,
+		icon: 'cell_tower',
+		status: 'active',
+		accountability: 'all',
+		trigger: 'event',
+		options: { type: 'action', scope: ['items.create'], collections: ['messages'] },
+	});
+	if (flow.status !== 200) throw new Error(`playground: could not create the flow: ${JSON.stringify(flow.json)}`);
+	const operation = await api('POST', '/operations', {
+		flow: flow.json.data.id,
+		key: 'announce',
+		name: 'Announce',
+		type: 'realtime-trigger',
+		position_x: 19,
+		position_y: 1,
+		options: { channel: 'flow-notices', event: 'message-created', payload: { id: '{{$trigger.key}}', text: '{{$trigger.payload.text}}' } },
+	});
+	if (operation.status !== 200) throw new Error(`playground: could not create the flow's operation: ${JSON.stringify(operation.json)}`);
+	await api('PATCH', `/flows/${flow.json.data.id}`, { operation: operation.json.data.id });
 }
 
 /**

@@ -2,7 +2,8 @@
  * The bundle's Realtime module in the Data Studio, in a real headless Chromium, on a project set
  * up the way `npm start` sets up the playground (its Directus settings and seed): the Studio
  * opens on the channel list with no licensing dialog; an admin finds the module in the module
- * bar and sees the channel rows with their counters, the live tail and the dry-runs (events of a
+ * bar and sees the channel rows with their counters, the live tail (also of the playground's Flow
+ * with the realtime-trigger operation) and the dry-runs (events of a
  * publisher, the line of a script's error, an authorizer's decision); a user without admin access
  * has no such module.
  *
@@ -149,10 +150,15 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 		await seen('the tail', () => page.locator('[data-test=tail]').waitFor());
 		const text = `tailed ${Date.now()}`;
 		assert.equal((await api('POST', '/items/messages', { text })).status, 200);
-		await seen('the new event in the tail', () => page.locator('[data-test=tail] tbody tr', { hasText: text }).waitFor());
-		const row = await page.locator('[data-test=tail] tbody tr', { hasText: text }).locator('td').allInnerTexts();
+		const published = page.locator('[data-test=tail] tbody tr', { hasText: text }).filter({ hasNotText: 'flow-notices' });
+		await seen('the new event in the tail', () => published.waitFor());
+		const row = await published.locator('td').allInnerTexts();
 		assert.equal(row[1]?.trim(), 'messages');
 		assert.equal(row[2]?.trim(), 'create');
+		// The playground's Flow announces the message through the realtime-trigger operation.
+		const announced = page.locator('[data-test=tail] tbody tr', { hasText: text }).filter({ hasText: 'flow-notices' });
+		await seen('the Flow\'s event in the tail', () => announced.waitFor());
+		assert.equal((await announced.locator('td').allInnerTexts())[2]?.trim(), 'message-created');
 	});
 
 	/** Picks `option` in the v-select of the dry-run form field labelled `label`. */

@@ -20,14 +20,14 @@ describe('the published package', () => {
 		assert.deepEqual(packedFiles(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
 	});
 
-	it('is a Directus bundle whose entries are the hook, the endpoint and the Flows operation', () => {
+	it('is a Directus bundle whose entries are the hook, the endpoint, the Flows operation and the Data Studio module', () => {
 		const manifest = pkg['directus:extension'];
 		assert.equal(pkg.name, 'directus-extension-realtime-pusher');
 		assert.equal(manifest.type, 'bundle');
 		assert.deepEqual(manifest.path, { app: 'dist/app.js', api: 'dist/api.js' });
 		assert.deepEqual(
 			manifest.entries.map((e: { type: string; name: string }) => `${e.type}:${e.name}`),
-			['hook:realtime-hooks', 'endpoint:realtime-endpoints', 'operation:realtime-trigger'],
+			['hook:realtime-hooks', 'endpoint:realtime-endpoints', 'operation:realtime-trigger', 'module:realtime-module'],
 		);
 		for (const entry of manifest.entries) {
 			const sources = typeof entry.source === 'string' ? [entry.source] : Object.values(entry.source as Record<string, string>);
