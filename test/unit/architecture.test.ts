@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { ROOT } from '../harness/paths.js';
 
 const SHARED = join(ROOT, 'shared', 'src');
-const ENTRIES = ['realtime-hooks', 'realtime-endpoints', 'realtime-operation'].map((name) => join(ROOT, name, 'src'));
+const ENTRIES = ['realtime-hooks', 'realtime-endpoints', 'realtime-operation', 'realtime-module'].map((name) => join(ROOT, name, 'src'));
 
 function tsFiles(dir: string): string[] {
 	return readdirSync(dir, { recursive: true, withFileTypes: true })
