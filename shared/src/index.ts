@@ -18,6 +18,7 @@ export { CHANNELS_COLLECTION, type ChannelRow, type ChannelAction } from './chan
 export { ChannelRegistry, type Channel } from './channels/registry.js';
 export { databaseChannelSource } from './channels/source.js';
 export { validateChannelPayload, type ValidationDeps } from './channels/validate.js';
+export { SYSTEM_SOURCES, systemSourceProblem } from './channels/system-collections.js';
 export { carriesScripts, revisionWithoutScripts, withoutChannelPermissions, SCRIPT_FIELDS } from './channels/admin-only.js';
 
 export { fieldSetKey, type Item, type ItemReader, type ItemsByKey, type PrimaryKey } from './items/types.js';

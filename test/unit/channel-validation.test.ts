@@ -37,10 +37,20 @@ describe('channel row validation', () => {
 		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'private-room-:id((?:ab)+)!' }), ['channel_name']);
 	});
 
-	it('refuses an unknown or missing collection, and Directus\' own collections', () => {
+	it('refuses an unknown or missing collection, the channel rows themselves, and system collections with secrets or no item events', () => {
 		assert.deepEqual(fieldsOf({ ...valid, collection: 'nope' }), ['collection']);
-		assert.deepEqual(fieldsOf({ ...valid, collection: 'directus_users' }), ['collection']);
 		assert.deepEqual(fieldsOf({ ...valid, collection: undefined }), ['collection']);
+		const everything: ValidationDeps = { ...deps, collectionExists: () => true };
+		const problem = (collection: string) => validateChannelPayload({ ...valid, collection }, everything, true).find((p) => p.field === 'collection')?.message ?? null;
+		for (const allowed of ['directus_users', 'directus_files', 'directus_comments', 'directus_notifications', 'directus_folders', 'directus_roles']) {
+			assert.equal(problem(allowed), null, allowed);
+		}
+		assert.match(problem('directus_sessions')!, /cannot be a source: it holds login sessions.*directus_users, directus_files/);
+		assert.match(problem('directus_settings')!, /API keys/);
+		assert.match(problem('directus_revisions')!, /channel scripts/);
+		assert.match(problem('directus_shares')!, /share passwords/);
+		assert.match(problem('directus_unknown_thing')!, /not one whose changes Directus reports/);
+		assert.match(problem('realtime_channels')!, /channel rows themselves/);
 	});
 
 	it('refuses fields that are not a list of names', () => {

@@ -6,6 +6,8 @@
 import { RealtimeError } from '../errors.js';
 import { assertChannelName, MAX_CHANNEL_NAME_LENGTH } from '../pusher/names.js';
 import { channelPattern } from './pattern.js';
+import { CHANNELS_COLLECTION } from './row.js';
+import { systemSourceProblem } from './system-collections.js';
 
 export interface FieldProblem {
 	field: string;
@@ -70,10 +72,9 @@ function describeDiagnostic(d: ScriptDiagnostic): string {
 /** Why `collection` cannot be a row's source collection; null when it can. */
 export function sourceCollectionProblem(collection: unknown, exists: (collection: string) => boolean): string | null {
 	if (typeof collection !== 'string' || collection === '') return 'a source collection is required';
-	if (collection.startsWith('directus_')) {
-		// Directus emits users.create, files.update… for its own collections, not items.*.
-		return `"${collection}" is a Directus system collection; channels publish changes of your own collections`;
-	}
+	if (collection === CHANNELS_COLLECTION) return `"${collection}" holds the channel rows themselves; their changes are never published`;
+	const system = systemSourceProblem(collection);
+	if (system) return system;
 	if (!exists(collection)) return `"${collection}" does not exist`;
 	return null;
 }
