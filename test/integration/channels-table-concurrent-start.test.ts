@@ -58,7 +58,7 @@ describe(`the realtime_channels table when three instances start at once on one 
 
 	it('serves the collection on every instance at once, with no restart', async () => {
 		for (const [i, d] of instances.entries()) {
-			const row = await createChannel(d, { channel_name: `concurrent-${i}`, collection: 'realtime_channels', publisher: '' });
+			const row = await createChannel(d, { channel_name: `concurrent-${i}`, collection: 'directus_folders', publisher: '' });
 			for (const other of instances) {
 				const read = await other.request('GET', `/items/realtime_channels/${row.id}`);
 				assert.equal(read.status, 200, `instance ${instances.indexOf(other)} reads a row made on instance ${i}: ${read.text}`);

@@ -79,7 +79,7 @@ describe(`the realtime_channels table, made on first start (${DB})`, () => {
 	});
 
 	it('gives new rows the seed defaults', async () => {
-		const row = await createChannel(directus, { channel_name: 'defaults-check', collection: 'realtime_channels', publisher: '' });
+		const row = await createChannel(directus, { channel_name: 'defaults-check', collection: 'directus_folders', publisher: '' });
 		const read = (await directus.request('GET', `/items/realtime_channels/${row.id}`)).body.data;
 		assert.equal(read.enabled, true);
 		assert.deepEqual(read.fields, ['*']);
@@ -88,7 +88,7 @@ describe(`the realtime_channels table, made on first start (${DB})`, () => {
 	});
 
 	it('converges: a restart, then `migrate:latest` with the migration file, keep the rows and add nothing twice', async () => {
-		const row = await createChannel(directus, { channel_name: 'kept-row', collection: 'realtime_channels', publisher: 'trigger({}, "e", {});' });
+		const row = await createChannel(directus, { channel_name: 'kept-row', collection: 'directus_folders', publisher: 'trigger({}, "e", {});' });
 		const before = await fieldCounts(directus);
 		assert.ok(Object.values(before).every((n) => n === 1), JSON.stringify(before));
 		await directus.restart();

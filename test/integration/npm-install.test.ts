@@ -83,7 +83,7 @@ describe(`npm install of the packed bundle into a fresh Directus ${DIRECTUS_HOST
 		}
 	});
 
-	it('is loaded by Directus from the package file: the bundle and its two entries', async () => {
+	it('is loaded by Directus from the package file: the bundle and its entries', async () => {
 		const res = await directus.request('GET', '/extensions');
 		assert.equal(res.status, 200);
 		const bundle = res.body.data.find((e: any) => e.schema?.name === NAME);
@@ -91,7 +91,7 @@ describe(`npm install of the packed bundle into a fresh Directus ${DIRECTUS_HOST
 		assert.equal(bundle.schema.type, 'bundle');
 		assert.equal(bundle.meta.source, 'module', 'loaded from node_modules (the package.json), not from extensions/');
 		const entries = res.body.data.filter((e: any) => e.bundle === bundle.id).map((e: any) => `${e.schema.type}:${e.schema.name}`).sort();
-		assert.deepEqual(entries, ['endpoint:realtime-endpoints', 'hook:realtime-hooks']);
+		assert.deepEqual(entries, ['endpoint:realtime-endpoints', 'hook:realtime-hooks', 'module:realtime-module', 'operation:realtime-trigger']);
 	});
 
 	it('created realtime_channels with its Data Model preset on the first start', async () => {

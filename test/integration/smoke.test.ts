@@ -16,7 +16,7 @@ describe('the test harness', () => {
 		await stack?.stop();
 	});
 
-	it('boots Directus with the bundle loaded: one package, the hook and the endpoint as its entries', async () => {
+	it('boots Directus with the bundle loaded: one package, its hook, endpoint, Flows operation and module as entries', async () => {
 		const res = await stack.directus.request('GET', '/extensions');
 		assert.equal(res.status, 200);
 		const ours = res.body.data.filter((e: { schema?: { name?: string }; bundle?: string | null }) => e.schema?.name === 'directus-extension-realtime-pusher' || e.bundle);
@@ -26,6 +26,8 @@ describe('the test harness', () => {
 		assert.deepEqual(entries, [
 			['realtime-endpoints', 'endpoint'],
 			['realtime-hooks', 'hook'],
+			['realtime-module', 'module'],
+			['realtime-trigger', 'operation'],
 		]);
 		assert.ok(res.body.data.every((e: any) => !/^directus-extension-realtime-(hooks|endpoints)$/.test(e.schema?.name ?? '')), 'no separate extensions any more');
 	});
