@@ -1,19 +1,24 @@
 /**
  * The realtime benchmarks, in one run on one stack (a real Soketi and a real Directus 12 with
  * the built extensions): sustained REST writes with and without a publishing channel row (first,
- * while the Directus process is fresh, so its RSS says something); fan-out to 1 / 10 / 100 /
+ * while the Directus process is fresh, so its RSS says something); fan-out to 1 / 100 / 1,000 /
  * 1,000 subscribers through the extension, Directus' native subscriptions and a raw Soketi
- * trigger; POST /realtime/auth next to GET /users/me.
+ * trigger; POST /realtime/auth next to GET /users/me. Soketi runs as two nodes joined by Redis.
  *
  *   npm run bench                      (builds, runs this and bench/sandbox.bench.ts, writes the report)
  *   <node22> --import tsx bench/realtime.bench.ts
  *
  * Writes bench/results/realtime.json. Exits non-zero only when a part could not run; whether
  * the numbers meet their targets is for bench/report.ts to say.
- * Knobs (defaults): BENCH_SIZES=1,10,100,1000 BENCH_TRIALS=7 BENCH_WARMUP=2 (rounds per size)
+ * Knobs (defaults): BENCH_SIZES=1,100,1000,10000 BENCH_TRIALS=7 BENCH_WARMUP=2 (rounds per size)
+ * BENCH_LARGE_TRIALS=5 (rounds at N >= 10,000) BENCH_NATIVE_MAX=1000 (largest N for Directus native)
+ * BENCH_REDIS_URL=redis://127.0.0.1:6379 (joins the two Soketi nodes)
  * BENCH_SUSTAINED_S=30 BENCH_SUSTAINED_SLICES=10 BENCH_WRITE_CONCURRENCY=8 BENCH_PLAIN=1
  * BENCH_AUTH_CONCURRENCY=8 BENCH_AUTH_ROUNDS=10 BENCH_AUTH_ROUND_S=2 BENCH_ONLY=sustained,fanout,auth
  * BENCH_DIRECTUS_ENV='{"NAME":"value"}' (more Directus environment, for experiments)
+ * BENCH_PROFILE=1: Directus runs with a V8 CPU profiler (--cpu-prof, slows every part a little);
+ * after the run the profile is summarized by endpoint of the auth part (bench/lib/profile-summary.ts)
+ * into bench/results/profile-auth.json, which bench/report.ts puts in docs/benchmarks.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -22,7 +27,8 @@ import { ROOT } from '../test/harness/paths.js';
 import { runAuthThroughput } from './lib/auth-throughput.js';
 import { runFanout } from './lib/fanout.js';
 import { describeMachine } from './lib/machine.js';
-import { DIRECTUS_ENV, setUp } from './lib/setup.js';
+import { summarizeProfile, largestProfile } from './lib/profile-summary.js';
+import { DIRECTUS_ENV, PROFILE_DIR, setUp } from './lib/setup.js';
 import { runSustained } from './lib/sustained.js';
 
 const numberEnv = (name: string, fallback: number, min = 1) => {
@@ -34,8 +40,10 @@ const numberEnv = (name: string, fallback: number, min = 1) => {
 };
 
 const config = {
-	sizes: (process.env.BENCH_SIZES ?? '1,10,100,1000').split(',').map((s) => Number(s.trim())),
+	sizes: (process.env.BENCH_SIZES ?? '1,100,1000,10000').split(',').map((s) => Number(s.trim())),
 	trials: numberEnv('BENCH_TRIALS', 7),
+	largeTrials: numberEnv('BENCH_LARGE_TRIALS', 5),
+	nativeMax: numberEnv('BENCH_NATIVE_MAX', 1000, 0),
 	warmupTrials: numberEnv('BENCH_WARMUP', 2, 0),
 	fanoutTimeoutMs: 30_000,
 	sustainedMs: numberEnv('BENCH_SUSTAINED_S', 30) * 1000,
@@ -72,6 +80,7 @@ const write = () => {
 
 // No stale results from an earlier run may pass for this one's.
 rmSync(join(resultsDir, 'realtime.json'), { force: true });
+rmSync(join(resultsDir, 'profile-auth.json'), { force: true });
 log('starting Soketi and Directus');
 const setup = await setUp(Math.max(config.writeConcurrency, config.authConcurrency) + 4);
 try {
@@ -92,7 +101,19 @@ try {
 					log,
 				}),
 		],
-		['fanout', () => runFanout(setup, { sizes: config.sizes, trials: config.trials, warmup: config.warmupTrials, timeoutMs: config.fanoutTimeoutMs, log })],
+		[
+			'fanout',
+			() =>
+				runFanout(setup, {
+					sizes: config.sizes,
+					trials: config.trials,
+					largeTrials: config.largeTrials,
+					warmup: config.warmupTrials,
+					nativeMax: config.nativeMax,
+					timeoutMs: config.fanoutTimeoutMs,
+					log,
+				}),
+		],
 		['auth', () => runAuthThroughput(setup, { concurrency: config.authConcurrency, rounds: config.authRounds, roundMs: config.authRoundMs, warmupMs: config.authWarmupMs, log })],
 	];
 	for (const [name, run] of parts) {
@@ -120,6 +141,16 @@ try {
 	write();
 	setup.http.close();
 	await setup.stack.stop();
+}
+if (PROFILE_DIR && results.auth) {
+	try {
+		const summary = summarizeProfile(largestProfile(PROFILE_DIR), results);
+		writeFileSync(join(resultsDir, 'profile-auth.json'), `${JSON.stringify({ date: results.date, ...summary }, null, 2)}\n`);
+		log(`CPU profile summarized into bench/results/profile-auth.json (${summary.sampledUs.auth} vs ${summary.sampledUs.usersMe} µs sampled per request)`);
+	} catch (error) {
+		errors.profile = (error as Error).message;
+		write();
+	}
 }
 log(`done in ${Math.round((Date.now() - started) / 1000)} s, written ${join('bench', 'results', 'realtime.json')}`);
 process.exit(Object.keys(errors).length > 0 ? 1 : 0);

@@ -4,14 +4,24 @@
  * events can arrive before the REST call that caused them has returned.
  */
 export class ArrivalProbe {
-	private trial: { key: string; expected: number; times: number[]; done: () => void } | undefined;
+	private trial: { key: string; needle: string; expected: number; times: number[]; done: () => void } | undefined;
 	private finished: Promise<void> = Promise.resolve();
 
 	/** Records arrivals of events carrying `key` from now on, until `expected` have arrived. */
 	arm(key: string, expected: number): void {
 		let done!: () => void;
 		this.finished = new Promise<void>((resolve) => (done = resolve));
-		this.trial = { key, expected, times: [], done };
+		// In a Pusher data event the payload is a JSON string inside JSON: the title ends with \".
+		this.trial = { key, needle: `${key}\\"`, expected, times: [], done };
+	}
+
+	/** For subscribers that hand over a raw Pusher message: did it carry the armed key? */
+	arrivedIn(text: string): void {
+		const now = performance.now();
+		const trial = this.trial;
+		if (!trial || !text.includes(trial.needle)) return;
+		trial.times.push(now);
+		if (trial.times.length === trial.expected) trial.done();
 	}
 
 	arrived(key: unknown): void {

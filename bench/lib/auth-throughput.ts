@@ -18,6 +18,8 @@ export interface EndpointResult {
 	latencyMs: { p50: number; p99: number };
 	/** Directus process CPU time (all threads) per successful request. */
 	cpuMsPerRequest: number;
+	/** The rounds' spans on the monotonic clock, µs (for splitting a CPU profile). */
+	windowsUs: Array<[number, number]>;
 }
 
 export interface AuthOptions {
@@ -59,11 +61,17 @@ export async function runAuthThroughput(setup: BenchSetup, options: AuthOptions)
 	if (pid === undefined) throw new Error('cannot find the Directus process');
 	const runs: Record<Key, LoopResult[]> = { auth: [], usersMe: [] };
 	const cpu: Record<Key, number> = { auth: 0, usersMe: 0 };
+	// Each round's span on the monotonic clock (µs), which is the clock of a V8 CPU profile of
+	// Directus too: bench/lib/profile-summary.ts splits a profile by endpoint with them.
+	const windows: Record<Key, Array<[number, number]>> = { auth: [], usersMe: [] };
+	const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 	for (let r = 0; r < options.rounds; r++) {
 		const order: Key[] = r % 2 === 0 ? ['auth', 'usersMe'] : ['usersMe', 'auth'];
 		for (const key of order) {
 			const before = cpuTimeMs(pid);
+			const from = monotonicUs();
 			runs[key].push(await closedLoop(options.concurrency, options.roundMs, endpoints[key].once));
+			windows[key].push([from, monotonicUs()]);
 			cpu[key] += cpuTimeMs(pid) - before;
 		}
 	}
@@ -82,6 +90,7 @@ export async function runAuthThroughput(setup: BenchSetup, options: AuthOptions)
 			requestsPerSecond: round(ok / (elapsed / 1000), 1),
 			latencyMs: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)) },
 			cpuMsPerRequest: round(cpu[key] / Math.max(1, ok)),
+			windowsUs: windows[key],
 		};
 	};
 	const auth = total('auth');

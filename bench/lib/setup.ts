@@ -1,9 +1,16 @@
 /**
- * The stack every realtime benchmark runs on: one Soketi (on the machine's Node 20 when the
- * launcher says which, so its native uWebSockets server is used) and one Directus 12 with the
- * built extensions, native realtime on, and no limiter or request logging in the way.
+ * The stack every realtime benchmark runs on: two Soketi nodes joined by Redis (the scale-out
+ * set-up of test/services/, on the machine's Node 20 when the launcher says which, so their
+ * native uWebSockets server is used) and one Directus 12 with the built extensions, publishing
+ * to the first node, native realtime on, and no limiter or request logging in the way.
+ * Redis: BENCH_REDIS_URL (default redis://127.0.0.1:6379), a database of its own.
  */
+import { mkdtempSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createChannel, createCollection, createUser, type TestUser } from '../../test/harness/fixtures.js';
+import { startSoketi, type Soketi } from '../../test/harness/soketi.js';
 import { startStack, type Stack } from '../../test/harness/stack.js';
 import { HttpClient } from './http.js';
 
@@ -13,12 +20,16 @@ export const CHANNELS = { fanout: 'private-bench-fanout', load: 'private-bench-l
 export const PUBLISHER = "trigger({}, 'created', meta.payload);";
 export const USER_AUTHORIZER = 'return auth.user.id === params.userId;';
 
+/** Where Directus writes its CPU profile when BENCH_PROFILE=1 (a fresh directory per run). */
+export const PROFILE_DIR = process.env.BENCH_PROFILE === '1' ? mkdtempSync(join(tmpdir(), 'rt-bench-prof-')) : undefined;
+
 export const DIRECTUS_ENV: Record<string, string> = {
 	WEBSOCKETS_ENABLED: 'true',
 	PRESSURE_LIMITER_ENABLED: 'false',
 	RATE_LIMITER_ENABLED: 'false',
 	// Request logging costs as much as some of what is measured.
 	LOG_LEVEL: 'warn',
+	...(PROFILE_DIR ? { NODE_OPTIONS: `--no-node-snapshot --cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } : {}),
 	// More for experiments, e.g. BENCH_DIRECTUS_ENV='{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}'.
 	...extraEnv(),
 };
@@ -33,8 +44,13 @@ function extraEnv(): Record<string, string> {
 	return parsed as Record<string, string>;
 }
 
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 export interface BenchSetup {
+	/** Directus and the first Soketi node (the one Directus and the raw trigger publish to). */
 	stack: Stack;
+	/** Both Soketi nodes, the first being stack.soketi. */
+	nodes: Soketi[];
 	/** Keep-alive client to Directus for the measured requests. */
 	http: HttpClient;
 	/** A non-admin, API-only user: reads and creates the bench collections, reads users. */
@@ -43,9 +59,36 @@ export interface BenchSetup {
 	rows: { fanout: string; load: string; user: string };
 }
 
+/** SOKETI_* variables of a node of the cluster: Redis adapter, a prefix of this run's own. */
+function clusterEnv(): Record<string, string> {
+	const redis = new URL(REDIS_URL);
+	return {
+		SOKETI_ADAPTER_DRIVER: 'redis',
+		SOKETI_DB_REDIS_HOST: redis.hostname,
+		SOKETI_DB_REDIS_PORT: redis.port || '6379',
+		SOKETI_DB_REDIS_DB: '7',
+		SOKETI_ADAPTER_REDIS_PREFIX: `rt-bench-${process.pid}`,
+	};
+}
+
+async function assertRedis(): Promise<void> {
+	const redis = new URL(REDIS_URL);
+	await new Promise<void>((resolve, reject) => {
+		const socket = createConnection({ host: redis.hostname, port: Number(redis.port || 6379) }, () => {
+			socket.end();
+			resolve();
+		});
+		socket.on('error', (error) => reject(new Error(`the two-node Soketi cluster needs Redis at ${REDIS_URL} (BENCH_REDIS_URL): ${error.message}`)));
+	});
+}
+
 export async function setUp(maxSockets: number): Promise<BenchSetup> {
-	const stack = await startStack({ directus: { env: DIRECTUS_ENV } });
+	await assertRedis();
+	const env = clusterEnv();
+	const stack = await startStack({ directus: { env: DIRECTUS_ENV }, soketi: { env } });
+	const nodes: Soketi[] = [stack.soketi];
 	try {
+		nodes.push(await startSoketi({ env }));
 		const d = stack.directus;
 		for (const collection of Object.values(COLLECTIONS)) await createCollection(d, collection, [{ field: 'title', type: 'string' }]);
 		const user = await createUser(d, {
@@ -71,9 +114,13 @@ export async function setUp(maxSockets: number): Promise<BenchSetup> {
 			trigger_on_update: false,
 			trigger_on_delete: false,
 		});
-		return { stack, http: new HttpClient(d.url, maxSockets), user, rows: { fanout: fanout.id, load: load.id, user: userRow.id } };
+		const stop = stack.stop;
+		stack.stop = async () => {
+			await Promise.allSettled([stop(), ...nodes.slice(1).map((n) => n.stop())]);
+		};
+		return { stack, nodes, http: new HttpClient(d.url, maxSockets), user, rows: { fanout: fanout.id, load: load.id, user: userRow.id } };
 	} catch (error) {
-		await stack.stop();
+		await Promise.allSettled([stack.stop(), ...nodes.slice(1).map((n) => n.stop())]);
 		throw error;
 	}
 }

@@ -7,12 +7,14 @@
  * Each set-up gets the same total time, in slices taken in turns (off, on, plain, plain, on,
  * off, ...), so a busy spell of a shared machine hits all three alike; one slice each makes
  * them plain consecutive runs. A pusher-js subscriber counts what arrives, so a lost event
- * shows; RSS and CPU time of the Directus processes are read from /proc throughout.
+ * shows; RSS and CPU time of the Directus processes are read from /proc throughout, and a
+ * prober asks the serving Directus for GET /server/ping every 20 ms on a connection of its own:
+ * its latency under the load is how long Directus' event loop keeps a request waiting.
  */
 import { createCollection, createUser } from '../../test/harness/fixtures.js';
 import { startDirectus, type Directus } from '../../test/harness/directus.js';
 import { closedLoop, HttpClient } from './http.js';
-import { childPid, cpuTimeMs, sampleMemory } from './memory.js';
+import { childPid, cpuTimeMs, residentMemory, sampleMemory } from './memory.js';
 import { PusherSubscribers } from './pusher-subscribers.js';
 import { CHANNELS, COLLECTIONS, DIRECTUS_ENV, type BenchSetup } from './setup.js';
 import { percentile, round, sleep } from './stats.js';
@@ -45,6 +47,10 @@ export interface SustainedResult {
 	drainMs: number | null;
 	/** RSS of the Directus process serving this set-up: at its first slice, highest, at its last. */
 	memory: { startMb: number; peakMb: number; endMb: number };
+	/** RSS of that process before any write (after start-up and the bench's own set-up), MB. */
+	idleRssMb: number;
+	/** GET /server/ping latency during this set-up's slices (every 20 ms, its own connection), ms. */
+	pingMs: Latency & { samples: number };
 	/** CPU time (all threads) per successful write, ms: Directus, and Soketi where it takes part. */
 	cpuMsPerWrite: { directus: number; soketi: number | null };
 	/**
@@ -75,6 +81,8 @@ interface Target {
 	token: string;
 	pid: number;
 	soketiPid: number | null;
+	/** Directus' base URL, for the /server/ping prober. */
+	url: string;
 	queueStats: () => Promise<Record<string, number> | null>;
 }
 
@@ -90,6 +98,8 @@ class Tally {
 	drainMs: number | null = null;
 	memory: { startMb: number; peakMb: number; endMb: number } | undefined;
 	cpu = { directus: 0, soketi: 0 };
+	pings: number[] = [];
+	idleRssMb = Number.NaN;
 	queue = { sent: 0, batches: 0, dropped: 0, failedBatches: 0, readsRequested: 0, readQueries: 0 };
 }
 
@@ -101,6 +111,29 @@ function serverPid(supervisor: number | undefined): number {
 }
 
 const latency = (values: number[]): Latency => ({ p50: round(percentile(values, 0.5)), p99: round(percentile(values, 0.99)), max: round(percentile(values, 1)) });
+
+/** GET /server/ping every 20 ms on a connection of its own, until stopped; the latencies. */
+function pingProber(url: string) {
+	const client = new HttpClient(url, 1);
+	const latencies: number[] = [];
+	let running = true;
+	const loop = (async () => {
+		while (running) {
+			const t = performance.now();
+			const res = await client.send({ method: 'GET', path: '/server/ping' });
+			if (res.status === 200) latencies.push(performance.now() - t);
+			await sleep(20);
+		}
+	})();
+	return {
+		async stop(): Promise<number[]> {
+			running = false;
+			await loop.catch(() => undefined);
+			client.close();
+			return latencies;
+		},
+	};
+}
 
 /** off, on, plain, plain, on, off, off, ... : each set-up as often first as last. */
 function turns<T>(items: T[], rounds: number): T[] {
@@ -116,8 +149,8 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 	const mainPid = serverPid(stack.directus.process.pid);
 	const soketiPid = serverPid(stack.soketi.process.pid);
 	const targets: Target[] = [
-		{ variant: 'off', collection: COLLECTIONS.loadOff, http, token: user.token, pid: mainPid, soketiPid, queueStats },
-		{ variant: 'on', collection: COLLECTIONS.loadOn, http, token: user.token, pid: mainPid, soketiPid, queueStats },
+		{ variant: 'off', collection: COLLECTIONS.loadOff, http, token: user.token, pid: mainPid, soketiPid, queueStats, url: stack.directus.url },
+		{ variant: 'on', collection: COLLECTIONS.loadOn, http, token: user.token, pid: mainPid, soketiPid, queueStats, url: stack.directus.url },
 	];
 
 	const arrivals = new Map<string, number>();
@@ -155,7 +188,9 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 		const queueBefore = await target.queueStats();
 		const memory = sampleMemory(target.pid);
 		const cpuBefore = { directus: cpuTimeMs(target.pid), soketi: target.soketiPid === null ? 0 : cpuTimeMs(target.soketiPid) };
+		const prober = pingProber(target.url);
 		const { loop, writes } = await writeLoop(target, target.variant, options.durationMs / options.slices);
+		tally.pings.push(...(await prober.stop()));
 		const cpuAfter = { directus: cpuTimeMs(target.pid), soketi: target.soketiPid === null ? 0 : cpuTimeMs(target.soketiPid) };
 		if (target.variant === 'on') {
 			const lastAnswer = [...writes.values()].reduce((max, w) => Math.max(max, w.end), 0);
@@ -212,6 +247,8 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 			deliveryMs: delays.length ? latency(delays) : null,
 			drainMs: tally.drainMs === null ? null : round(tally.drainMs),
 			memory: { startMb: round(tally.memory!.startMb, 1), peakMb: round(tally.memory!.peakMb, 1), endMb: round(tally.memory!.endMb, 1) },
+			idleRssMb: round(tally.idleRssMb, 1),
+			pingMs: { ...latency(tally.pings), samples: tally.pings.length },
 			cpuMsPerWrite: { directus: perWrite(tally.cpu.directus), soketi: target.soketiPid === null ? null : perWrite(tally.cpu.soketi) },
 			queue: target.variant === 'plain' ? null : tally.queue,
 		};
@@ -224,21 +261,22 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 			plainHttp = new HttpClient(plain.url, options.concurrency + 2);
 			await createCollection(plain, COLLECTIONS.loadOff, [{ field: 'title', type: 'string' }]);
 			const writer = await createUser(plain, { grants: [{ collection: COLLECTIONS.loadOff, action: 'create' }, { collection: COLLECTIONS.loadOff, action: 'read' }] });
-			targets.push({ variant: 'plain', collection: COLLECTIONS.loadOff, http: plainHttp, token: writer.token, pid: serverPid(plain.process.pid), soketiPid: null, queueStats: async () => null });
+			targets.push({ variant: 'plain', collection: COLLECTIONS.loadOff, http: plainHttp, token: writer.token, pid: serverPid(plain.process.pid), soketiPid: null, queueStats: async () => null, url: plain.url });
 		}
+		const tallies = new Map(targets.map((t) => [t.variant, new Tally()]));
+		for (const target of targets) tallies.get(target.variant)!.idleRssMb = residentMemory(target.pid).rssMb;
 		await subscriber.growTo(1);
 		// Warm every set-up up (JIT, connection pools, the isolate pool) before measuring.
 		for (const target of targets) await writeLoop(target, 'warm', options.warmupMs);
 		await sleep(1000);
 
-		const tallies = new Map(targets.map((t) => [t.variant, new Tally()]));
 		for (const target of turns(targets, options.slices)) await slice(target, tallies.get(target.variant)!);
 		const results = targets.map((t) => result(t, tallies.get(t.variant)!));
 		for (const r of results) {
 			options.log(
 				`sustained ${r.variant}: ${r.writes} writes, ${r.writesPerSecond}/s, p99 ${r.latencyMs.p99} ms` +
 					(r.delivered === null ? '' : `, delivered ${r.delivered}, lost ${r.lost}, duplicates ${r.duplicates}`) +
-					`, RSS ${r.memory.startMb} -> peak ${r.memory.peakMb} MB, Directus CPU ${r.cpuMsPerWrite.directus} ms/write`,
+					`, RSS idle ${r.idleRssMb}, ${r.memory.startMb} -> peak ${r.memory.peakMb} MB, Directus CPU ${r.cpuMsPerWrite.directus} ms/write, /server/ping p99 ${r.pingMs.p99} ms`,
 			);
 		}
 		return results;
