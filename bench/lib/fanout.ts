@@ -90,7 +90,7 @@ export interface FanoutResult {
 export async function runFanout(setup: BenchSetup, options: FanoutOptions): Promise<FanoutResult> {
 	const { stack, http, user } = setup;
 	const probe = new ArrivalProbe();
-	const subscribers = new LeanSubscribers({ nodes: setup.nodes, http, token: user.token, channel: CHANNELS.fanout, onData: (text) => probe.arrivedIn(text) });
+	const subscribers = new LeanSubscribers({ nodes: setup.nodes, http, token: user.token, channel: CHANNELS.fanout, onData: (text) => probe.arrivedIn(text), log: options.log });
 	const natives = new NativeSubscribers({ directusUrl: stack.directus.url, token: user.token, collection: COLLECTIONS.fanout, onCreate: (item) => probe.arrived(item?.title) });
 	const pid = (supervisor: number | undefined) => (supervisor === undefined ? undefined : childPid(supervisor));
 	const directusPid = pid(stack.directus.process.pid);

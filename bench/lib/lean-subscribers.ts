@@ -6,7 +6,9 @@
  *   connect ws://host:port/app/<key>?protocol=7 -> `pusher:connection_established` (socket_id)
  *   -> POST <directus>/realtime/auth (form: socket_id, channel_name; the user's bearer token),
  *      like pusher-js' ajax authorizer, once per socket -> `pusher:subscribe` with that auth
- *   -> `pusher_internal:subscription_succeeded`; `pusher:ping` is answered with `pusher:pong`.
+ *   -> `pusher_internal:subscription_succeeded`; `pusher:ping` is answered with `pusher:pong`,
+ *   and each socket sends `pusher:ping` every ACTIVITY_S seconds, as pusher-js does when it has
+ *   heard nothing for the server's activity_timeout (Soketi closes a socket silent for 120 s).
  *
  * Authorization requests run with bounded concurrency; the sockets are spread round-robin over
  * the given Soketi nodes. Data events are handed over as raw text, not parsed: the fan-out only
@@ -29,6 +31,8 @@ type Socket = {
 const WebSocket = createRequire(join(DIRECTUS_DIR, 'package.json'))('ws') as new (url: string, options?: object) => Socket;
 
 const TIMEOUT_MS = 30_000;
+/** Seconds between a socket's pings: Soketi's activity_timeout (30 s), as pusher-js uses it. */
+const ACTIVITY_S = 30;
 
 export interface LeanSubscriberOptions {
 	nodes: Soketi[];
@@ -40,6 +44,8 @@ export interface LeanSubscriberOptions {
 	onData: (text: string) => void;
 	/** Concurrent connect + authorize + subscribe sequences (default 16). */
 	parallel?: number;
+	/** Progress, for large sizes. */
+	log?: (line: string) => void;
 }
 
 export class LeanSubscribers {
@@ -49,7 +55,17 @@ export class LeanSubscribers {
 	/** Time spent in POST /realtime/auth, summed over sockets, and the requests made. */
 	readonly auth = { requests: 0, ms: 0 };
 
-	constructor(private readonly options: LeanSubscriberOptions) {}
+	private readonly pinger: NodeJS.Timeout;
+	private tick = 0;
+
+	constructor(private readonly options: LeanSubscriberOptions) {
+		// Each second, the sockets whose turn it is: a thirtieth of them, not all at once.
+		this.pinger = setInterval(() => {
+			const turn = this.tick++ % ACTIVITY_S;
+			for (let i = turn; i < this.sockets.length; i += ACTIVITY_S) this.sockets[i]!.send('{"event":"pusher:ping","data":{}}');
+		}, 1000);
+		this.pinger.unref();
+	}
 
 	get count(): number {
 		return this.sockets.length;
@@ -63,12 +79,14 @@ export class LeanSubscribers {
 			while (next < n) {
 				const index = next++;
 				this.sockets.push(await this.connectOne(index));
+				if (this.sockets.length % 1000 === 0 && n >= 5000) this.options.log?.(`  ${this.sockets.length} of ${n} subscribed`);
 			}
 		};
 		await Promise.all(Array.from({ length: Math.min(parallel, n - next) }, worker));
 	}
 
 	close(): void {
+		clearInterval(this.pinger);
 		for (const s of this.sockets.splice(0)) s.terminate();
 	}
 

@@ -64,7 +64,7 @@ export function moduleOf(frame: CallFrame): string {
 		const parts = path.slice(at + 14).split('/');
 		return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 	}
-	if (/\/dist\/api\.js$/.test(path)) return 'realtime extension (dist/api.js)';
+	if (/\/dist\/api\.js(\?.*)?$/.test(path)) return 'realtime extension (dist/api.js)';
 	return basename(path);
 }
 
