@@ -17,8 +17,9 @@
  * BENCH_AUTH_CONCURRENCY=8 BENCH_AUTH_ROUNDS=10 BENCH_AUTH_ROUND_S=2 BENCH_ONLY=sustained,fanout,auth
  * BENCH_DIRECTUS_ENV='{"NAME":"value"}' (more Directus environment, for experiments)
  * BENCH_PROFILE=1: Directus runs with a V8 CPU profiler (--cpu-prof, slows every part a little);
- * after the run the profile is summarized by endpoint of the auth part (bench/lib/profile-summary.ts)
- * into bench/results/profile-auth.json, which bench/report.ts puts in docs/benchmarks.md.
+ * after the run the profile is split by the auth part's endpoints and the sustained set-ups
+ * (bench/lib/profile-summary.ts) into bench/results/profile.json, which bench/report.ts puts in
+ * docs/benchmarks.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -27,7 +28,7 @@ import { ROOT } from '../test/harness/paths.js';
 import { runAuthThroughput } from './lib/auth-throughput.js';
 import { runFanout } from './lib/fanout.js';
 import { describeMachine } from './lib/machine.js';
-import { summarizeProfile, largestProfile } from './lib/profile-summary.js';
+import { largestProfile, profileComparisons, summarizeProfile } from './lib/profile-summary.js';
 import { DIRECTUS_ENV, PROFILE_DIR, setUp } from './lib/setup.js';
 import { runSustained } from './lib/sustained.js';
 
@@ -80,7 +81,7 @@ const write = () => {
 
 // No stale results from an earlier run may pass for this one's.
 rmSync(join(resultsDir, 'realtime.json'), { force: true });
-rmSync(join(resultsDir, 'profile-auth.json'), { force: true });
+rmSync(join(resultsDir, 'profile.json'), { force: true });
 log('starting Soketi and Directus');
 const setup = await setUp(Math.max(config.writeConcurrency, config.authConcurrency) + 4);
 try {
@@ -142,11 +143,12 @@ try {
 	setup.http.close();
 	await setup.stack.stop();
 }
-if (PROFILE_DIR && results.auth) {
+if (PROFILE_DIR) {
 	try {
-		const summary = summarizeProfile(largestProfile(PROFILE_DIR), results);
-		writeFileSync(join(resultsDir, 'profile-auth.json'), `${JSON.stringify({ date: results.date, ...summary }, null, 2)}\n`);
-		log(`CPU profile summarized into bench/results/profile-auth.json (${summary.sampledUs.auth} vs ${summary.sampledUs.usersMe} µs sampled per request)`);
+		const file = largestProfile(PROFILE_DIR);
+		const summaries = profileComparisons(results).map(({ a, b }) => ({ date: results.date as string, ...summarizeProfile(file, a, b) }));
+		writeFileSync(join(resultsDir, 'profile.json'), `${JSON.stringify(summaries, null, 2)}\n`);
+		for (const s of summaries) log(`CPU profile, ${s.labels.a} vs ${s.labels.b}: ${s.sampledUs.a} vs ${s.sampledUs.b} µs sampled per request`);
 	} catch (error) {
 		errors.profile = (error as Error).message;
 		write();

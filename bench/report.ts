@@ -68,7 +68,7 @@ const at = (path: FanoutPath, n: number) => fanout.find((s) => s.path === path &
 const largest = Math.max(0, ...fanout.map((s) => s.subscribers));
 const largestNative = Math.max(0, ...fanout.filter((s) => s.path === 'native').map((s) => s.subscribers));
 const sizeAt = (n: number) => realtime?.fanout?.sizes?.find((s) => s.subscribers === n);
-const profile = readJson<ProfileSummary>('profile-auth.json');
+const profiles = readJson<ProfileSummary[]>('profile.json') ?? [];
 const targets: Target[] = [];
 {
 	const ext = at('extension', largest);
@@ -331,14 +331,14 @@ function generated(chartProblem: string | null): string {
 		);
 		parts.push(`Ratio /realtime/auth / /users/me: **${x(auth.ratio)}** (target >= 0.95x).`);
 	}
-	if (profile) {
-		parts.push('#### Where /realtime/auth spends its time');
+	for (const profile of profiles) {
+		parts.push(`#### CPU profile: ${profile.labels.a} against ${profile.labels.b}`);
 		parts.push(
-			`A V8 CPU profile of Directus under the authorization benchmark (\`${profile.profile}\`), its samples split by endpoint with the rounds' windows and summarized by \`bench/lib/profile-summary.ts\`: self time on Directus' main thread per request, /realtime/auth against GET /users/me (${profile.requests.auth} and ${profile.requests.usersMe} requests; sampled ${profile.sampledUs.auth} vs ${profile.sampledUs.usersMe} µs per request; profiling slows both).`,
+			`A V8 CPU profile of Directus (\`BENCH_PROFILE=1\`, this run; profiling slows everything a little), its samples split by the rounds' windows and summarized by \`bench/lib/profile-summary.ts\`: self time on Directus' main thread per request (${profile.requests.a} and ${profile.requests.b} requests; sampled ${profile.sampledUs.a} vs ${profile.sampledUs.b} µs per request in all). Work on other threads (the sandbox's off-thread runs, GC helpers) is not in it.`,
 		);
-		const rowsOf = (list: ProfileSummary['modules']) => list.map((r) => [`\`${r.name.replace(/\|/g, '\\|')}\``, r.authUs, r.usersMeUs, `${r.diffUs >= 0 ? '+' : ''}${r.diffUs}`]);
-		parts.push(table(['Module', '/realtime/auth µs', '/users/me µs', 'Difference'], rowsOf(profile.modules)));
-		parts.push(table(['Function', '/realtime/auth µs', '/users/me µs', 'Difference'], rowsOf(profile.functions)));
+		const rowsOf = (list: ProfileSummary['modules']) => list.map((r) => [`\`${r.name.replace(/\|/g, '\\|')}\``, r.aUs, r.bUs, `${r.diffUs >= 0 ? '+' : ''}${r.diffUs}`]);
+		parts.push(table(['Module', `${profile.labels.a} µs`, `${profile.labels.b} µs`, 'Difference'], rowsOf(profile.modules)));
+		parts.push(table(['Function', `${profile.labels.a} µs`, `${profile.labels.b} µs`, 'Difference'], rowsOf(profile.functions)));
 	}
 
 	if (sandbox) {

@@ -51,6 +51,8 @@ export interface SustainedResult {
 	idleRssMb: number;
 	/** GET /server/ping latency during this set-up's slices (every 20 ms, its own connection), ms. */
 	pingMs: Latency & { samples: number };
+	/** The slices' spans on the monotonic clock, µs (for splitting a CPU profile). */
+	windowsUs: Array<[number, number]>;
 	/** CPU time (all threads) per successful write, ms: Directus, and Soketi where it takes part. */
 	cpuMsPerWrite: { directus: number; soketi: number | null };
 	/**
@@ -99,6 +101,7 @@ class Tally {
 	memory: { startMb: number; peakMb: number; endMb: number } | undefined;
 	cpu = { directus: 0, soketi: 0 };
 	pings: number[] = [];
+	windowsUs: Array<[number, number]> = [];
 	idleRssMb = Number.NaN;
 	queue = { sent: 0, batches: 0, dropped: 0, failedBatches: 0, readsRequested: 0, readQueries: 0 };
 }
@@ -189,7 +192,9 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 		const memory = sampleMemory(target.pid);
 		const cpuBefore = { directus: cpuTimeMs(target.pid), soketi: target.soketiPid === null ? 0 : cpuTimeMs(target.soketiPid) };
 		const prober = pingProber(target.url);
+		const from = Number(process.hrtime.bigint() / 1000n);
 		const { loop, writes } = await writeLoop(target, target.variant, options.durationMs / options.slices);
+		tally.windowsUs.push([from, Number(process.hrtime.bigint() / 1000n)]);
 		tally.pings.push(...(await prober.stop()));
 		const cpuAfter = { directus: cpuTimeMs(target.pid), soketi: target.soketiPid === null ? 0 : cpuTimeMs(target.soketiPid) };
 		if (target.variant === 'on') {
@@ -249,6 +254,7 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 			memory: { startMb: round(tally.memory!.startMb, 1), peakMb: round(tally.memory!.peakMb, 1), endMb: round(tally.memory!.endMb, 1) },
 			idleRssMb: round(tally.idleRssMb, 1),
 			pingMs: { ...latency(tally.pings), samples: tally.pings.length },
+			windowsUs: tally.windowsUs,
 			cpuMsPerWrite: { directus: perWrite(tally.cpu.directus), soketi: target.soketiPid === null ? null : perWrite(tally.cpu.soketi) },
 			queue: target.variant === 'plain' ? null : tally.queue,
 		};

@@ -55,6 +55,9 @@ const ENDPOINTS: Record<string, Omit<Guard, 'max'> & { max?: number }> = {
 	'/realtime/dry-run': { anonymous: adminsOnly, max: MAX_DRY_RUN_BODY_BYTES },
 };
 
+/** Every guarded path has it: a request without it (in any case) passes the gate untouched. */
+const REALTIME = /realtime/i;
+
 /**
  * How long a refused upload is read and thrown away before the connection is closed, as a web
  * server's lingering close does: closing while the client still sends makes the kernel reset the
@@ -177,9 +180,14 @@ export function authBodyGate(options: BodyGateOptions) {
 	const paths = guardedPaths(options.publicUrl, options.maxBytes ?? MAX_AUTH_BODY_BYTES);
 
 	return (req: GateRequest, res: GateResponse, next: (error?: unknown) => void): void => {
+		// Every request of Directus passes here: the cheap tests first. Normalizing below only
+		// lowercases and merges slashes, so a path without "realtime" in any case is never guarded.
+		if (req.method !== 'POST') return next();
+		const raw = req.path ?? (req.url ?? '').split('?')[0]!;
+		if (!REALTIME.test(raw)) return next();
 		// Directus' router also routes `/realtime//auth` (repeated slashes) to the endpoint.
-		const path = (req.path ?? (req.url ?? '').split('?')[0]!).toLowerCase().replace(/\/{2,}/g, '/').replace(/(.)\/+$/, '$1');
-		const guard = req.method === 'POST' ? paths.get(path) : undefined;
+		const path = raw.toLowerCase().replace(/\/{2,}/g, '/').replace(/(.)\/+$/, '$1');
+		const guard = paths.get(path);
 		if (guard === undefined) return next();
 		const { max } = guard;
 		const tooLarge = () => new RealtimeError('PAYLOAD_TOO_LARGE', `request body is larger than ${max} bytes`);

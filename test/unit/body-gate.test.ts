@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { carriesCredential } from '../../realtime-hooks/src/auth-gate.js';
+import { authBodyGate, carriesCredential } from '../../realtime-hooks/src/auth-gate.js';
 
 const request = (headers: Record<string, string>, url = '/realtime/auth') => ({ url, headers, on: () => {}, off: () => {}, resume: () => {} });
 
@@ -24,5 +24,34 @@ describe('carriesCredential: what the auth body gate counts as a credential', ()
 			assert.equal(carriesCredential(request(headers), 'directus_session_token'), false, JSON.stringify(headers));
 		}
 		assert.equal(carriesCredential(request({}, '/realtime/auth?access_token='), 'directus_session_token'), false);
+	});
+});
+
+describe('authBodyGate: which requests it guards', () => {
+	const gate = authBodyGate({ sessionCookieName: 'directus_session_token', publicUrl: 'https://example.com/cms/' });
+	const run = (method: string, url: string, path?: string) => {
+		const res = { headersSent: false, statusCode: 0, setHeader: () => undefined, end: () => undefined };
+		let passed = false;
+		gate({ ...request({}, url), method, ...(path === undefined ? {} : { path }) }, res, () => (passed = true));
+		return passed ? 'next' : res.statusCode;
+	};
+
+	it('refuses an anonymous POST to the auth routes however the path is spelled', () => {
+		for (const url of ['/realtime/auth', '/REALTIME//Auth/', '/realtime/user-auth?x=1', '/cms/realtime/auth', '/CMS//realtime//auth//']) {
+			assert.equal(run('POST', url), 401, url);
+		}
+		assert.equal(run('POST', '/whatever', '/Realtime/Auth'), 401, 'req.path when Express set it');
+	});
+
+	it('lets every other request through untouched', () => {
+		for (const [method, url] of [
+			['GET', '/realtime/auth'],
+			['POST', '/items/articles'],
+			['POST', '/realtime/health'],
+			['POST', '/realtime/authx'],
+			['POST', '/server/ping'],
+		] as const) {
+			assert.equal(run(method, url), 'next', `${method} ${url}`);
+		}
 	});
 });

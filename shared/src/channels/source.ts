@@ -25,7 +25,8 @@ export function normalizeRow(raw: Record<string, unknown>): ChannelRow {
 		sort: raw.sort === null || raw.sort === undefined ? null : Number(raw.sort),
 		channel_name: String(raw.channel_name ?? ''),
 		collection: String(raw.collection ?? ''),
-		fields: parseFields(raw.fields),
+		// Frozen: nothing changes a row's field list, and fieldSetKey remembers frozen lists' keys.
+		fields: Object.freeze(parseFields(raw.fields)) as string[],
 		authorizer: typeof raw.authorizer === 'string' ? raw.authorizer : null,
 		publisher: typeof raw.publisher === 'string' ? raw.publisher : null,
 		trigger_on_create: bool(raw.trigger_on_create),

@@ -9,5 +9,18 @@ export interface ItemReader {
 	read(collection: string, keys: PrimaryKey[], fields: string[]): Promise<ItemsByKey>;
 }
 
+/**
+ * Keys already made, by the fields array they were made from: a channel row's `fields` is asked
+ * for several times per event (grouping, merging reads, picking the read). Only frozen arrays
+ * are remembered, so a key can never describe an array changed since.
+ */
+const keys = new WeakMap<readonly string[], string>();
+
 /** One key per distinct field set, whatever the order of its fields. */
-export const fieldSetKey = (fields: string[]) => JSON.stringify([...fields].sort());
+export function fieldSetKey(fields: readonly string[]): string {
+	const known = keys.get(fields);
+	if (known !== undefined) return known;
+	const key = JSON.stringify([...fields].sort());
+	if (Object.isFrozen(fields)) keys.set(fields, key);
+	return key;
+}
