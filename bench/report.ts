@@ -113,11 +113,21 @@ const targets: Target[] = [];
 			pass: ratio >= 0.95,
 		});
 		if (on.pingMs && off.pingMs) {
-			const extra = on.pingMs.p99 - off.pingMs.p99;
+			// The p99 of each slice, on minus off within a round, then the median over rounds (as for
+			// throughput: a busy spell of the shared machine lands on both sides of a round alike).
+			const diffs = (on.slicePingP99 ?? []).flatMap((p99, i) => {
+				const base = off.slicePingP99?.[i];
+				return base === undefined ? [] : [p99 - base];
+			});
+			const extra = diffs.length ? median(diffs) : on.pingMs.p99 - off.pingMs.p99;
+			const signed = (v: number) => `${v >= 0 ? '+' : ''}${ms(v)} ms`;
 			targets.push({
 				name: "Directus' event loop under the sustained writes: GET /server/ping p99 with a publishing row - without",
 				target: '<= +2 ms',
-				measured: `${extra >= 0 ? '+' : ''}${ms(extra)} ms (${ms(on.pingMs.p99)} vs ${ms(off.pingMs.p99)} ms over ${on.pingMs.samples} / ${off.pingMs.samples} pings${plain?.pingMs ? `; Directus without the bundle ${ms(plain.pingMs.p99)} ms` : ''})`,
+				measured:
+					`${signed(extra)}, median over ${diffs.length || 1} rounds of the slices' p99 difference` +
+					(diffs.length > 1 ? ` (rounds ${signed(Math.min(...diffs))} to ${signed(Math.max(...diffs))})` : '') +
+					`; over all pings ${ms(on.pingMs.p99)} vs ${ms(off.pingMs.p99)} ms (${on.pingMs.samples} / ${off.pingMs.samples} pings${plain?.pingMs ? `; Directus without the bundle ${ms(plain.pingMs.p99)} ms` : ''})`,
 				pass: extra <= 2,
 			});
 		}
@@ -139,19 +149,26 @@ const targets: Target[] = [];
 			pass: auth.ratio >= 0.95 && auth.auth.failed === 0,
 		});
 	}
-	// Memory: the extension's share is the RSS of the Directus with it, holding the largest fan-out
-	// (after the sustained writes), over the RSS of the Directus without it after the same writes.
+	// Memory. The extension's share at N: what it adds to Directus under the same write load (the
+	// peak RSS of the process with it, publishing, against the process without it), plus what
+	// holding and publishing to N subscribers adds (RSS after the trials at N against when the N
+	// were subscribed). The growth from 1 to N subscribers is shown too: it includes Directus
+	// serving one authorization request per subscriber and the native trials (see docs).
 	const small = sizeAt(Math.min(...(realtime?.fanout?.sizes ?? []).map((s) => s.subscribers)));
 	const big = sizeAt(largest);
-	if (plain && big && small) {
-		const share = Math.max(big.directusRssMb.subscribed, big.directusRssMb.afterTrials) - plain.memory.peakMb;
+	if (on && plain && big && small) {
+		const underLoad = on.memory.peakMb - plain.memory.peakMb;
+		const holding = big.directusRssMb.afterTrials - big.directusRssMb.subscribed;
+		const share = underLoad + Math.max(0, holding);
 		const growth = big.directusRssMb.afterTrials - small.directusRssMb.afterTrials;
+		const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)} MB`;
 		targets.push({
-			name: `Memory: the extension's share of Directus' RSS at ${N} subscribers`,
+			name: `Memory: the extension's share of Directus' RSS at ${N} subscribers (under the write load, plus what ${N} subscribers add)`,
 			target: '< 40 MB',
 			measured:
-				`${share.toFixed(1)} MB (${Math.max(big.directusRssMb.subscribed, big.directusRssMb.afterTrials)} MB with it vs ${plain.memory.peakMb} MB without it after the same writes; ` +
-				`${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB from ${small.subscribers.toLocaleString('en-US')} to ${N} subscribers; idle ${on?.idleRssMb ?? 'n/a'} vs ${plain.idleRssMb} MB)`,
+				`${share.toFixed(1)} MB: ${signed(underLoad)} under the sustained writes (peak ${on.memory.peakMb} vs ${plain.memory.peakMb} MB without the bundle; idle ${on.idleRssMb ?? 'n/a'} vs ${plain.idleRssMb ?? 'n/a'} MB), ` +
+				`${signed(holding)} publishing to ${N} (${big.directusRssMb.subscribed} -> ${big.directusRssMb.afterTrials} MB); ` +
+				`from ${small.subscribers.toLocaleString('en-US')} to ${N} subscribers, authorizations and native trials included: ${signed(growth)}`,
 			pass: share < 40,
 		});
 	}

@@ -53,6 +53,8 @@ export interface SustainedResult {
 	pingMs: Latency & { samples: number };
 	/** The slices' spans on the monotonic clock, µs (for splitting a CPU profile). */
 	windowsUs: Array<[number, number]>;
+	/** p99 /server/ping latency of each slice, in order (slice i of every set-up belongs to round i), ms. */
+	slicePingP99: number[];
 	/** CPU time (all threads) per successful write, ms: Directus, and Soketi where it takes part. */
 	cpuMsPerWrite: { directus: number; soketi: number | null };
 	/**
@@ -101,6 +103,7 @@ class Tally {
 	memory: { startMb: number; peakMb: number; endMb: number } | undefined;
 	cpu = { directus: 0, soketi: 0 };
 	pings: number[] = [];
+	slicePingP99: number[] = [];
 	windowsUs: Array<[number, number]> = [];
 	idleRssMb = Number.NaN;
 	queue = { sent: 0, batches: 0, dropped: 0, failedBatches: 0, readsRequested: 0, readQueries: 0 };
@@ -195,7 +198,9 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 		const from = Number(process.hrtime.bigint() / 1000n);
 		const { loop, writes } = await writeLoop(target, target.variant, options.durationMs / options.slices);
 		tally.windowsUs.push([from, Number(process.hrtime.bigint() / 1000n)]);
-		tally.pings.push(...(await prober.stop()));
+		const pings = await prober.stop();
+		tally.pings.push(...pings);
+		tally.slicePingP99.push(round(percentile(pings, 0.99)));
 		const cpuAfter = { directus: cpuTimeMs(target.pid), soketi: target.soketiPid === null ? 0 : cpuTimeMs(target.soketiPid) };
 		if (target.variant === 'on') {
 			const lastAnswer = [...writes.values()].reduce((max, w) => Math.max(max, w.end), 0);
@@ -255,6 +260,7 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 			idleRssMb: round(tally.idleRssMb, 1),
 			pingMs: { ...latency(tally.pings), samples: tally.pings.length },
 			windowsUs: tally.windowsUs,
+			slicePingP99: tally.slicePingP99,
 			cpuMsPerWrite: { directus: perWrite(tally.cpu.directus), soketi: target.soketiPid === null ? null : perWrite(tally.cpu.soketi) },
 			queue: target.variant === 'plain' ? null : tally.queue,
 		};
