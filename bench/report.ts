@@ -200,7 +200,7 @@ function chart(): string | null {
 	const m = realtime?.machine;
 	const svg = logLogChart(series, {
 		title: 'Fan-out: one item created, time until subscribers have it',
-		subtitle: `median of rounds; two Soketi nodes over Redis; extension and native include the REST create; ${m ? `${m.cores} cores, Directus ${m.directus} on ${m.database}, Soketi ${m.soketi} (${m.soketiServer}), loopback` : ''}`,
+		subtitle: `median of rounds; two Soketi nodes joined by Redis; extension and native include the REST create${m ? `; ${m.cores} cores, Directus ${m.directus}, ${m.database}` : ''}`,
 		xLabel: 'subscribers',
 		yLabel: 'ms from the REST call (or trigger) to arrival',
 		width: 940,
