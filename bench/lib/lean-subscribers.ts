@@ -96,9 +96,13 @@ export class LeanSubscribers {
 		const socket = new WebSocket(`ws://${node.host}:${node.port}/app/${node.app.key}?protocol=7&client=lean-bench&version=1`, { perMessageDeflate: false });
 		return new Promise<Socket>((resolve, reject) => {
 			let subscribed = false;
+			let failed = false;
 			const timer = setTimeout(() => fail(new Error(`socket ${index} not subscribed within ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);
+			// An error is followed by a close: count a socket once.
 			const fail = (error: Error) => {
 				clearTimeout(timer);
+				if (failed) return;
+				failed = true;
 				if (subscribed) this.dropped++;
 				else {
 					socket.terminate();
