@@ -1,9 +1,10 @@
 /**
- * The realtime benchmarks, in one run on one stack (a real Soketi and a real Directus 12 with
- * the built extensions): sustained REST writes with and without a publishing channel row (first,
- * while the Directus process is fresh, so its RSS says something); fan-out to 1 / 100 / 1,000 /
- * 1,000 subscribers through the extension, Directus' native subscriptions and a raw Soketi
- * trigger; POST /realtime/auth next to GET /users/me. Soketi runs as two nodes joined by Redis.
+ * The realtime benchmarks, in one run on one stack (two real Soketi nodes joined by Redis and a
+ * real Directus 12 with the built extensions): sustained REST writes with and without a
+ * publishing channel row (first, while the Directus process is fresh, so its RSS says
+ * something); fan-out to 1 / 100 / 1,000 / 10,000 subscribers through the extension, Directus'
+ * native subscriptions (up to 1,000) and a raw Soketi trigger; POST /realtime/auth next to
+ * GET /users/me.
  *
  *   npm run bench                      (builds, runs this and bench/sandbox.bench.ts, writes the report)
  *   <node22> --import tsx bench/realtime.bench.ts
