@@ -71,6 +71,11 @@ describe('redacting items read for scripts', () => {
 		assert.deepEqual(out, { id: 'u1', first_name: 'Uu1', role: 'r1' });
 	});
 
+	it('removes fields Directus stores encrypted (special: encrypted), as it does concealed and hashed ones', () => {
+		const withKeys: SchemaLike = { collections: { vault: { fields: { id: f('integer'), label: f('string'), api_key: f('text', ['encrypted']) } } } };
+		assert.deepEqual(redactItem(withKeys, 'vault', { id: 1, label: 'ai', api_key: 'sk-live-123' }), { id: 1, label: 'ai' });
+	});
+
 	it('follows m2o, o2m and nested relations to any depth (fields: *, recipient.*, *.*.*)', () => {
 		const row = {
 			id: 1,

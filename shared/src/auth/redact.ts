@@ -2,9 +2,9 @@
  * Secrets never reach a script or a client, whatever fields are asked for and however deep the
  * relations go. Pure: the rules come from the Directus schema handed in.
  *
- * A field is secret when Directus conceals or hashes it (its `special` includes `conceal` or
- * `hash`: passwords, static tokens, 2FA secrets, share passwords, any such field of any
- * collection), and on `directus_users` the four named below whatever the schema says
+ * A field is secret when Directus conceals, hashes or encrypts it (its `special` includes
+ * `conceal`, `hash` or `encrypted`: passwords, static tokens, 2FA secrets, share passwords, API
+ * keys, any such field of any collection), and on `directus_users` the four named below whatever the schema says
  * (`auth_data`, the SSO provider's refresh tokens, has no `special` at all). Rows are walked
  * along the schema's relations (m2o, o2m, m2a); where the walk cannot tell which collection an
  * object belongs to, every name that is secret in any collection is removed.
@@ -14,7 +14,8 @@
 export const SECRET_USER_FIELDS = ['password', 'tfa_secret', 'token', 'auth_data'] as const;
 
 const USERS = 'directus_users';
-const SECRET_SPECIALS = ['conceal', 'hash'];
+/** `encrypted`: Directus 12 stores such fields encrypted and decrypts them on read (settings' AI API keys). */
+const SECRET_SPECIALS = ['conceal', 'hash', 'encrypted'];
 /** Deeper than Directus reads relations (MAX_RELATIONAL_DEPTH, 10 by default): cut, not walked. */
 const MAX_DEPTH = 32;
 
