@@ -42,6 +42,7 @@ export interface ChannelInput {
 	trigger_on_create?: boolean;
 	trigger_on_update?: boolean;
 	trigger_on_delete?: boolean;
+	client_events?: boolean;
 }
 
 export async function createChannel(directus: Directus, row: ChannelInput): Promise<{ id: string } & ChannelInput> {

@@ -57,10 +57,13 @@ describe(`the realtime_channels table, made on first start (${DB})`, () => {
 		}
 	});
 
-	it('creates the seed columns plus sort, note and dates', async () => {
+	it('creates the seed columns plus sort, client_events, note and dates', async () => {
 		const res = await directus.request('GET', '/fields/realtime_channels');
 		const fields = res.body.data.map((f: { field: string }) => f.field);
-		for (const column of [...SEED_COLUMNS, 'sort', 'note', 'date_created', 'date_updated']) assert.ok(fields.includes(column), column);
+		for (const column of [...SEED_COLUMNS, 'sort', 'client_events', 'note', 'date_created', 'date_updated']) assert.ok(fields.includes(column), column);
+		const clientEvents = res.body.data.find((f: { field: string }) => f.field === 'client_events');
+		assert.equal(clientEvents.schema.default_value, false, 'client events stay out of Directus unless a row opens them');
+		assert.match(clientEvents.meta.note, /realtime\.client_event/);
 	});
 
 	it('creates the Data Model preset: code editors with templates, tags, toggles, a note on every field', async () => {
@@ -119,7 +122,7 @@ describe(`the realtime_channels table, made on first start (${DB})`, () => {
 		}
 		await directus.restart();
 		const fields = (await directus.request('GET', '/fields/realtime_channels')).body.data.map((f: { field: string }) => f.field);
-		for (const column of ['sort', 'note', 'date_created', 'date_updated']) assert.ok(fields.includes(column), column);
+		for (const column of ['sort', 'client_events', 'note', 'date_created', 'date_updated']) assert.ok(fields.includes(column), column);
 		const read = await directus.request('GET', '/items/realtime_channels?filter[channel_name][_eq]=private-chat-:userId');
 		assert.equal(read.body.data.length, 1, 'the seed row is still there and readable at once');
 		assert.equal((await directus.request('GET', '/fields/realtime_channels/authorizer')).body.data.meta.interface, 'input-code');

@@ -18,6 +18,7 @@ function row(id: string, channel_name: string, authorizer: string | null, sort: 
 		trigger_on_create: false,
 		trigger_on_update: false,
 		trigger_on_delete: false,
+		client_events: false,
 	};
 }
 

@@ -17,6 +17,7 @@ function row(id: string, channel_name: string, extra: Partial<ChannelRow> = {}):
 		trigger_on_create: true,
 		trigger_on_update: true,
 		trigger_on_delete: false,
+		client_events: false,
 		...extra,
 	};
 }

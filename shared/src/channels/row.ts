@@ -15,6 +15,8 @@ export interface ChannelRow {
 	trigger_on_create: boolean;
 	trigger_on_update: boolean;
 	trigger_on_delete: boolean;
+	/** client_event webhooks of the channels this row decides become `realtime.client_event` actions. */
+	client_events: boolean;
 }
 
 /** Columns the bundle reads; `note` and the dates are for people only. */
@@ -30,4 +32,5 @@ export const CHANNEL_COLUMNS = [
 	'trigger_on_create',
 	'trigger_on_update',
 	'trigger_on_delete',
+	'client_events',
 ] as const;

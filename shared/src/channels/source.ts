@@ -32,6 +32,7 @@ export function normalizeRow(raw: Record<string, unknown>): ChannelRow {
 		trigger_on_create: bool(raw.trigger_on_create),
 		trigger_on_update: bool(raw.trigger_on_update),
 		trigger_on_delete: bool(raw.trigger_on_delete),
+		client_events: bool(raw.client_events),
 	};
 }
 
