@@ -1,11 +1,11 @@
 /** The bundle's endpoint (`/realtime`): wires routes to the shared authorization modules. */
 import type { EndpointConfig } from '@directus/types';
-import { realtimeRuntime } from '@directus-realtime/shared';
+import { loadDirectusEmitter, realtimeRuntime } from '@directus-realtime/shared';
 import { registerRoutes } from './routes.js';
 
 const endpoint: EndpointConfig = {
 	id: 'realtime',
-	handler: (router, { env, database, logger, services, getSchema }) => {
+	handler: (router, { env, database, logger, services, getSchema, emitter }) => {
 		let runtime;
 		try {
 			runtime = realtimeRuntime({ env, database, logger });
@@ -14,7 +14,12 @@ const endpoint: EndpointConfig = {
 			logger.error(`realtime-endpoints: not registered: ${(error as Error).message}`);
 			return;
 		}
-		registerRoutes(router, { runtime, services, database, getSchema: () => getSchema(), logger });
+		// Flows and other extensions listen on Directus' own emitter, not on the one handed to extensions.
+		const hostEmitter = loadDirectusEmitter().then((found) => {
+			if (!found) logger.warn('realtime-endpoints: Directus\' event emitter was not found; webhook actions reach only extensions, not Flows');
+			return found ?? emitter;
+		});
+		registerRoutes(router, { runtime, services, database, getSchema: () => getSchema(), logger, emitter: hostEmitter });
 	},
 };
 

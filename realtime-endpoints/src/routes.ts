@@ -22,6 +22,10 @@ import {
 	type RealtimeRuntime,
 	type RequestLike,
 	type SchemaLike,
+	VERIFIED_WEBHOOK,
+	webhookActions,
+	type WebhookBatch,
+	type ActionEmitter,
 } from '@directus-realtime/shared';
 import { accountabilityForUser } from './user-accountability.js';
 import { itemForDryRun } from './dry-run-item.js';
@@ -32,6 +36,8 @@ interface Deps {
 	database: Knex;
 	getSchema: () => Promise<unknown>;
 	logger: { info(m: string): void; warn(m: string): void; error(m: string): void };
+	/** Directus' event emitter: webhooks become its actions. */
+	emitter: Promise<ActionEmitter>;
 }
 
 /** Admins-only routes check this first, before anything of the request is read. */
@@ -96,6 +102,25 @@ export function registerRoutes(router: Router, deps: Deps): void {
 					readUser: async (fields) =>
 						redactItem(schema as SchemaLike, 'directus_users', await new services.UsersService({ schema }).readOne(accountability.user!, { fields: ['id', ...fields] })),
 				});
+			},
+			logger,
+		),
+	);
+
+	router.post('/webhook', (req: DirectusRequest, res) =>
+		send(
+			res,
+			async () => {
+				// Only the webhook gate (realtime-hooks) leaves a batch here, once key and signature held.
+				const batch = (req as unknown as { [VERIFIED_WEBHOOK]?: WebhookBatch })[VERIFIED_WEBHOOK];
+				if (!batch) throw new RealtimeError('UNAUTHENTICATED', 'a webhook must carry X-Pusher-Key and X-Pusher-Signature');
+				const outcome = webhookActions(batch, await runtime.registry.snapshot());
+				runtime.webhooks.count(outcome);
+				if (outcome.unknownEvents > 0) logger.warn(`realtime: webhook: ${outcome.unknownEvents} event(s) of unknown names ignored`);
+				const context = { database: deps.database, schema: req.schema ?? (await deps.getSchema()), accountability: null };
+				const emitter = await deps.emitter;
+				for (const action of outcome.actions) emitter.emitAction(action.name, action.payload, context);
+				return { received: batch.events.length, emitted: outcome.actions.length };
 			},
 			logger,
 		),

@@ -77,19 +77,30 @@ export interface BodyGateOptions {
 	cors?: ((req: any, res: any, next: (error?: unknown) => void) => void) | null;
 }
 
-function guardedPaths(publicUrl: string | undefined, authMax: number): Map<string, Guard> {
+/** The prefixes the routes answer under: none, and PUBLIC_URL's path when it has one. */
+function routePrefixes(publicUrl: string | undefined): string[] {
 	const prefixes = new Set(['']);
 	try {
 		if (publicUrl) prefixes.add(new URL(publicUrl).pathname.replace(/\/+$/, '').toLowerCase());
 	} catch {
 		// A relative PUBLIC_URL (Directus warns about it): the routes are at the root.
 	}
+	return [...prefixes];
+}
+
+/** The given routes' paths, also under PUBLIC_URL's path. */
+export function guardedPaths(publicUrl: string | undefined, endpoints: readonly string[]): Set<string> {
+	return new Set(routePrefixes(publicUrl).flatMap((prefix) => endpoints.map((path) => prefix + path)));
+}
+
+/** The auth and dry-run routes' paths with their guards. */
+function guardedRoutes(publicUrl: string | undefined, authMax: number): Map<string, Guard> {
 	return new Map(
-		[...prefixes].flatMap((prefix) => Object.entries(ENDPOINTS).map(([path, guard]) => [prefix + path, { anonymous: guard.anonymous, max: guard.max ?? authMax }] as const)),
+		routePrefixes(publicUrl).flatMap((prefix) => Object.entries(ENDPOINTS).map(([path, guard]) => [prefix + path, { anonymous: guard.anonymous, max: guard.max ?? authMax }] as const)),
 	);
 }
 
-function header(req: GateRequest, name: string): string | undefined {
+export function header(req: GateRequest, name: string): string | undefined {
 	const value = req.headers[name];
 	return Array.isArray(value) ? value[0] : value;
 }
@@ -115,7 +126,7 @@ export function carriesCredential(req: GateRequest, sessionCookieName: string): 
  * Answers at once, then discards what the client still sends (see LINGER_BYTES): the socket is
  * closed only once the client stopped, or past the lingering bounds.
  */
-function refuse(req: GateRequest, res: GateResponse, error: RealtimeError, cors: BodyGateOptions['cors']): void {
+export function refuseEarly(req: GateRequest, res: GateResponse, error: RealtimeError, cors: BodyGateOptions['cors']): void {
 	const answer = errorAnswer(error);
 	const send = () => {
 		if (res.headersSent) return;
@@ -142,7 +153,7 @@ function refuse(req: GateRequest, res: GateResponse, error: RealtimeError, cors:
 }
 
 /** The body, or null once it passed `max` bytes (then nothing read is kept) or the client left. */
-function readAtMost(req: GateRequest, max: number): Promise<Buffer | null> {
+export function readBodyAtMost(req: GateRequest, max: number): Promise<Buffer | null> {
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
@@ -176,31 +187,33 @@ function contentType(req: GateRequest): string {
 	return (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/** The request's path as Directus' router sees it: `/realtime//auth` (repeated slashes) and a trailing slash route there too. */
+export function requestPath(req: GateRequest): string {
+	return (req.path ?? (req.url ?? '').split('?')[0]!).toLowerCase().replace(/\/{2,}/g, '/').replace(/(.)\/+$/, '$1');
+}
+
 export function authBodyGate(options: BodyGateOptions) {
-	const paths = guardedPaths(options.publicUrl, options.maxBytes ?? MAX_AUTH_BODY_BYTES);
+	const paths = guardedRoutes(options.publicUrl, options.maxBytes ?? MAX_AUTH_BODY_BYTES);
 
 	return (req: GateRequest, res: GateResponse, next: (error?: unknown) => void): void => {
 		// Every request of Directus passes here: the cheap tests first. Normalizing below only
 		// lowercases and merges slashes, so a path without "realtime" in any case is never guarded.
 		if (req.method !== 'POST') return next();
-		const raw = req.path ?? (req.url ?? '').split('?')[0]!;
-		if (!REALTIME.test(raw)) return next();
-		// Directus' router also routes `/realtime//auth` (repeated slashes) to the endpoint.
-		const path = raw.toLowerCase().replace(/\/{2,}/g, '/').replace(/(.)\/+$/, '$1');
-		const guard = paths.get(path);
+		if (!REALTIME.test(req.path ?? (req.url ?? '').split('?')[0]!)) return next();
+		const guard = paths.get(requestPath(req));
 		if (guard === undefined) return next();
 		const { max } = guard;
 		const tooLarge = () => new RealtimeError('PAYLOAD_TOO_LARGE', `request body is larger than ${max} bytes`);
-		if (!carriesCredential(req, options.sessionCookieName)) return refuse(req, res, guard.anonymous(), options.cors);
+		if (!carriesCredential(req, options.sessionCookieName)) return refuseEarly(req, res, guard.anonymous(), options.cors);
 		const length = header(req, 'content-length');
 		if (length !== undefined) {
 			// Node checked it is a number; Directus' parsers read no more than it says.
-			return Number(length) > max ? refuse(req, res, tooLarge(), options.cors) : next();
+			return Number(length) > max ? refuseEarly(req, res, tooLarge(), options.cors) : next();
 		}
 		if (header(req, 'transfer-encoding') === undefined) return next();
-		readAtMost(req, max).then(
+		readBodyAtMost(req, max).then(
 			(body) => {
-				if (body === null) return refuse(req, res, tooLarge(), options.cors);
+				if (body === null) return refuseEarly(req, res, tooLarge(), options.cors);
 				req[PRE_READ_BODY] = body;
 				// Directus' JSON parser skips a request whose body was read (`_body`); do its work.
 				req._body = true;
@@ -209,7 +222,7 @@ export function authBodyGate(options: BodyGateOptions) {
 					try {
 						req.body = JSON.parse(body.toString('utf8'));
 					} catch {
-						return refuse(req, res, new RealtimeError('INVALID_PAYLOAD', 'the body is not valid JSON'), options.cors);
+						return refuseEarly(req, res, new RealtimeError('INVALID_PAYLOAD', 'the body is not valid JSON'), options.cors);
 					}
 				}
 				next();

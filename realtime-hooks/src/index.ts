@@ -13,6 +13,7 @@ import { registerPublisherHooks } from './publisher.js';
 import { socketIdMiddleware } from './request-context.js';
 import { stopServerStart } from './startup.js';
 import { ensureChannelsTable } from './table-on-start.js';
+import { webhookGate } from './webhook-gate.js';
 
 const hook: HookConfig = ({ filter, action, init }, { env, database, logger, services, getSchema }) => {
 	let runtime;
@@ -23,6 +24,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		return;
 	}
 	const { config, registry, scripts, reads } = runtime;
+	const counters = runtime.webhooks;
 	for (const name of unknownVariables(realtimeEnv(env))) {
 		const meant = closestVariable(name);
 		logger.warn(`realtime: ${name} is not a setting of this extension${meant ? ` (did you mean ${meant}?)` : ''}; it is ignored`);
@@ -52,13 +54,23 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 	});
 
 	init('middlewares.before', async ({ app }) => {
+		const cors = await loadDirectusCors();
 		app.use(socketIdMiddleware);
 		// Before Directus parses any body: anonymous and oversized auth requests stop here.
 		app.use(
 			authBodyGate({
 				publicUrl: env.PUBLIC_URL as string | undefined,
 				sessionCookieName: String(env.SESSION_COOKIE_NAME ?? 'directus_session_token'),
-				cors: await loadDirectusCors(),
+				cors,
+			}),
+		);
+		// Webhooks are signed over their raw bytes: verified here, before any body parser.
+		app.use(
+			webhookGate({
+				publicUrl: env.PUBLIC_URL as string | undefined,
+				app: { key: config.pusher.key, secret: config.pusher.secret },
+				cors,
+				onRefused: () => counters.refused++,
 			}),
 		);
 	});

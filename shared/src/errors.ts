@@ -17,6 +17,10 @@ export type RealtimeErrorCode =
 	| 'FORBIDDEN'
 	/** A dry-run names a row, an item or a user that does not exist. */
 	| 'NOT_FOUND'
+	/** A webhook whose key or signature is not ours. */
+	| 'INVALID_SIGNATURE'
+	/** The Pusher server failed or did not answer a query made for a client. */
+	| 'PUSHER_UNAVAILABLE'
 	| 'ENCRYPTION_NOT_CONFIGURED';
 
 export class RealtimeError extends Error {

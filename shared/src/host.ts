@@ -46,3 +46,19 @@ export async function loadDirectusCors(): Promise<Middleware | null> {
 	const mod = await loadDirectusModule<{ default?: Middleware }>('middleware/cors');
 	return typeof mod?.default === 'function' ? mod.default : null;
 }
+
+export interface ActionEmitter {
+	emitAction(event: string, meta: Record<string, unknown>, context?: unknown): void;
+}
+
+let emitter: Promise<ActionEmitter | null> | undefined;
+
+/**
+ * Directus' own event emitter, the one Flows' Event Hook triggers and other extensions'
+ * `action(...)` listen on. (The `emitter` an extension is handed is a separate one, scoped to
+ * extensions: its actions reach neither.)
+ */
+export function loadDirectusEmitter(): Promise<ActionEmitter | null> {
+	emitter ??= loadDirectusModule<{ default?: ActionEmitter }>('emitter').then((mod) => (typeof mod?.default?.emitAction === 'function' ? mod.default : null));
+	return emitter;
+}

@@ -5,8 +5,8 @@
  * (`realtime-hooks/`, `realtime-endpoints/`) import from here only.
  *
  * Layers, each importing only from those listed before it:
- *   errors, config -> pusher -> channels, items, sandbox, scripts -> delivery -> publisher, auth
- *   -> schema, host -> runtime, admin
+ *   errors, config -> pusher -> channels, items, sandbox, scripts -> delivery -> publisher, auth,
+ *   webhooks -> schema, host -> runtime, admin
  */
 export { RealtimeError, ConfigError, type RealtimeErrorCode } from './errors.js';
 export { closestVariable, readBoolean, readConfig, realtimeEnv, unknownVariables, type RealtimeConfig, type PusherConnectionConfig } from './config.js';
@@ -39,8 +39,11 @@ export { authenticateUser } from './auth/user-auth.js';
 export { adminsOnly, errorAnswer } from './auth/http-errors.js';
 export { redactItem, type SchemaLike } from './auth/redact.js';
 
+export { checkWebhookHeaders, MAX_WEBHOOK_BODY_BYTES, VERIFIED_WEBHOOK, verifyWebhook, WEBHOOK_EVENT_NAMES, type WebhookBatch, type WebhookEvent } from './webhooks/verify.js';
+export { webhookActions, WebhookCounters, type WebhookAction, type WebhookOutcome } from './webhooks/actions.js';
+
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
-export { loadDirectusCors, loadDirectusModule, loadValidateAccess, type Middleware } from './host.js';
+export { loadDirectusCors, loadDirectusEmitter, loadDirectusModule, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
 
 export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger, type PusherProbe } from './runtime.js';
 

@@ -15,6 +15,7 @@ import { DeliveryActivity } from './delivery/activity.js';
 import { PusherApp } from './pusher/app.js';
 import { runFailure, ScriptSandbox } from './sandbox/index.js';
 import type { RunObserver } from './scripts.js';
+import { WebhookCounters } from './webhooks/actions.js';
 
 export interface Logger {
 	info(message: string): void;
@@ -50,6 +51,8 @@ export interface RealtimeRuntime {
 	publish(event: OutgoingEvent): void;
 	/** The Pusher server's HTTP API, probed at most once per PROBE_CACHE_MS. */
 	probePusher(): Promise<PusherProbe>;
+	/** What POST /realtime/webhook received, emitted and dropped. */
+	webhooks: WebhookCounters;
 }
 
 export interface RuntimeContext {
@@ -97,6 +100,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		scripts: { authorizers: sandbox(AUTHORIZER_QUEUE), publishers: sandbox(PUBLISHER_QUEUE) },
 		pusher,
 		reads: new ReadCoalescer(),
+		webhooks: new WebhookCounters(),
 		registry: new ChannelRegistry(databaseChannelSource(ctx.database), { checkIntervalMs: config.channels.checkIntervalMs, warn: log('warn') }),
 		queue,
 		activity,
@@ -127,5 +131,5 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 
 /** The counters RT_USE_STATS logs and GET /realtime/health shows admins. */
 export function runtimeStats(runtime: RealtimeRuntime) {
-	return { queue: runtime.queue.stats(), reads: runtime.reads.stats() };
+	return { queue: runtime.queue.stats(), reads: runtime.reads.stats(), webhooks: runtime.webhooks.stats() };
 }

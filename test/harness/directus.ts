@@ -39,6 +39,8 @@ export interface DirectusOptions {
 	 * would: nothing is installed into it. The folder is removed on stop.
 	 */
 	project?: { dir: string; cli: string };
+	/** The port to listen on (chosen beforehand, e.g. for Soketi's webhook URL); a free one by default. */
+	port?: number;
 }
 
 export interface ApiResponse<T = any> {
@@ -161,7 +163,7 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 	}
 	const shared = options.sameDatabaseAs;
 	const database: Database = shared ? { kind: shared.db, env: shared.dbEnv, drop: async () => {} } : await createDatabase(kind, dir);
-	const port = await freePort();
+	const port = options.port ?? (await freePort());
 	let extraEnv = { ...options.env };
 	let env = baseEnv(dir, database, port, extraEnv, Boolean(project));
 	if (shared) {

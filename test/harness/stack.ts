@@ -4,6 +4,7 @@
  */
 import Pusher from 'pusher';
 import { startDirectus, type Directus, type DirectusOptions } from './directus.js';
+import { freePort } from './ports.js';
 import { startSoketi, type Soketi, type SoketiOptions } from './soketi.js';
 
 export interface Stack {
@@ -20,10 +21,21 @@ export interface StackOptions {
 	soketi?: SoketiOptions;
 	/** RT_ENCRYPTION_MASTER_KEY for Directus, and the same key for the test's own Pusher client. */
 	encryptionMasterKey?: string;
+	/** Soketi sends webhooks of these types to the Directus' POST /realtime/webhook. */
+	webhooks?: string[];
+}
+
+/** SOKETI_DEFAULT_APP_WEBHOOKS for webhooks of `eventTypes` to POST /realtime/webhook of a Directus on `port`. */
+export function webhookEnv(port: number, eventTypes: string[]): Record<string, string> {
+	return { SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: `http://127.0.0.1:${port}/realtime/webhook`, event_types: eventTypes }]) };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-	const soketi = await startSoketi(options.soketi);
+	const directusPort = options.directus?.port ?? (options.webhooks ? await freePort() : undefined);
+	const soketi = await startSoketi({
+		...options.soketi,
+		env: { ...(options.webhooks ? webhookEnv(directusPort!, options.webhooks) : {}), ...options.soketi?.env },
+	});
 	const rtEnv = {
 		RT_APP_ID: soketi.app.id,
 		RT_APP_KEY: soketi.app.key,
@@ -35,7 +47,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 	};
 	let directus: Directus;
 	try {
-		directus = await startDirectus({ ...options.directus, env: { ...rtEnv, ...options.directus?.env } });
+		directus = await startDirectus({ ...options.directus, ...(directusPort ? { port: directusPort } : {}), env: { ...rtEnv, ...options.directus?.env } });
 	} catch (error) {
 		await soketi.stop();
 		throw error;

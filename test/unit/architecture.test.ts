@@ -37,6 +37,7 @@ const LAYERS: Record<string, number> = {
 	schema: 4,
 	publisher: 5,
 	auth: 5,
+	webhooks: 5,
 	'script-validation': 5,
 	runtime: 6,
 	admin: 6,

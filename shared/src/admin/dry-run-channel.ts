@@ -38,6 +38,7 @@ export async function dryRunChannel(
 			trigger_on_create: true,
 			trigger_on_update: true,
 			trigger_on_delete: true,
+			client_events: false,
 			...unsaved,
 			[kind]: source.script,
 		};
