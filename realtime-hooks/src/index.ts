@@ -13,6 +13,7 @@ import { registerPublisherHooks } from './publisher.js';
 import { socketIdMiddleware } from './request-context.js';
 import { stopServerStart } from './startup.js';
 import { ensureChannelsTable } from './table-on-start.js';
+import { registerUserCutOffHooks } from './user-cutoff.js';
 import { webhookGate } from './webhook-gate.js';
 
 const hook: HookConfig = ({ filter, action, init }, { env, database, logger, services, getSchema }) => {
@@ -74,6 +75,8 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 			}),
 		);
 	});
+
+	registerUserCutOffHooks({ action }, { pusher: runtime.pusher, log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) } });
 
 	registerChannelCollectionHooks({ filter, action }, { registry, validation: (schema) => scriptValidation(scripts.publishers, schema) });
 

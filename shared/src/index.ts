@@ -36,6 +36,7 @@ export { MAX_AUTH_BODY_BYTES, PRE_READ_BODY, readBodyFields, type RequestLike } 
 export { callerHelpers, readCaller, type Accountability, type CallerServices } from './auth/caller.js';
 export { authorizeChannel } from './auth/channel-auth.js';
 export { authenticateUser } from './auth/user-auth.js';
+export { cutOffReason, cutOffUsers } from './auth/cut-off.js';
 export { adminsOnly, errorAnswer } from './auth/http-errors.js';
 export { redactItem, type SchemaLike } from './auth/redact.js';
 

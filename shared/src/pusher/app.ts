@@ -45,11 +45,26 @@ export class PusherApp {
 	async probe(timeoutMs: number): Promise<{ reachable: boolean; latency_ms: number; error?: string }> {
 		const started = performance.now();
 		try {
-			await this.rest.get('/channels', timeoutMs);
+			await this.rest.get('/channels', {}, timeoutMs);
 			return { reachable: true, latency_ms: Math.round(performance.now() - started) };
 		} catch (error) {
 			return { reachable: false, latency_ms: Math.round(performance.now() - started), error: (error as Error).message };
 		}
+	}
+
+	/** Ends every connection of a user signed in through `/realtime/user-auth`. */
+	terminateUserConnections(userId: string): Promise<void> {
+		return this.rest.terminateUserConnections(userId);
+	}
+
+	/** Occupied channels (`GET /channels`), with their subscription counts when `info` asks. */
+	channels(params: Record<string, string>): Promise<unknown> {
+		return this.rest.get('/channels', params);
+	}
+
+	/** Members of a presence channel (`GET /channels/:name/users`). */
+	channelUsers(channel: string): Promise<unknown> {
+		return this.rest.get(`/channels/${channel}/users`);
 	}
 
 	close(): void {

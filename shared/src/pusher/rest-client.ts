@@ -1,5 +1,6 @@
 /**
- * The part of Pusher's HTTP API the bridge uses: POST /apps/:id/batch_events, signed, over
+ * The part of Pusher's HTTP API the bridge uses: POST /apps/:id/batch_events and
+ * /users/:id/terminate_connections, GET /channels and /channels/:name/users, signed, over
  * node:http(s) with one keep-alive agent (Pusher keeps connections open; Soketi closes each
  * one, and then the agent simply opens the next). Errors carry the HTTP status and the server's
  * short reason, never the signed URL.
@@ -64,19 +65,29 @@ export class PusherRestClient {
 		await this.post('/batch_events', JSON.stringify({ batch }));
 	}
 
+	/** Ends every connection of a user signed in through user authentication (`pusher:signin`). */
+	async terminateUserConnections(userId: string): Promise<void> {
+		await this.post(`/users/${encodeURIComponent(userId)}/terminate_connections`, '{}');
+	}
+
+	/** GETs /apps/:id<path> with signed query parameters; resolves with the parsed JSON answer. */
+	async get(path: string, params: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<unknown> {
+		const text = await this.send('GET', path, undefined, params, timeoutMs);
+		try {
+			return JSON.parse(text);
+		} catch {
+			throw new PusherRequestError('the Pusher server answered something that is not JSON');
+		}
+	}
+
 	/** POSTs a JSON body to /apps/:id<path>; resolves with the answer's text. */
 	post(path: string, body: string): Promise<string> {
-		return this.request('POST', path, body, this.timeoutMs);
+		return this.send('POST', path, body);
 	}
 
-	/** GETs /apps/:id<path> (a path without a query string), with its own time-out. */
-	get(path: string, timeoutMs = this.timeoutMs): Promise<string> {
-		return this.request('GET', path, undefined, timeoutMs);
-	}
-
-	private request(method: 'GET' | 'POST', path: string, body: string | undefined, timeoutMs: number): Promise<string> {
+	private send(method: 'GET' | 'POST', path: string, body: string | undefined, params: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<string> {
 		const fullPath = `/apps/${encodeURIComponent(this.config.appId)}${path}`;
-		const query = signedQuery(this.app, method, fullPath, body, this.now() / 1000);
+		const query = signedQuery(this.app, method, fullPath, body, this.now() / 1000, params);
 		const send = this.origin.useTLS ? httpsRequest : httpRequest;
 		return new Promise((resolve, reject) => {
 			const req = send(
@@ -93,7 +104,8 @@ export class PusherRestClient {
 			);
 			req.on('timeout', () => req.destroy(new PusherRequestError(`no answer within ${timeoutMs} ms`)));
 			req.on('error', (error) => reject(error instanceof PusherRequestError ? error : new PusherRequestError(firstLine(error.message))));
-			req.end(body);
+			if (body === undefined) req.end();
+			else req.end(body);
 		});
 	}
 

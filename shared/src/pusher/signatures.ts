@@ -20,16 +20,19 @@ export function hmacSha256Hex(secret: string, text: string): string {
 /**
  * The query string that authenticates one HTTP API request: auth_key, auth_timestamp,
  * auth_version and (with a body) body_md5, in key order, then auth_signature over
- * "METHOD\nPATH\nQUERY". The values need no escaping: key and hex digests only.
+ * "METHOD\nPATH\nQUERY". The values need no escaping: key, hex digests, and extra parameters the
+ * caller checked (channel-name characters only).
  */
-export function signedQuery(app: AppCredentials, method: string, path: string, body: string | undefined, nowSeconds: number): string {
-	// Already in key order.
+export function signedQuery(app: AppCredentials, method: string, path: string, body: string | undefined, nowSeconds: number, extra: Record<string, string> = {}): string {
 	const params: Array<[string, string]> = [
 		['auth_key', app.key],
 		['auth_timestamp', String(Math.floor(nowSeconds))],
 		['auth_version', '1.0'],
+		// A GET's own parameters (filter_by_prefix, info): signed with the rest, in key order.
+		...Object.entries(extra).map(([k, v]): [string, string] => [k.toLowerCase(), v]),
 	];
 	if (body !== undefined) params.push(['body_md5', createHash('md5').update(body, 'utf8').digest('hex')]);
+	params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 	const query = params.map(([k, v]) => `${k}=${v}`).join('&');
 	return `${query}&auth_signature=${hmacSha256Hex(app.secret, `${method}\n${path}\n${query}`)}`;
 }
