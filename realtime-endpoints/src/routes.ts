@@ -12,6 +12,8 @@ import {
 	RealtimeError,
 	authorizeChannel,
 	callerHelpers,
+	channelMembers,
+	occupiedChannels,
 	errorAnswer,
 	readBodyFields,
 	readCaller,
@@ -65,6 +67,17 @@ function send(res: Response, work: () => Promise<unknown>, logger: Deps['logger'
 export function registerRoutes(router: Router, deps: Deps): void {
 	const { runtime, services, logger } = deps;
 	const publicAccountability: Accountability = { user: null, role: null, roles: [], admin: false, app: false };
+	/** What the channel's authorizers need to decide for this caller (the same for a join and a query). */
+	const authorizerDeps = (accountability: Accountability, schema: unknown) => ({
+		registry: runtime.registry,
+		scripts: runtime.scripts.authorizers,
+		pusher: runtime.pusher,
+		encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
+		caller: (withPermissions: boolean) => readCaller(accountability, services, schema, withPermissions),
+		helpers: callerHelpers(accountability, services, schema, deps.database),
+		log: logger,
+		observer: runtime.observer,
+	});
 
 	router.post('/auth', (req: DirectusRequest, res) =>
 		send(
@@ -73,16 +86,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 				const body = await readBodyFields(req as unknown as RequestLike, ['socket_id', 'channel_name']);
 				const accountability = req.accountability ?? publicAccountability;
 				const schema = req.schema ?? (await deps.getSchema());
-				return authorizeChannel({ socket_id: body.socket_id, channel_name: body.channel_name }, accountability.user, {
-					registry: runtime.registry,
-					scripts: runtime.scripts.authorizers,
-					pusher: runtime.pusher,
-					encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
-					caller: (withPermissions) => readCaller(accountability, services, schema, withPermissions),
-					helpers: callerHelpers(accountability, services, schema, deps.database),
-					log: logger,
-					observer: runtime.observer,
-				});
+				return authorizeChannel({ socket_id: body.socket_id, channel_name: body.channel_name }, accountability.user, authorizerDeps(accountability, schema));
 			},
 			logger,
 		),
@@ -121,6 +125,30 @@ export function registerRoutes(router: Router, deps: Deps): void {
 				const emitter = await deps.emitter;
 				for (const action of outcome.actions) emitter.emitAction(action.name, action.payload, context);
 				return { received: batch.events.length, emitted: outcome.actions.length };
+			},
+			logger,
+		),
+	);
+
+	// Admins only, checked before anything else; everyone else gets the same 403.
+	router.get('/channels', (req: DirectusRequest, res) =>
+		send(
+			res,
+			async () => {
+				if (req.accountability?.admin !== true) throw new RealtimeError('FORBIDDEN', 'not allowed to list channels');
+				return occupiedChannels(req.query as Record<string, unknown>, { pusher: runtime.pusher });
+			},
+			logger,
+		),
+	);
+
+	router.get('/channels/:name/users', (req: DirectusRequest, res) =>
+		send(
+			res,
+			async () => {
+				const accountability = req.accountability ?? publicAccountability;
+				const schema = req.schema ?? (await deps.getSchema());
+				return channelMembers(req.params.name, accountability.user, authorizerDeps(accountability, schema));
 			},
 			logger,
 		),

@@ -46,6 +46,23 @@ export async function authorizeChannel(request: ChannelAuthRequest, userId: stri
 	if (type === 'private-encrypted' && !deps.encryption) {
 		throw new RealtimeError('ENCRYPTION_NOT_CONFIGURED', 'encrypted channels need RT_ENCRYPTION_MASTER_KEY on the server');
 	}
+	const member = await admitToChannel(socket_id, channel_name, userId, deps);
+	return deps.pusher.signChannel(socket_id, channel_name, member);
+}
+
+/**
+ * The decision of /realtime/auth without the signature: runs the matching rows' authorizers in
+ * match order and resolves with the presence member (undefined for a private channel), or
+ * throws the one FORBIDDEN refusal. `socket_id` is null for a query made outside a join
+ * (GET /realtime/channels/<name>/users). The name and the caller are checked already.
+ */
+export async function admitToChannel(
+	socket_id: string | null,
+	channel_name: string,
+	userId: string,
+	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'log'>,
+): Promise<{ user_id: string; user_info?: unknown } | undefined> {
+	const type = channelType(channel_name);
 	// Every refusal answers the same, so a caller cannot probe which channels have rows.
 	const refuse = (why: string, level: 'info' | 'warn' = 'info') => {
 		deps.log[level](`realtime: refused ${channel_name} for user ${userId}: ${why}`);
@@ -83,7 +100,7 @@ export async function authorizeChannel(request: ChannelAuthRequest, userId: stri
 		}
 		deps.observer?.logged(channel, log.lines);
 		const decision = decide(type, result, userId);
-		if (decision.allowed) return deps.pusher.signChannel(socket_id, channel_name, decision.member);
+		if (decision.allowed) return decision.member;
 		if ('pass' in decision) {
 			passed.push(channel.label);
 			continue;
