@@ -12,6 +12,11 @@ function ok<T>(res: { status: number; body: any }, what: string): T {
  * full permissions.
  */
 export async function createItemFlow(directus: Directus, scope: string | string[], collection: string, payload: Record<string, unknown>): Promise<string> {
+	return createOperationFlow(directus, scope, 'item-create', { collection, permissions: '$full', emitEvents: true, payload });
+}
+
+/** An active Flow with an Event Hook trigger (type action) on `scope` and one operation. */
+export async function createOperationFlow(directus: Directus, scope: string | string[], type: string, options: Record<string, unknown>): Promise<string> {
 	const flow = ok<{ id: string }>(
 		await directus.request('POST', '/flows', {
 			name: `log ${[scope].flat().join(', ')}`,
@@ -27,10 +32,10 @@ export async function createItemFlow(directus: Directus, scope: string | string[
 			flow: flow.id,
 			name: 'Log',
 			key: 'log',
-			type: 'item-create',
+			type,
 			position_x: 19,
 			position_y: 1,
-			options: { collection, permissions: '$full', emitEvents: true, payload },
+			options,
 		}),
 		'creating an operation',
 	);
