@@ -7,7 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { createItemFlow, waitForItems } from '../harness/flows.js';
+import { freePort } from '../harness/ports.js';
 import { startSoketi, type Soketi } from '../harness/soketi.js';
+import { webhookEnv } from '../harness/stack.js';
 
 const REDIS_URL = process.env.RT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redis = new URL(REDIS_URL);
@@ -21,7 +24,9 @@ describe('scaled out: two Directus servers, two Soketi nodes over Redis', () => 
 	before(async () => {
 		// A Redis db of its own so parallel runs of other suites are not disturbed.
 		const redisEnv = { SOKETI_ADAPTER_DRIVER: 'redis', SOKETI_DB_REDIS_HOST: redis.hostname, SOKETI_DB_REDIS_PORT: redis.port || '6379', SOKETI_DB_REDIS_DB: '5', SOKETI_ADAPTER_REDIS_PREFIX: `rt-test-${process.pid}` };
-		soketi.push(await startSoketi({ env: redisEnv }), await startSoketi({ env: redisEnv }));
+		// Each Soketi node sends its webhooks to "its" Directus, as a load balancer would spread them.
+		const ports = [await freePort(), await freePort()];
+		soketi.push(await startSoketi({ env: { ...redisEnv, ...webhookEnv(ports[0]!, ['member_added']) } }), await startSoketi({ env: { ...redisEnv, ...webhookEnv(ports[1]!, ['member_added']) } }));
 		const rt = (node: Soketi) => ({
 			RT_APP_HOST: node.host,
 			RT_APP_PORT: String(node.port),
@@ -29,8 +34,8 @@ describe('scaled out: two Directus servers, two Soketi nodes over Redis', () => 
 			REDIS: `${REDIS_URL.replace(/\/\d*$/, '')}/6`,
 			CACHE_ENABLED: 'false',
 		});
-		directus.push(await startDirectus({ env: rt(soketi[0]!) }));
-		directus.push(await startDirectus({ env: rt(soketi[1]!), sameDatabaseAs: directus[0]! }));
+		directus.push(await startDirectus({ env: rt(soketi[0]!), port: ports[0]! }));
+		directus.push(await startDirectus({ env: rt(soketi[1]!), sameDatabaseAs: directus[0]!, port: ports[1]! }));
 		await createCollection(directus[0]!, 'tickets', [{ field: 'title', type: 'string' }]);
 		user = await createUser(directus[0]!, { first_name: 'Ops' });
 	});
@@ -66,5 +71,25 @@ describe('scaled out: two Directus servers, two Soketi nodes over Redis', () => 
 		const c = await connectClient(soketi[1]!, { directusUrl: directus[1]!.url, token: user.token });
 		clients.push(c);
 		await subscribe(c, `private-desk-${user.id}`);
+	});
+
+	it('handles each webhook once: one realtime.member_added action per join, whichever node and server', async () => {
+		await createCollection(directus[0]!, 'joins', [{ field: 'user_id', type: 'string' }, { field: 'channel', type: 'string' }]);
+		await createChannel(directus[0]!, { channel_name: 'presence-floor', collection: 'tickets', authorizer: 'return { user_id: auth.user.id };', publisher: null });
+		// Both servers run this Flow (Flows reload on every instance); only the one a webhook reaches emits.
+		await createItemFlow(directus[0]!, 'realtime.member_added', 'joins', { user_id: '{{$trigger.user_id}}', channel: '{{$trigger.channel}}' });
+		const [ann, ben, cat] = [user, await createUser(directus[0]!, { first_name: 'Ben' }), await createUser(directus[0]!, { first_name: 'Cat' })];
+		const join = async (who: TestUser, node: Soketi, server: Directus) => {
+			const c = await connectClient(node, { directusUrl: server.url, token: who.token });
+			clients.push(c);
+			await subscribe(c, 'presence-floor');
+		};
+		await join(ann, soketi[0]!, directus[0]!);
+		await join(ben, soketi[1]!, directus[1]!);
+		// Ann again, on the other node: already a member, no second member_added.
+		await join(ann, soketi[1]!, directus[1]!);
+		await join(cat, soketi[0]!, directus[1]!);
+		const rows = await waitForItems(directus[0]!, 'joins', {}, (r) => r.some((row) => row.user_id === cat.id));
+		assert.deepEqual(rows.map((r) => r.user_id).sort(), [ann.id, ben.id, cat.id].sort());
 	});
 });
