@@ -1,5 +1,7 @@
-// First-start content of the playground: a `messages` collection, two channel rows, a Flow with
-// the `realtime-trigger` operation, the Realtime module in the module bar, and the Studio's licensing questions answered for a local trial.
+// First-start content of the playground: a `messages` collection, two channel rows (the public
+// `messages` channel, and `presence-lobby`, where the demo page shows who is online and the chat's
+// typing indicator), a Flow with the `realtime-trigger` operation, the Realtime module in the
+// module bar, and the Studio's licensing questions answered for a local trial.
 // Idempotent: what exists already is left as it is (your edits survive restarts).
 
 /**
@@ -78,7 +80,7 @@ export async function seedPlayground({ url, email, password }) {
 			trigger_on_create: false,
 			trigger_on_update: false,
 			trigger_on_delete: false,
-			note: 'Playground: a presence channel for logged-in users.',
+			note: 'Playground: a presence channel for logged-in users; members chat and send "is typing" as client events (client-typing) to each other.',
 		},
 	];
 	for (const row of rows) {

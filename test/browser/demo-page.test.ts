@@ -115,6 +115,33 @@ describe('the playground demo page in a real browser', { skip: chromium.skip }, 
 		assert.deepEqual(await page.locator('#members li').allInnerTexts(), [`${name} (you)`], diagnostics());
 	});
 
+	it('chats in the lobby: "is typing" as a client event from another window, messages saved as items', async () => {
+		const { page: other, diagnostics: otherDiagnostics } = await openPage(browser);
+		try {
+			await other.goto(site.url);
+			await other.fill('#login input[name=email]', ADMIN_EMAIL);
+			await other.fill('#login input[name=password]', ADMIN_PASSWORD);
+			await other.click('#login button');
+			await other.locator('#chat input[name=text]').waitFor({ timeout: WAIT }).catch(() => assert.fail(`no chat box${otherDiagnostics()}`));
+			await other.type('#chat input[name=text]', 'typed in the other window');
+			await page
+				.locator('#typing', { hasText: /is typing…$/ })
+				.waitFor({ timeout: WAIT })
+				.catch(async () => assert.fail(`no typing indicator: "${await page.textContent('#typing')}"${diagnostics()}${otherDiagnostics()}`));
+			await other.click('#chat button');
+			await page
+				.locator('#events li.event', { has: page.locator('strong.create') })
+				.filter({ hasText: 'typed in the other window' })
+				.first()
+				.waitFor({ timeout: WAIT })
+				.catch(async () => assert.fail(`the message did not arrive; #events shows:\n${await page.locator('#events').innerText()}${diagnostics()}`));
+			const saved = await stack.directus.request('GET', '/items/messages?filter[text][_eq]=typed%20in%20the%20other%20window');
+			assert.equal(saved.body.data.length, 1, 'saved as an item');
+		} finally {
+			await other.close();
+		}
+	});
+
 	it('says so when the login is refused, and joins nothing', async () => {
 		const { page: other, diagnostics: otherDiagnostics } = await openPage(browser);
 		try {
