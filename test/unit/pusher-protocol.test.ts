@@ -23,7 +23,7 @@ const SOCKET = '1234.5678';
 // Public in the official client, missing from its type definitions.
 const officialSecret = (channel: string): Uint8Array => (official as unknown as { channelSharedSecret(c: string): Buffer }).channelSharedSecret(channel);
 // The official client's own request signer (not part of its public API, but its code).
-const officialSigner: (token: unknown, request: { method: string; path: string; body?: string }) => string =
+const officialSigner: (token: unknown, request: { method: string; path: string; body?: string; params?: Record<string, string> }) => string =
 	createRequire(import.meta.url)('pusher/lib/requests').createSignedQueryString;
 
 function config(overrides: Partial<PusherConnectionConfig> = {}): PusherConnectionConfig {
@@ -64,6 +64,15 @@ describe('Pusher signatures', () => {
 		const expected = officialSigner((official as any).config.token, { method: 'POST', path: '/apps/1/batch_events', body });
 		assert.equal(signedQuery(app, 'POST', '/apps/1/batch_events', body, now), expected);
 		assert.match(expected, /body_md5=[0-9a-f]{32}/);
+	});
+
+	it('signs GET requests with their own parameters as the official client does', (t) => {
+		const now = 1_700_000_000;
+		t.mock.method(Date, 'now', () => now * 1000);
+		const params = { filter_by_prefix: 'presence-', info: 'subscription_count,user_count' };
+		const expected = officialSigner((official as any).config.token, { method: 'GET', path: '/apps/1/channels', params });
+		assert.equal(signedQuery(app, 'GET', '/apps/1/channels', undefined, now, params), expected);
+		assert.match(expected, /filter_by_prefix=presence-/);
 	});
 });
 
