@@ -60,7 +60,7 @@ export async function admitToChannel(
 	socket_id: string | null,
 	channel_name: string,
 	userId: string,
-	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'log'>,
+	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'log' | 'observer'>,
 ): Promise<{ user_id: string; user_info?: unknown } | undefined> {
 	const type = channelType(channel_name);
 	// Every refusal answers the same, so a caller cannot probe which channels have rows.
