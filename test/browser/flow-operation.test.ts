@@ -76,7 +76,8 @@ describe('the realtime-trigger operation in the Flow editor, in a real browser',
 
 		await page.getByPlaceholder('private-chat-{{$trigger.payload.recipient}}').fill('private-chat-{{$trigger.body.recipient}}');
 		await page.getByPlaceholder('message', { exact: true }).fill('message');
-		await page.getByRole('button', { name: 'Done' }).click();
+		// Directus 12 labels the drawer's button "Done"; 11 shows a check icon in the drawer's header.
+		await page.getByRole('button', { name: 'Done' }).or(page.locator('.v-drawer .header-bar .actions .v-button')).last().click();
 		// The flow editor keeps the new operation until the flow is saved.
 		await seen('the new operation in the flow', () => page.locator('.v-workspace-tile, .operation', { hasText: 'Realtime Event' }).first().waitFor());
 		await page.locator('.header-bar .actions .v-button, .header-bar .actions button').last().click();
