@@ -23,7 +23,8 @@ describe('row counters, the outgoing tail and script console lines', () => {
 	before(async () => {
 		stack = await startStack({ encryptionMasterKey: randomBytes(32).toString('base64'), directus: { env: { LOG_LEVEL: 'debug' } } });
 		const d = stack.directus;
-		await createCollection(d, 'posts', [{ field: 'title', type: 'string' }]);
+		// text, not string: PostgreSQL and MySQL hold at most 255 characters in a string field.
+		await createCollection(d, 'posts', [{ field: 'title', type: 'text' }]);
 		good = (await createChannel(d, { channel_name: 'posts', collection: 'posts', fields: ['id', 'title'], publisher: "console.log('post', meta.key);\ntrigger({}, 'created', meta.payload);", trigger_on_update: false, trigger_on_delete: false })).id;
 		broken = (await createChannel(d, { channel_name: 'posts-broken', collection: 'posts', publisher: "const a = 1;\nnull.crash;", trigger_on_update: false, trigger_on_delete: false })).id;
 		refusing = (
