@@ -29,7 +29,7 @@ import {
 	type WebhookBatch,
 	type ActionEmitter,
 } from '@directus-realtime/shared';
-import { accountabilityForUser } from './user-accountability.js';
+import { accountabilityForUser, senderAccountability } from './user-accountability.js';
 import { itemForDryRun } from './dry-run-item.js';
 
 interface Deps {
@@ -123,7 +123,12 @@ export function registerRoutes(router: Router, deps: Deps): void {
 				if (outcome.unknownEvents > 0) logger.warn(`realtime: webhook: ${outcome.unknownEvents} event(s) of unknown names ignored`);
 				const context = { database: deps.database, schema: req.schema ?? (await deps.getSchema()), accountability: null };
 				const emitter = await deps.emitter;
-				for (const action of outcome.actions) emitter.emitAction(action.name, action.payload, context);
+				for (const action of outcome.actions) {
+					// A client event's data is the client's: Flows run on it with the sender's permissions
+					// ("From Trigger"), never the system's. Presence and channel facts come from the Pusher server.
+					const accountability = action.name === 'realtime.client_event' ? await senderAccountability(deps.database, action.payload.user_id) : null;
+					emitter.emitAction(action.name, action.payload, { ...context, accountability });
+				}
 				return { received: batch.events.length, emitted: outcome.actions.length };
 			},
 			logger,

@@ -29,3 +29,20 @@ export async function accountabilityForUser(database: Knex, userId: string): Pro
 	const { admin, app } = await fetchGlobalAccess({ user: user.id, roles, ip: null }, { knex: database });
 	return { user: user.id, role: user.role ?? null, roles, admin, app, ip: null };
 }
+
+/** What Directus gives a request without a token: the public role's permissions. */
+const PUBLIC: Accountability = { user: null, role: null, roles: [], admin: false, app: false, ip: null };
+
+/**
+ * Whose permissions a client event runs Flows with: the Directus user behind the presence
+ * member's `user_id` when there is one, the public's otherwise (private channels carry no user).
+ */
+export async function senderAccountability(database: Knex, userId: unknown): Promise<Accountability> {
+	if (typeof userId !== 'string' || userId === '') return PUBLIC;
+	try {
+		return (await accountabilityForUser(database, userId)) ?? PUBLIC;
+	} catch {
+		// Not a user id this database can look up (e.g. not a uuid on PostgreSQL): the public's.
+		return PUBLIC;
+	}
+}

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
-import { createItemFlow, readItems, waitForItems } from '../harness/flows.js';
+import { createItemFlow, createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
 import { rawRequest } from '../harness/raw-http.js';
 import { startStack, type Stack } from '../harness/stack.js';
 
@@ -203,5 +203,50 @@ describe('POST /realtime/webhook', () => {
 		assert.deepEqual(Object.keys(stats).sort(), ['dropped_client_events', 'emitted', 'received', 'refused', 'unknown_events']);
 		const user = await stack.directus.request('GET', '/realtime/health', undefined, { token: alice.token });
 		assert.deepEqual(user.body, { status: 'ok' });
+	});
+});
+
+describe('Flows on realtime.client_event run with the sender\'s permissions', () => {
+	let stack: Stack;
+	let writer: TestUser;
+	let reader: TestUser;
+
+	const clientEvent = async (channel: string, userId: string | undefined, note: string) => {
+		const body = JSON.stringify({ time_ms: Date.now(), events: [{ name: 'client_event', channel, event: 'client-note', data: JSON.stringify({ note }), socket_id: '1.2', ...(userId ? { user_id: userId } : {}) }] });
+		const res = await stack.directus.request('POST', '/realtime/webhook', undefined, { token: null, raw: body, headers: signed(stack, body) });
+		assert.equal(res.status, 200, res.text);
+	};
+
+	before(async () => {
+		stack = await startStack();
+		await createCollection(stack.directus, 'notes', [
+			{ field: 'note', type: 'string' },
+			{ field: 'user_created', type: 'uuid', meta: { special: ['user-created'] } },
+		]);
+		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'presence-desk-:id', authorizer: PRESENCE_AUTHORIZER, client_events: true });
+		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'private-desk-:id', authorizer: 'return true;', client_events: true });
+		// "From Trigger" permissions: the Flow may do what whoever caused the action may do.
+		await createOperationFlow(stack.directus, 'realtime.client_event', 'item-create', {
+			collection: 'notes',
+			permissions: '$trigger',
+			emitEvents: true,
+			payload: { note: '{{$trigger.data}}' },
+		});
+		writer = await createUser(stack.directus, { first_name: 'Writer', grants: [{ collection: 'notes', action: 'create' }] });
+		reader = await createUser(stack.directus, { first_name: 'Reader', grants: [{ collection: 'notes', action: 'read' }] });
+	});
+	after(async () => stack?.stop());
+
+	it('creates for a member who may create, as that member; not for one who may not, nor for a private channel\'s anonymous sender', async () => {
+		await clientEvent('presence-desk-1', reader.id, 'from-reader');
+		await clientEvent('private-desk-1', undefined, 'from-nobody');
+		await clientEvent('presence-desk-1', 'not-a-user', 'from-a-stranger');
+		await clientEvent('presence-desk-1', writer.id, 'from-writer');
+		const rows = await waitForItems(stack.directus, 'notes', {}, (r) => r.some((row) => String(row.note).includes('from-writer')));
+		// The writer's event came last: the others had their turn and made nothing.
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+		const all = await readItems(stack.directus, 'notes');
+		assert.deepEqual(all.map((r) => JSON.parse(r.note).note), ['from-writer'], JSON.stringify(all));
+		assert.equal(rows[0].user_created, writer.id, 'created as the sender');
 	});
 });
