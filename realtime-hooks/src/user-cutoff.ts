@@ -3,6 +3,9 @@
  * another role, or is deleted, their Pusher connections end (Pusher's terminate_connections, for
  * connections signed in through /realtime/user-auth), and with them their presence memberships.
  * Runs after the change is committed (an action), never delays or fails the request.
+ *
+ * A sign-in already under way when the user changed (its /realtime/user-auth answered just before)
+ * may reach the Pusher server after the first call: a second call, AGAIN_AFTER_MS later, ends it.
  */
 import { cutOffReason, cutOffUsers, type PusherApp } from '@directus-realtime/shared';
 
@@ -10,14 +13,24 @@ interface Registrar {
 	action(event: string, handler: (meta: Record<string, any>, context: any) => void): void;
 }
 
-export function registerUserCutOffHooks({ action }: Registrar, deps: { pusher: PusherApp; log: { info(m: string): void; warn(m: string): void } }): void {
+export const AGAIN_AFTER_MS = 5000;
+
+export function registerUserCutOffHooks(
+	{ action }: Registrar,
+	deps: { pusher: PusherApp; log: { info(m: string): void; warn(m: string): void }; againAfterMs?: number },
+): void {
 	const terminate = (userId: string) => deps.pusher.terminateUserConnections(userId);
+	const quiet = { info: () => {}, warn: (m: string) => deps.log.warn(m) };
+	const cutOff = (keys: readonly unknown[], why: string) => {
+		if (keys.length === 0) return;
+		void cutOffUsers(keys, why, { terminate, log: deps.log });
+		setTimeout(() => void cutOffUsers(keys, `${why}, again for sign-ins under way`, { terminate, log: quiet }), deps.againAfterMs ?? AGAIN_AFTER_MS).unref();
+	};
 	action('users.update', (meta) => {
 		const why = cutOffReason(meta.payload);
-		if (why && Array.isArray(meta.keys)) void cutOffUsers(meta.keys, why, { terminate, log: deps.log });
+		if (why && Array.isArray(meta.keys)) cutOff(meta.keys, why);
 	});
 	action('users.delete', (meta) => {
-		const keys = Array.isArray(meta.keys) ? meta.keys : Array.isArray(meta.payload) ? meta.payload : [];
-		void cutOffUsers(keys, 'deleted', { terminate, log: deps.log });
+		cutOff(Array.isArray(meta.keys) ? meta.keys : Array.isArray(meta.payload) ? meta.payload : [], 'deleted');
 	});
 }

@@ -120,4 +120,44 @@ describe('cutting off removed users', () => {
 		assert.equal(client.connection.state, 'connected');
 		assert.ok(!removed.includes(kept.id));
 	});
+	it('also ends a sign-in that was under way when the user was suspended', async () => {
+		const user = await createUser(stack.directus, { first_name: 'Racing' });
+		let obtained!: () => void;
+		const authObtained = new Promise<void>((resolve) => (obtained = resolve));
+		let release!: () => void;
+		const released = new Promise<void>((resolve) => (release = resolve));
+		// The user authentication is answered while the user is active; pusher-js only sends it
+		// (pusher:signin) after the suspension, as a slow client would.
+		const client = await connectClient(stack.soketi, {
+			directusUrl: stack.directus.url,
+			token: user.token,
+			extra: {
+				userAuthentication: {
+					customHandler: async ({ socketId }: { socketId: string }, callback: (error: Error | null, data: any) => void) => {
+						const res = await stack.directus.request('POST', '/realtime/user-auth', undefined, { token: user.token, form: { socket_id: socketId } });
+						obtained();
+						await released;
+						callback(null, res.body);
+					},
+				} as any,
+			},
+		});
+		clients.push(client);
+		const signedIn = new Promise<void>((resolve) => client.bind('pusher:signin_success', () => resolve()));
+		const closed = new Promise<string>((resolve, reject) => {
+			client.connection.bind('state_change', ({ current }: { current: string }) => {
+				if (current !== 'connected') resolve(current);
+			});
+			closedBy.set(client, () => reject(new Error('the late sign-in stayed connected')));
+		});
+		closed.catch(() => {});
+		client.signin();
+		await authObtained;
+		assert.equal((await stack.directus.request('PATCH', `/users/${user.id}`, { status: 'suspended' })).status, 200);
+		// Past the first cut-off call: it had nothing to end yet.
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+		release();
+		await signedIn;
+		assert.notEqual(await within(client, closed), 'connected');
+	});
 });
