@@ -17,6 +17,7 @@ import {
 	errorAnswer,
 	readBodyFields,
 	readCaller,
+	fieldReadsSecret,
 	redactItem,
 	runtimeStats,
 	type Accountability,
@@ -104,7 +105,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 					userInfoFields: runtime.config.auth.userInfoFields,
 					// RT_USER_INFO_FIELDS may name relations (role.*): no secret at any depth.
 					readUser: async (fields) =>
-						redactItem(schema as SchemaLike, 'directus_users', await new services.UsersService({ schema }).readOne(accountability.user!, { fields: ['id', ...fields] })),
+						redactItem(schema as SchemaLike, 'directus_users', await new services.UsersService({ schema }).readOne(accountability.user!, { fields: ['id', ...fields.filter((f) => !fieldReadsSecret(schema as SchemaLike, f))] })),
 				});
 			},
 			logger,

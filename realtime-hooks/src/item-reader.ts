@@ -4,7 +4,7 @@
  * users, and a system read returns a user's auth_data as stored.
  */
 import type { Knex } from 'knex';
-import { coalescedReader, ReadCoalescer, redactItem, type ItemReader, type ItemsByKey } from '@directus-realtime/shared';
+import { coalescedReader, fieldReadsSecret, ReadCoalescer, redactItem, type ItemReader, type ItemsByKey } from '@directus-realtime/shared';
 
 export interface DirectusServices {
 	ItemsService: new (collection: string, options: { schema: any; knex?: Knex; accountability?: any }) => {
@@ -29,7 +29,7 @@ export function itemsServiceReader(
 			const primary: string | undefined = schema.collections?.[collection]?.primary;
 			if (!primary) throw new Error(`collection "${collection}" does not exist`);
 			const service = new services.ItemsService(collection, { schema, ...(knex ? { knex } : {}) });
-			const rows = await service.readMany(keys, { fields: [...new Set([...fields, primary])], limit: -1 }, { emitEvents: false });
+			const rows = await service.readMany(keys, { fields: [...new Set([...fields.filter((f) => !fieldReadsSecret(schema, f)), primary])], limit: -1 }, { emitEvents: false });
 			const byKey: ItemsByKey = new Map();
 			for (const row of redactItem(schema, collection, rows)) byKey.set(String(row[primary]), row);
 			return byKey;

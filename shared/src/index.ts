@@ -40,6 +40,7 @@ export { authenticateUser } from './auth/user-auth.js';
 export { cutOffReason, cutOffUsers } from './auth/cut-off.js';
 export { adminsOnly, errorAnswer } from './auth/http-errors.js';
 export { redactItem, type SchemaLike } from './auth/redact.js';
+export { fieldReadsSecret } from './auth/secret-reads.js';
 
 export { checkWebhookHeaders, MAX_WEBHOOK_BODY_BYTES, VERIFIED_WEBHOOK, verifyWebhook, WEBHOOK_EVENT_NAMES, type WebhookBatch, type WebhookEvent } from './webhooks/verify.js';
 export { webhookActions, WebhookCounters, type WebhookAction, type WebhookOutcome } from './webhooks/actions.js';

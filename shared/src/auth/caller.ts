@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import { RealtimeError } from '../errors.js';
 import { loadValidateAccess } from '../host.js';
+import { queryReadsSecret } from './secret-reads.js';
 import { redactItem } from './redact.js';
 
 export interface Accountability {
@@ -105,6 +106,9 @@ export function callerHelpers(accountability: Accountability, services: CallerSe
 			if (typeof collection !== 'string' || !schema.collections?.[collection]) throw new RealtimeError('INVALID_PAYLOAD', `query(): unknown collection ${JSON.stringify(collection)}`);
 			if (query === null || typeof query !== 'object' || Array.isArray(query)) throw new RealtimeError('INVALID_PAYLOAD', 'query(): the query must be an object');
 			const q = { ...(query as Record<string, unknown>) };
+			// A function or alias over a secret would bring it back under a name redaction does not know.
+			const secret = queryReadsSecret(schema, q);
+			if (secret !== null) throw new RealtimeError('INVALID_PAYLOAD', `query(): ${JSON.stringify(secret.slice(0, 100))} reads a secret field`);
 			const limit = typeof q.limit === 'number' && q.limit >= 0 ? Math.min(q.limit, MAX_QUERY_LIMIT) : MAX_QUERY_LIMIT;
 			const rows = await new services.ItemsService(collection, { schema, accountability }).readByQuery({ ...q, limit });
 			// Nothing read through query() carries a secret, at any depth (a role may read auth_data).

@@ -178,6 +178,11 @@ export function redactItem<T>(schema: SchemaLike, collection: string, value: T):
 	return walk(rules, rules.of(collection) ? [collection] : null, value, 0) as T;
 }
 
+/** Every field name that is secret in some collection of the schema (and the four of users). */
+export function secretFieldNames(schema: SchemaLike): ReadonlySet<string> {
+	return rulesFor(schema).secretAnywhere();
+}
+
 /** A user row without its secrets, when no schema is at hand (the named fields only). */
 export function redactUser<T extends Record<string, unknown>>(user: T): Omit<T, (typeof SECRET_USER_FIELDS)[number]> {
 	const copy: Record<string, unknown> = { ...user };
