@@ -96,6 +96,42 @@ describe('attacker pass on dry-run, tail and system sources', () => {
 		assertClean(JSON.stringify(updates.events), 'the published event');
 	});
 
+	it('an authorizer cannot filter or sort on a secret (Directus refuses some operators on concealed fields, not _nnull or sort)', async () => {
+		const source = [
+			"const q = (qq) => query('directus_users', qq).then((r) => r.length, (e) => 'refused: ' + e.message);",
+			"console.log(await q({ filter: { 'json(auth_data, refresh_token)': { _starts_with: 'sso-refresh' } } }));",
+			"console.log(await q({ filter: { _and: [{ id: { _eq: auth.user.id } }, { token: { _eq: TOKEN } }] } }));",
+			"console.log(await q({ filter: { role: { users: { tfa_secret: { _nnull: true } } } } }));",
+			"console.log(await q({ sort: ['-auth_data'] }));",
+			'return true;',
+		]
+			.join('\n')
+			.replace('TOKEN', JSON.stringify(boss.token));
+		const res = await dryRun({ authorizer: source, channel_name_pattern: 'private-x', channel_name: 'private-x', user: boss.id });
+		assert.equal(res.status, 200, res.text);
+		const refused = res.body.data.logs.filter((line: { message: string }) => line.message.startsWith('refused: ') && line.message.includes('reads a secret field'));
+		assert.equal(refused.length, 4, res.text);
+	});
+
+	it('survives console bombs in a dry-run: a huge string, throwing getters, cycles, symbols, BigInt', async () => {
+		const source = [
+			"console.log('x'.repeat(50 * 1024 * 1024));",
+			"const o = {}; Object.defineProperty(o, 'a', { enumerable: true, get() { throw new Error('boom'); } }); console.log(o);",
+			"const c = {}; c.c = c; console.log(c, Symbol('s'), 10n, undefined, null);",
+			"console.log({ toJSON() { throw new Error('nope'); } });",
+			"for (let i = 0; i < 1000000; i++) console.log(i);",
+			'return true;',
+		].join('\n');
+		const res = await dryRun({ authorizer: source, channel_name_pattern: 'private-x', channel_name: 'private-x', user: boss.id });
+		assert.equal(res.status, 200, res.text.slice(0, 500));
+		assert.ok(res.body.data.logs.length <= 101, String(res.body.data.logs.length));
+		assert.ok(res.text.length < 40_000, String(res.text.length));
+		const missing = await dryRun({ authorizer: 'return auth.admin;', channel_name_pattern: 'private-x', channel_name: 'private-x', user: '00000000-0000-4000-8000-000000000000' });
+		assert.equal(missing.status, 404, missing.text);
+		const asAdmin = await dryRun({ authorizer: 'console.log(String(auth.admin), typeof process, typeof require, typeof globalThis.process); return true;', channel_name_pattern: 'private-x', channel_name: 'private-x', user: boss.id });
+		assert.deepEqual(asAdmin.body.data.logs, [{ level: 'log', message: 'true undefined undefined undefined' }], asAdmin.text);
+	});
+
 	it('refuses a non-admin with full access to realtime_channels and directus_users, on every admins-only route', async () => {
 		const body = { publisher: "console.log('ran');", collection: 'directus_users', channel_name: 'a', action: 'create', key: boss.id };
 		const dry = await dryRun(body, greedy.token);

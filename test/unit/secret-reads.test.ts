@@ -30,9 +30,16 @@ describe('field requests that read a secret under another name', () => {
 			{ deep: { user_created: { role: { _fields: ['json(auth_data, x)'] } } } },
 			{ aggregate: { max: ['auth_data'] } },
 			{ groupBy: ['json(auth_data, x)'] },
+			{ filter: { auth_data: { _contains: 'a' } } },
+			{ filter: { _or: [{ id: { _eq: 1 } }, { owner: { token: { _starts_with: 'a' } } }] } },
+			{ filter: { 'year(password)': { _eq: 1 } } },
+			{ sort: ['-token'] },
+			{ sort: 'id,auth_data' },
+			{ deep: { owner: { _filter: { tfa_secret: { _null: false } } } } },
+			{ deep: { owner: { _sort: ['pin'] } } },
 		];
 		for (const query of bad) assert.notEqual(queryReadsSecret(schema, query), null, JSON.stringify(query));
-		for (const query of [{}, { fields: ['*', 'json(meta, a)'] }, { alias: { n: 'first_name' } }, { deep: { user_created: { _limit: 1 } } }, { aggregate: { count: ['*'] } }]) {
+		for (const query of [{}, { fields: ['*', 'json(meta, a)'] }, { alias: { n: 'first_name' } }, { deep: { user_created: { _limit: 1 } } }, { aggregate: { count: ['*'] } }, { filter: { _and: [{ first_name: { _eq: 'a' } }] }, sort: ['-id'] }]) {
 			assert.equal(queryReadsSecret(schema, query), null, JSON.stringify(query));
 		}
 	});

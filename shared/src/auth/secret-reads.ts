@@ -2,8 +2,10 @@
  * Field requests that would read a secret under another name, which redactItem() (it removes
  * secrets by name) cannot see in the answer: a function over a secret field
  * (`json(auth_data, refresh_token)` answers as `auth_data_refresh_token_json`, in plain text) and
- * an alias of a secret or of such a function (`alias: { a: 'auth_data' }`). Row fields that do so
- * are dropped before the read; a query() that does so is refused.
+ * an alias of a secret or of such a function (`alias: { a: 'auth_data' }`), and a filter or sort
+ * on a secret (an oracle: `{ auth_data: { _contains: 'a' } }` tells one character at a time).
+ * Row fields that do so are dropped before the read; a query() that does so is refused. Names are
+ * checked without their collection: every name secret in some collection counts.
  */
 import { secretFieldNames, type SchemaLike } from './redact.js';
 
@@ -34,6 +36,22 @@ function listOf(value: unknown): unknown[] {
 	return typeof value === 'string' ? value.split(',') : [];
 }
 
+function isSecretName(schema: SchemaLike, name: string): boolean {
+	const secrets = secretFieldNames(schema);
+	return namesRead(name).some((n) => secrets.has(n));
+}
+
+/** The first filter key (at any depth: _and, _or, relations, _some) that names a secret. */
+function filterReadsSecret(schema: SchemaLike, filter: unknown, depth = 0): string | null {
+	if (filter === null || typeof filter !== 'object' || depth > 32) return null;
+	for (const [key, value] of Object.entries(filter)) {
+		if (!key.startsWith('_') && isSecretName(schema, key)) return key;
+		const found = filterReadsSecret(schema, value, depth + 1);
+		if (found !== null) return found;
+	}
+	return null;
+}
+
 /** The first request of a Directus query (deep included) that reads a secret; null when none. */
 export function queryReadsSecret(schema: SchemaLike, query: unknown, depth = 0): string | null {
 	if (query === null || typeof query !== 'object' || depth > 16) return null;
@@ -52,6 +70,14 @@ export function queryReadsSecret(schema: SchemaLike, query: unknown, depth = 0):
 		const aggregate = q[key];
 		if (aggregate === null || typeof aggregate !== 'object') continue;
 		const found = Object.values(aggregate).flatMap(listOf).find((target) => aliasReadsSecret(schema, target));
+		if (found !== undefined) return found as string;
+	}
+	for (const key of ['filter', '_filter']) {
+		const found = filterReadsSecret(schema, q[key]);
+		if (found !== null) return found;
+	}
+	for (const key of ['sort', '_sort']) {
+		const found = listOf(q[key]).find((f) => typeof f === 'string' && isSecretName(schema, f.trim().replace(/^-/, '')));
 		if (found !== undefined) return found as string;
 	}
 	const deep = q.deep ?? (depth > 0 ? q : undefined);
