@@ -132,6 +132,19 @@ describe('attacker pass on dry-run, tail and system sources', () => {
 		assert.deepEqual(asAdmin.body.data.logs, [{ level: 'log', message: 'true undefined undefined undefined' }], asAdmin.text);
 	});
 
+	it('answers a deeply nested or prototype-laden `changed` without failing the server', async () => {
+		const depth = 20_000;
+		const raw = `{"publisher":"console.log(typeof meta.changed, Object.keys(meta.changed).join());","collection":"directus_users","channel_name":"u","action":"update","key":"${boss.id}","changed":{"__proto__":{"admin":true},"deep":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+		const res = await stack.directus.request('POST', '/realtime/dry-run', undefined, { raw, headers: { 'content-type': 'application/json' } });
+		assert.equal(res.status, 200, res.text.slice(0, 300));
+		assert.match(res.body.data.error.message, /cannot be copied into the sandbox/);
+		const proto = `{"publisher":"console.log(Object.keys(meta.changed).join(), String(meta.changed.admin), String(({}).admin));","collection":"directus_users","channel_name":"u","action":"update","key":"${boss.id}","changed":{"__proto__":{"admin":true},"a":1}}`;
+		const own = await stack.directus.request('POST', '/realtime/dry-run', undefined, { raw: proto, headers: { 'content-type': 'application/json' } });
+		assert.equal(own.status, 200, own.text);
+		assert.equal(own.body.data.error, null, own.text);
+		assert.equal(own.body.data.logs[0].message.split(' ')[2], 'undefined', own.text);
+	});
+
 	it('refuses a non-admin with full access to realtime_channels and directus_users, on every admins-only route', async () => {
 		const body = { publisher: "console.log('ran');", collection: 'directus_users', channel_name: 'a', action: 'create', key: boss.id };
 		const dry = await dryRun(body, greedy.token);
