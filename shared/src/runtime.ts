@@ -13,7 +13,7 @@ import { batchSender } from './delivery/sender.js';
 import { PublishQueue, type OutgoingEvent } from './delivery/queue.js';
 import { DeliveryActivity } from './delivery/activity.js';
 import { PusherApp } from './pusher/app.js';
-import { runFailure, ScriptSandbox } from './sandbox/index.js';
+import { ConsoleBudget, runFailure, ScriptSandbox } from './sandbox/index.js';
 import type { RunObserver } from './scripts.js';
 import { WebhookCounters } from './webhooks/actions.js';
 
@@ -94,6 +94,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		batchWaitMs: config.publish.batchWaitMs,
 		logger: { warn: log('warn'), error: log('error') },
 	});
+	const consoleBudget = new ConsoleBudget();
 	const runtime: RealtimeRuntime = {
 		config,
 		// A join request waiting past a full queue is refused (403) rather than kept: its caller retries.
@@ -107,7 +108,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		observer: {
 			logged(channel, lines) {
 				if (lines.length === 0 || typeof ctx.logger.debug !== 'function') return;
-				for (const line of lines) ctx.logger.debug(`realtime: ${channel.label} console.${line.level}: ${line.message}`);
+				for (const line of consoleBudget.take(channel.row.id, lines)) ctx.logger.debug(`realtime: ${channel.label} console.${line.level}: ${line.message}`);
 			},
 			failed: (channel, error) => activity.failed(channel.row.id, runFailure(error)),
 			refused: (channel) => activity.refused(channel.row.id),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ScriptLog, ScriptSandbox, SCRIPT_LOG_CUT, SCRIPT_LOG_LIMITS } from '../../shared/src/sandbox/index.js';
+import { ConsoleBudget, ScriptLog, ScriptSandbox, SCRIPT_LOG_CUT, SCRIPT_LOG_LIMITS } from '../../shared/src/sandbox/index.js';
 import { DIRECTUS_DIR } from '../harness/paths.js';
 
 const directus = join(DIRECTUS_DIR, 'node_modules');
@@ -76,5 +76,22 @@ describe('script sandbox: console', () => {
 
 	it('refuses console as a context name (it is every script\'s own)', async () => {
 		await assert.rejects(sandbox.run({ source: 'return 1;', context: { console: 1 } }), TypeError);
+	});
+});
+
+describe('console lines of real runs in the Directus log', () => {
+	const lines = (n: number, tag = 'l') => Array.from({ length: n }, (_, i) => ({ level: 'log' as const, message: `${tag}${i}` }));
+
+	it('writes at most the budget per row and minute, then says how many were not written', () => {
+		let now = 0;
+		const budget = new ConsoleBudget(5, () => now);
+		assert.equal(budget.take('row-a', lines(3)).length, 3);
+		assert.deepEqual(budget.take('row-a', lines(4, 'm')).map((l) => l.message), ['m0', 'm1']);
+		assert.deepEqual(budget.take('row-a', lines(2)), [], 'the budget is spent');
+		assert.equal(budget.take('row-b', lines(5)).length, 5, 'rows have budgets of their own');
+		now = 60_000;
+		const next = budget.take('row-a', lines(1, 'n'));
+		assert.match(next[0]!.message, /^4 console line\(s\) not written in the last minute/);
+		assert.equal(next[1]!.message, 'n0');
 	});
 });

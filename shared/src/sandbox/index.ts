@@ -59,7 +59,7 @@
  */
 export { ScriptSandbox, type ScriptRun, type SandboxStats } from './sandbox.js';
 export type { HostEffect, HostFunction } from './run.js';
-export { ScriptLog, SCRIPT_LOG_CUT, SCRIPT_LOG_LIMITS, type ScriptLogLevel, type ScriptLogLine } from './script-log.js';
+export { ConsoleBudget, ScriptLog, SCRIPT_LOG_CUT, SCRIPT_LOG_LIMITS, type ScriptLogLevel, type ScriptLogLine } from './script-log.js';
 export {
 	DEFAULT_MAX_CALLS,
 	DEFAULT_MAX_CONCURRENT_CALLS,

@@ -51,3 +51,38 @@ function clip(text: string, max: number): string {
 	if (text.length <= max / 3 || Buffer.byteLength(text) <= max) return text;
 	return `${Buffer.from(text).subarray(0, max - 3).toString('utf8').replace(/\uFFFD+$/, '')}…`;
 }
+
+/**
+ * How many console lines of real runs reach Directus' log, per channel row and minute: a run is
+ * bounded by SCRIPT_LOG_LIMITS, but an authorizer runs for every join request, so without this
+ * any logged-in user could write to the log as fast as they can ask to join (at debug level).
+ * Past the budget lines are counted; the first line of the next minute says how many were not
+ * written.
+ */
+export class ConsoleBudget {
+	private readonly windows = new Map<string, { start: number; used: number; suppressed: number }>();
+
+	constructor(
+		private readonly linesPerMinute = 200,
+		private readonly now: () => number = Date.now,
+	) {}
+
+	/** The lines of one run that may be written now, preceded by a note of those suppressed before. */
+	take(key: string, lines: readonly ScriptLogLine[]): ScriptLogLine[] {
+		const now = this.now();
+		let window = this.windows.get(key);
+		const out: ScriptLogLine[] = [];
+		if (window === undefined || now - window.start >= 60_000) {
+			if (window && window.suppressed > 0) out.push({ level: 'warn', message: `${window.suppressed} console line(s) not written in the last minute (more than ${this.linesPerMinute})` });
+			window = { start: now, used: 0, suppressed: 0 };
+			this.windows.set(key, window);
+			// Rows come and go: forget the ones quiet for a minute.
+			if (this.windows.size > 1000) for (const [k, w] of this.windows) if (now - w.start >= 60_000) this.windows.delete(k);
+		}
+		const room = Math.max(0, this.linesPerMinute - window.used);
+		out.push(...lines.slice(0, room));
+		window.used += Math.min(room, lines.length);
+		window.suppressed += Math.max(0, lines.length - room);
+		return out;
+	}
+}
