@@ -79,6 +79,27 @@ describe('script sandbox: console', () => {
 	});
 });
 
+describe('what a run counts besides its effects', () => {
+	it('forgets the counts of an attempt abandoned at the end of its slice, so a restarted run counts once', async () => {
+		const log = new ScriptLog();
+		let calls = 0;
+		const source = `try { refuse(); } catch {}\n{ const end = Date.now() + 40; while (Date.now() < end) {} }\nreturn 'done';`;
+		const refuse = () => {
+			calls++;
+			log.count('refused');
+			throw new Error('refused');
+		};
+		const slow = new ScriptSandbox({ timeoutMs: 5000, sliceMs: 5 });
+		try {
+			assert.equal(await slow.run({ source, effects: { refuse }, log }), 'done');
+		} finally {
+			slow.dispose();
+		}
+		assert.equal(calls, 2, 'the first attempt outlasted the slice and the run started again');
+		assert.equal(log.counted('refused'), 1);
+	});
+});
+
 describe('console lines of real runs in the Directus log', () => {
 	const lines = (n: number, tag = 'l') => Array.from({ length: n }, (_, i) => ({ level: 'log' as const, message: `${tag}${i}` }));
 

@@ -131,17 +131,23 @@ export async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapsho
 		outgoing.row = channel.row.id;
 		return () => deps.enqueue(outgoing);
 	};
-	/** A refused send counts for the row, whether or not the script catches the error. */
+	/**
+	 * A refused send counts for the row, whether or not the script catches the error; counted in
+	 * the run's log, which forgets an abandoned attempt's counts, so a restarted run counts once.
+	 */
 	const counted =
 		<A extends unknown[]>(send: (...args: A) => () => void) =>
 		(...args: A) => {
 			try {
 				return send(...args);
 			} catch (error) {
-				deps.observer?.refused(channel);
+				log.count('refused');
 				throw error;
 			}
 		};
+	const reportRefused = () => {
+		for (let n = log.counted('refused'); n > 0; n--) deps.observer?.refused(channel);
+	};
 	try {
 		await deps.scripts.run({
 			source: channel.row.publisher!,
@@ -170,8 +176,10 @@ export async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapsho
 			},
 			log,
 		});
+		reportRefused();
 		return null;
 	} catch (error) {
+		reportRefused();
 		return error;
 	}
 }

@@ -22,6 +22,16 @@ export class ScriptLog {
 	readonly lines: ScriptLogLine[] = [];
 	private bytes = 0;
 	private full = false;
+	/** What the host counted during the attempt (e.g. refused sends); forgotten with it, like its lines. */
+	private readonly counts = new Map<string, number>();
+
+	count(name: string): void {
+		this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+	}
+
+	counted(name: string): number {
+		return this.counts.get(name) ?? 0;
+	}
 
 	/** Keeps a line; false once the log is full (the line was dropped or cut short). */
 	write(level: string, text: string): boolean {
@@ -40,6 +50,7 @@ export class ScriptLog {
 
 	/** Forgets an abandoned attempt's lines: the run starts again and writes them again. */
 	reset(): void {
+		this.counts.clear();
 		this.lines.length = 0;
 		this.bytes = 0;
 		this.full = false;
