@@ -6,24 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectDatabase } from '../harness/databases.js';
 import { startDirectus, type Directus } from '../harness/directus.js';
+import { createdOnStart, fieldCounts } from '../harness/channels-table.js';
 import { createChannel } from '../harness/fixtures.js';
 
 const DB = process.env.DB ?? 'sqlite';
 const MIN_FIELDS = 10;
-
-async function fieldCounts(directus: Directus): Promise<Record<string, number>> {
-	const db = connectDatabase(directus.dbEnv);
-	try {
-		const rows = await db('directus_fields').select('field').where({ collection: 'realtime_channels' });
-		const counts: Record<string, number> = {};
-		for (const { field } of rows) counts[field] = (counts[field] ?? 0) + 1;
-		return counts;
-	} finally {
-		await db.destroy();
-	}
-}
-
-const createdOnStart = (directus: Directus) => directus.logs().filter((l) => /realtime: .*created table realtime_channels/.test(String(l.msg)));
 
 // SQLite runs are one process per file in practice; the servers several instances share are
 // PostgreSQL and MySQL. The SQLite pass runs this on PostgreSQL, the DB=mysql pass on MySQL.

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { connectDatabase } from '../harness/databases.js';
 import { startDirectus, type Directus } from '../harness/directus.js';
+import { createdOnStart, fieldCounts } from '../harness/channels-table.js';
 import { createChannel } from '../harness/fixtures.js';
 import { ROOT } from '../harness/paths.js';
 
@@ -24,20 +25,6 @@ async function migration(): Promise<{ up(knex: unknown): Promise<void>; down(kne
 	const [file] = migrationFiles();
 	return import(pathToFileURL(join(ROOT, 'migrations', 'dist', file!)).href);
 }
-
-async function fieldCounts(directus: Directus): Promise<Record<string, number>> {
-	const db = connectDatabase(directus.dbEnv);
-	try {
-		const rows = await db('directus_fields').select('field').where({ collection: 'realtime_channels' });
-		const counts: Record<string, number> = {};
-		for (const { field } of rows) counts[field] = (counts[field] ?? 0) + 1;
-		return counts;
-	} finally {
-		await db.destroy();
-	}
-}
-
-const createdOnStart = (directus: Directus) => directus.logs().filter((l) => /realtime: .*created table realtime_channels/.test(String(l.msg)));
 
 describe(`the realtime_channels table, made on first start (${DB})`, () => {
 	let directus: Directus;
