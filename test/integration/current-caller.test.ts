@@ -183,10 +183,13 @@ describe('decisions use the user\'s current status and role, not the token\'s', 
 			assert.deepEqual(res.body, REFUSED_JOIN);
 			const line = await stack.directus.waitForLog((l) => String(l.msg).includes(`presence-as-${bob.id} for user ${alice.id}`) && String(l.msg).includes("another Directus user's id"));
 			assert.equal(line.level, 40, 'a warning');
-			// Through pusher-js and Soketi alike.
+			// Through pusher-js and Soketi alike, and for the members query, which decides as a join.
 			const client = await connectClient(stack.soketi, { directusUrl: stack.directus.url, token: alice.token });
 			clients.push(client);
 			await assert.rejects(subscribe(client, `presence-as-${bob.id}`), /refused/);
+			const listed = await members(alice.token, `presence-as-${bob.id}`);
+			assert.equal(listed.status, 403, listed.text);
+			assert.deepEqual(listed.body, REFUSED_JOIN);
 		});
 
 		it('admits the caller\'s own id and ids that are no Directus user\'s', async () => {
@@ -287,5 +290,12 @@ describe('Flows on client events of users no longer active run with the public\'
 		await clientEvent('presence-desk-1', 'guest-5', 'from-a-guest');
 		assert.equal((await noteOf('from-a-guest')).user_created, null);
 		assert.equal((await readItems(stack.directus, 'notes')).length, 4);
+	});
+
+	it('maps another spelling of a user\'s id as /realtime/auth does: to that user where the database takes it for theirs, else to the public', async () => {
+		const writer = await createUser(stack.directus, { first_name: 'Spelled', grants: [{ collection: 'notes', action: 'create' }] });
+		await clientEvent('presence-desk-1', writer.id.toUpperCase(), 'upper-case');
+		// Where the database takes it for the writer's id, only the writer could have joined under it.
+		assert.equal((await noteOf('upper-case')).user_created, stack.directus.db === 'sqlite' ? null : writer.id);
 	});
 });
