@@ -64,8 +64,37 @@ async function accessOf(database: Knex, user: string, role: string | null, ip: s
 	const { fetchRolesTree, fetchGlobalAccess } = await directusAccess();
 	if (!fetchRolesTree || !fetchGlobalAccess) throw new Error('this Directus version does not offer its access modules to extensions');
 	const roles = await fetchRolesTree(role, { knex: database });
-	const { admin, app } = await fetchGlobalAccess({ user, roles, ip }, { knex: database });
+	const access = await fetchGlobalAccess({ user, roles, ip }, { knex: database });
+	const { admin, app } = ip === null ? await withoutIpLimitedAccess(database, user, roles, access) : access;
 	return { role, roles, admin: admin === true, app: app === true };
+}
+
+const truthy = (value: unknown) => value === true || value === 1 || value === '1' || value === 'true';
+
+/**
+ * With no IP to go by (client events, dry-runs), Directus' global access still counts policies
+ * limited to IP ranges, while its item permissions leave them out: a user whose admin policy is
+ * limited to the office would be an admin for a Flow run on their client event from anywhere.
+ * Here those policies are left out of admin and app too. Reads only when one of them is on.
+ */
+async function withoutIpLimitedAccess(database: Knex, user: string, roles: string[], access: { admin: boolean; app: boolean }): Promise<{ admin: boolean; app: boolean }> {
+	if (access.admin !== true && access.app !== true) return access;
+	const rows = (await database('directus_access')
+		.leftJoin('directus_policies', 'directus_policies.id', 'directus_access.policy')
+		.select('directus_policies.admin_access as admin_access', 'directus_policies.app_access as app_access', 'directus_policies.ip_access as ip_access')
+		.where((q) => {
+			q.where('directus_access.user', user);
+			if (roles.length > 0) q.orWhereIn('directus_access.role', roles);
+		})) as Array<{ admin_access: unknown; app_access: unknown; ip_access: unknown }>;
+	let admin = false;
+	let app = false;
+	for (const row of rows) {
+		const limited = row.ip_access !== null && row.ip_access !== undefined && String(row.ip_access).trim() !== '' && String(row.ip_access).trim() !== '[]';
+		if (limited) continue;
+		admin ||= truthy(row.admin_access);
+		app ||= admin || truthy(row.app_access);
+	}
+	return { admin: access.admin === true && admin, app: access.app === true && app };
 }
 
 /** Why a user may not act now: missing, or a status other than active; null when they may. */

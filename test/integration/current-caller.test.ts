@@ -292,6 +292,26 @@ describe('Flows on client events of users no longer active run with the public\'
 		assert.equal((await readItems(stack.directus, 'notes')).length, 4);
 	});
 
+	it('leaves admin access limited to an IP range out of a client event\'s permissions (no IP to go by)', async () => {
+		const d = stack.directus;
+		const role = await d.request('POST', '/roles', { name: 'office-admins' });
+		const policy = await d.request('POST', '/policies', { name: 'admin from the office', admin_access: true, app_access: true, ip_access: ['10.255.255.1'] });
+		assert.equal(policy.status, 200, policy.text);
+		assert.equal((await d.request('POST', '/access', { role: role.body.data.id, policy: policy.body.data.id })).status, 200);
+		const token = `office-token-${Date.now()}`;
+		const created = await d.request('POST', '/users', { email: `office-${Date.now()}@example.com`, password: 'office-secret-pw', role: role.body.data.id, status: 'active', token });
+		assert.equal(created.status, 200, created.text);
+		const officeAdmin = created.body.data.id as string;
+		// Directus itself: not an admin from here.
+		assert.equal((await d.request('GET', '/realtime/tail', undefined, { token })).status, 403);
+		await clientEvent('presence-desk-1', officeAdmin, 'from-the-office-admin');
+		await clientEvent('presence-desk-1', 'guest-6', 'after-the-office-admin');
+		await noteOf('after-the-office-admin');
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+		const notes = await readItems(d, 'notes');
+		assert.ok(!notes.some((n) => String(n.note).includes('from-the-office-admin')), JSON.stringify(notes));
+	});
+
 	it('maps another spelling of a user\'s id as /realtime/auth does: to that user where the database takes it for theirs, else to the public', async () => {
 		const writer = await createUser(stack.directus, { first_name: 'Spelled', grants: [{ collection: 'notes', action: 'create' }] });
 		await clientEvent('presence-desk-1', writer.id.toUpperCase(), 'upper-case');
