@@ -18,6 +18,7 @@ import {
 	readBodyFields,
 	readCaller,
 	fieldReadsSecret,
+	notAllowedToJoin,
 	redactItem,
 	runtimeStats,
 	type Accountability,
@@ -30,7 +31,8 @@ import {
 	type WebhookBatch,
 	type ActionEmitter,
 } from '@directus-realtime/shared';
-import { accountabilityForUser, senderAccountability } from './user-accountability.js';
+import { accountabilityForUser, describeInactive, directusUserNamed, senderAccountability } from './user-accountability.js';
+import { actingCaller } from './acting-caller.js';
 import { itemForDryRun } from './dry-run-item.js';
 
 interface Deps {
@@ -41,11 +43,6 @@ interface Deps {
 	logger: { info(m: string): void; warn(m: string): void; error(m: string): void };
 	/** Directus' event emitter: webhooks become its actions. */
 	emitter: Promise<ActionEmitter>;
-}
-
-/** Admins-only routes check this first, before anything of the request is read. */
-function requireAdmin(req: DirectusRequest): void {
-	if (req.accountability?.admin !== true) throw adminsOnly();
 }
 
 const SEQ = /^\d{1,15}$/;
@@ -67,7 +64,25 @@ function send(res: Response, work: () => Promise<unknown>, logger: Deps['logger'
 
 export function registerRoutes(router: Router, deps: Deps): void {
 	const { runtime, services, logger } = deps;
-	const publicAccountability: Accountability = { user: null, role: null, roles: [], admin: false, app: false };
+	/** Whom a request acts for now: the token's user with their current role, or the route's refusal. */
+	const acting = actingCaller(deps.database, logger);
+	/**
+	 * Admins-only routes check the token first, before anything of the request is read (no query
+	 * for anyone else), then that the user is still active and still an admin now.
+	 */
+	const currentAdmin = async (req: DirectusRequest, route: string, refusal: () => RealtimeError): Promise<Accountability | null> => {
+		if (req.accountability?.admin !== true || !req.accountability.user) return null;
+		const current = await acting(req.accountability, route, refusal);
+		if (current.admin === true) return current;
+		logger.info(`realtime: refused ${route} for user ${current.user}: no longer an admin (the token is still valid until it expires)`);
+		return null;
+	};
+	const requireAdmin = async (req: DirectusRequest, route: string, refusal: () => RealtimeError = adminsOnly): Promise<Accountability> => {
+		const admin = await currentAdmin(req, route, refusal);
+		if (!admin) throw refusal();
+		return admin;
+	};
+	const directusUser = (id: string) => directusUserNamed(deps.database, id);
 	/** What the channel's authorizers need to decide for this caller (the same for a join and a query). */
 	const authorizerDeps = (accountability: Accountability, schema: unknown) => ({
 		registry: runtime.registry,
@@ -76,6 +91,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
 		caller: (withPermissions: boolean) => readCaller(accountability, services, schema, withPermissions),
 		helpers: callerHelpers(accountability, services, schema, deps.database),
+		directusUserNamed: directusUser,
 		log: logger,
 		observer: runtime.observer,
 	});
@@ -85,7 +101,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 			res,
 			async () => {
 				const body = await readBodyFields(req as unknown as RequestLike, ['socket_id', 'channel_name']);
-				const accountability = req.accountability ?? publicAccountability;
+				const accountability = await acting(req.accountability, `/realtime/auth of ${String(body.channel_name).slice(0, 200)}`, notAllowedToJoin);
 				const schema = req.schema ?? (await deps.getSchema());
 				return authorizeChannel({ socket_id: body.socket_id, channel_name: body.channel_name }, accountability.user, authorizerDeps(accountability, schema));
 			},
@@ -98,7 +114,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 			res,
 			async () => {
 				const body = await readBodyFields(req as unknown as RequestLike, ['socket_id']);
-				const accountability = req.accountability ?? publicAccountability;
+				const accountability = await acting(req.accountability, '/realtime/user-auth', () => new RealtimeError('FORBIDDEN', 'not allowed to sign in'));
 				const schema = req.schema ?? (await deps.getSchema());
 				return authenticateUser(body.socket_id, accountability.user, {
 					pusher: runtime.pusher,
@@ -141,7 +157,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		send(
 			res,
 			async () => {
-				if (req.accountability?.admin !== true) throw new RealtimeError('FORBIDDEN', 'not allowed to list channels');
+				await requireAdmin(req, '/realtime/channels', () => new RealtimeError('FORBIDDEN', 'not allowed to list channels'));
 				return occupiedChannels(req.query as Record<string, unknown>, { pusher: runtime.pusher });
 			},
 			logger,
@@ -152,7 +168,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		send(
 			res,
 			async () => {
-				const accountability = req.accountability ?? publicAccountability;
+				const accountability = await acting(req.accountability, `the members of ${String(req.params.name).slice(0, 200)}`, notAllowedToJoin);
 				const schema = req.schema ?? (await deps.getSchema());
 				return channelMembers(req.params.name, accountability.user, authorizerDeps(accountability, schema));
 			},
@@ -164,8 +180,11 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		send(
 			res,
 			async () => {
-				const admin = req.accountability?.admin === true;
 				// Details (queue depth, failures, rows) are for admins; anyone may see that it is up.
+				const admin = await currentAdmin(req, '/realtime/health details', adminsOnly).catch((error: unknown) => {
+					if (error instanceof RealtimeError && error.code === 'FORBIDDEN') return null;
+					throw error;
+				});
 				if (!admin) return { status: 'ok' };
 				const [rows, pusher] = await Promise.all([channelRowsOverview(deps.database, runtime.activity), runtime.probePusher()]);
 				return { status: 'ok', ...runtimeStats(runtime), pusher, rows };
@@ -178,7 +197,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		send(
 			res,
 			async () => {
-				requireAdmin(req);
+				await requireAdmin(req, '/realtime/tail');
 				const after = req.query.after;
 				if (after !== undefined && (typeof after !== 'string' || !SEQ.test(after))) {
 					throw new RealtimeError('INVALID_PAYLOAD', 'after must be a sequence number from an earlier answer (a whole number)');
@@ -194,7 +213,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		send(
 			res,
 			async () => {
-				requireAdmin(req);
+				const admin = await requireAdmin(req, '/realtime/dry-run');
 				const request = parseDryRun(req.body);
 				const schema = (req.schema ?? (await deps.getSchema())) as SchemaLike & { collections: Record<string, unknown> };
 				if (request.kind === 'publisher') {
@@ -207,25 +226,34 @@ export function registerRoutes(router: Router, deps: Deps): void {
 							readItem: (collection, key, fields) => itemForDryRun(services, schema, collection, key, fields),
 							maxPayloadBytes: runtime.config.publish.maxPayloadBytes,
 							encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
-							user: req.accountability!.user ?? null,
+							user: admin.user ?? null,
 						}),
 					};
 				}
-				const accountabilities = new Map<string, Promise<Accountability | null>>();
+				const accountabilities = new Map<string, ReturnType<typeof accountabilityForUser>>();
 				const accountabilityOf = (user: string) => {
 					if (!accountabilities.has(user)) accountabilities.set(user, accountabilityForUser(deps.database, user));
 					return accountabilities.get(user)!;
+				};
+				const activeAccountability = async (user: string) => {
+					const found = await accountabilityOf(user);
+					return found && 'accountability' in found ? found.accountability : null;
 				};
 				return {
 					data: await dryRunAuthorizer(request, {
 						registry: runtime.registry,
 						scripts: runtime.scripts.authorizers,
 						loadRow,
+						refusedBefore: async (user) => {
+							const found = await accountabilityOf(user);
+							return found && 'inactive' in found ? describeInactive(found.inactive) : null;
+						},
 						caller: async (user, withPermissions) => {
-							const accountability = await accountabilityOf(user);
+							const accountability = await activeAccountability(user);
 							return accountability ? readCaller(accountability, services, schema, withPermissions) : null;
 						},
-						helpers: async (user) => callerHelpers((await accountabilityOf(user))!, services, schema, deps.database),
+						helpers: async (user) => callerHelpers((await activeAccountability(user))!, services, schema, deps.database),
+						directusUserNamed: directusUser,
 					}),
 				};
 			},

@@ -34,7 +34,7 @@ export { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './publisher/pend
 
 export { MAX_AUTH_BODY_BYTES, PRE_READ_BODY, readBodyFields, type RequestLike } from './auth/body.js';
 export { callerHelpers, readCaller, type Accountability, type CallerServices } from './auth/caller.js';
-export { admitToChannel, authorizeChannel } from './auth/channel-auth.js';
+export { admitToChannel, authorizeChannel, notAllowedToJoin } from './auth/channel-auth.js';
 export { channelMembers, occupiedChannels } from './auth/channel-queries.js';
 export { authenticateUser } from './auth/user-auth.js';
 export { cutOffReason, cutOffUsers } from './auth/cut-off.js';

@@ -49,6 +49,7 @@ function setup(rows: ChannelRow[]) {
 		encryption: true,
 		caller: async () => ({ user: { id: 'u1' }, role: null, roles: [], admin: false, app: false, ip: null, userAgent: null, permissions: [] }),
 		helpers: { can: async () => false, query: async () => [] },
+		directusUserNamed: async () => null,
 		log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
 	};
 	const ask = (channel_name: string) => authorizeChannel({ socket_id: '1.2', channel_name }, 'u1', deps);

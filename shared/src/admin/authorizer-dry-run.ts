@@ -6,7 +6,7 @@
  */
 import type { ChannelRegistry } from '../channels/registry.js';
 import { RealtimeError } from '../errors.js';
-import { decide } from '../auth/decision.js';
+import { bindMember, decide } from '../auth/decision.js';
 import { channelType } from '../pusher/names.js';
 import type { AuthContext } from '../auth/caller.js';
 import { runFailure, ScriptLog, type ScriptLogLine } from '../sandbox/index.js';
@@ -31,6 +31,10 @@ export interface AuthorizerDryRunDeps {
 	loadRow: RowLoader;
 	/** The user's `auth`; null when there is no such user. */
 	caller(user: string, withPermissions: boolean): Promise<AuthContext | null>;
+	/** Why a real join of this user is refused before any authorizer runs (not active); null otherwise, a missing user included. */
+	refusedBefore(user: string): Promise<string | null>;
+	/** The id of the Directus user a presence member's user_id names, or null (the binding rule). */
+	directusUserNamed(id: string): Promise<string | null>;
 	/** can() and query() with the user's permissions. */
 	helpers(user: string): Promise<{ can: (...args: any[]) => Promise<boolean>; query: (...args: any[]) => Promise<unknown> }>;
 }
@@ -43,6 +47,10 @@ export async function dryRunAuthorizer(request: AuthorizerDryRun, deps: Authoriz
 	const snapshot = await deps.registry.snapshot();
 	const matched_row = snapshot.match(request.channel_name)?.channel.row.id ?? null;
 	const source = channel.row.authorizer!;
+	const refused = await deps.refusedBefore(request.user);
+	if (refused !== null) {
+		return { granted: false, matched_row, logs: [], error: { message: `a real join is refused before any authorizer runs: ${refused}`, line: null, column: null } };
+	}
 	const auth = await deps.caller(request.user, source.includes('permissions'));
 	if (auth === null) throw new RealtimeError('NOT_FOUND', `no user ${request.user}`);
 	const helpers = await deps.helpers(request.user);
@@ -58,7 +66,10 @@ export async function dryRunAuthorizer(request: AuthorizerDryRun, deps: Authoriz
 	} catch (error) {
 		return { granted: false, matched_row, logs: log.lines, error: runFailure(error) };
 	}
-	const decision = decide(channel.type, result, request.user);
+	const decision = await bindMember(decide(channel.type, result, request.user), request.user, deps.directusUserNamed);
+	if (!decision.allowed && 'misbound' in decision) {
+		return { granted: false, matched_row, logs: log.lines, error: { message: decision.reason, line: null, column: null } };
+	}
 	return {
 		granted: decision.allowed,
 		...(decision.allowed && decision.member ? { channel_data: decision.member } : {}),

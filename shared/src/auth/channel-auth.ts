@@ -12,7 +12,7 @@ import { RealtimeError } from '../errors.js';
 import type { RunObserver, ScriptRunner } from '../scripts.js';
 import { ScriptLog } from '../sandbox/index.js';
 import type { AuthContext } from './caller.js';
-import { decide } from './decision.js';
+import { bindMember, decide } from './decision.js';
 
 export interface ChannelAuthRequest {
 	socket_id: string | undefined;
@@ -27,9 +27,16 @@ export interface ChannelAuthDeps {
 	/** The caller, read only once the request is known to be worth it. */
 	caller(withPermissions: boolean): Promise<AuthContext>;
 	helpers: { can: (...args: any[]) => Promise<boolean>; query: (...args: any[]) => Promise<unknown> };
+	/** The id of the Directus user a presence member's user_id names, or null (the binding rule). */
+	directusUserNamed(id: string): Promise<string | null>;
 	log: { info(message: string): void; warn(message: string): void };
 	/** Counters per row and the scripts' console lines. */
 	observer?: RunObserver;
+}
+
+/** The one refusal of a join (and of a members query): no row, a refusing row, a caller not active. */
+export function notAllowedToJoin(): RealtimeError {
+	return new RealtimeError('FORBIDDEN', 'not allowed to join this channel');
 }
 
 export async function authorizeChannel(request: ChannelAuthRequest, userId: string | null, deps: ChannelAuthDeps): Promise<ChannelAuthorization> {
@@ -60,13 +67,13 @@ export async function admitToChannel(
 	socket_id: string | null,
 	channel_name: string,
 	userId: string,
-	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'log' | 'observer'>,
+	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'directusUserNamed' | 'log' | 'observer'>,
 ): Promise<{ user_id: string; user_info?: unknown } | undefined> {
 	const type = channelType(channel_name);
 	// Every refusal answers the same, so a caller cannot probe which channels have rows.
 	const refuse = (why: string, level: 'info' | 'warn' = 'info') => {
 		deps.log[level](`realtime: refused ${channel_name} for user ${userId}: ${why}`);
-		return new RealtimeError('FORBIDDEN', 'not allowed to join this channel');
+		return notAllowedToJoin();
 	};
 	// Reading permissions costs two queries: only for scripts that look at them.
 	const callers = new Map<boolean, Promise<AuthContext>>();
@@ -99,13 +106,13 @@ export async function admitToChannel(
 			throw refuse(`the authorizer of ${channel.label} failed: ${(error as Error).message}`, 'warn');
 		}
 		deps.observer?.logged(channel, log.lines);
-		const decision = decide(type, result, userId);
+		const decision = await bindMember(decide(type, result, userId), userId, deps.directusUserNamed);
 		if (decision.allowed) return decision.member;
 		if ('pass' in decision) {
 			passed.push(channel.label);
 			continue;
 		}
-		throw refuse(`by ${channel.label}: ${decision.reason}`);
+		throw refuse(`by ${channel.label}: ${decision.reason}`, 'misbound' in decision ? 'warn' : 'info');
 	}
 	throw refuse(passed.length > 0 ? `every matching row returned null (${passed.join(', ')})` : 'no channel row matches');
 }

@@ -19,7 +19,7 @@ function upstream(error: unknown): RealtimeError {
 export async function channelMembers(
 	channel_name: unknown,
 	userId: string | null,
-	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'log'> & { pusher: PusherApp },
+	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'directusUserNamed' | 'log'> & { pusher: PusherApp },
 ): Promise<unknown> {
 	assertChannelName(channel_name);
 	if (!userId) throw new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)');

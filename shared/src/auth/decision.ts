@@ -7,6 +7,11 @@
  * for good, `undefined` included: the seed README's authorizers end without a return when they
  * refuse, so letting `undefined` through would let a lenient catch-all row grant what a
  * specific row refused.
+ *
+ * The binding rule of presence members (`bindMember`): a member's user_id that names a Directus
+ * user names the caller. An authorizer may give a member an id of its own making ("guest-5"),
+ * but not another Directus user's id: webhooks (realtime.client_event) map a member's user_id to
+ * that user's permissions, so only that very user may have joined under it.
  */
 import type { ChannelType } from '../pusher/names.js';
 
@@ -19,7 +24,9 @@ export type Decision =
 	| { allowed: true; member?: PresenceMember }
 	| { allowed: false; reason: string }
 	/** The script returned null: the next matching row decides. */
-	| { allowed: false; pass: true; reason: string };
+	| { allowed: false; pass: true; reason: string }
+	/** The member's user_id is another Directus user's id (the binding rule). */
+	| { allowed: false; misbound: true; reason: string };
 
 /** Pusher limits channel_data (the member) to 1 KB on presence channels. */
 export const MAX_PRESENCE_DATA_BYTES = 1024;
@@ -46,6 +53,22 @@ export function decide(type: ChannelType, result: unknown, callerId: string): De
 	}
 	if (result === true) return { allowed: true };
 	return { allowed: false, reason: `the authorizer returned ${describe(result)}, not true` };
+}
+
+/**
+ * Applies the binding rule to a decision: refuses a presence member whose user_id is not the
+ * caller's id but names another Directus user. `directusUserNamed` answers which user an id names
+ * on this database (another spelling of an id may name one), or null for none.
+ */
+export async function bindMember(decision: Decision, callerId: string, directusUserNamed: (id: string) => Promise<string | null>): Promise<Decision> {
+	if (!decision.allowed || !decision.member || decision.member.user_id === callerId) return decision;
+	const named = await directusUserNamed(decision.member.user_id);
+	if (named === null || named === callerId) return decision;
+	return {
+		allowed: false,
+		misbound: true,
+		reason: `user_id ${describe(decision.member.user_id)} is another Directus user's id (${named}): a presence member's user_id must be the caller's own id or an id that is no Directus user's`,
+	};
 }
 
 function describe(value: unknown): string {

@@ -1,0 +1,27 @@
+/**
+ * The one way a /realtime route builds whom it acts for, used by every route that acts for a
+ * user (auth, user-auth, members query, the admins' routes; the history route is meant to use it
+ * too): the token says who the user is, the database says whether they may act now and with
+ * which role. A user who is missing or not `active` gets the route's own refusal (the same 403
+ * every other refusal of that route gives), and a log line for the admin. A request without a
+ * user is the public's; each route refuses that its own way.
+ */
+import type { Knex } from 'knex';
+import type { Accountability, RealtimeError } from '@directus-realtime/shared';
+import { currentAccountability, describeInactive } from './user-accountability.js';
+
+/** What Directus gives a request without a token. */
+export const PUBLIC_ACCOUNTABILITY: Accountability = { user: null, role: null, roles: [], admin: false, app: false };
+
+export function actingCaller(database: Knex, log: { info(m: string): void }) {
+	return async (token: Accountability | undefined, route: string, refusal: () => RealtimeError): Promise<Accountability> => {
+		// Share links and anonymous requests act for no user: nothing here is theirs (not admin either).
+		if (!token?.user) return { ...PUBLIC_ACCOUNTABILITY, ip: token?.ip ?? null, ...(token?.userAgent ? { userAgent: token.userAgent } : {}) };
+		const current = await currentAccountability(database, token as Accountability & { user: string });
+		if ('inactive' in current) {
+			log.info(`realtime: refused ${route} for user ${token.user}: ${describeInactive(current.inactive)} (the token is still valid until it expires)`);
+			throw refusal();
+		}
+		return current.accountability;
+	};
+}
