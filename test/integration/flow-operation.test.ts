@@ -56,6 +56,7 @@ describe('the Flows operation realtime-trigger', () => {
 	let stack: Stack;
 	let webhook: string;
 	let free: string;
+	let steered: string;
 	const clients: PusherClient[] = [];
 
 	before(async () => {
@@ -85,6 +86,10 @@ describe('the Flows operation realtime-trigger', () => {
 				type: 'realtime-trigger',
 				options: { channel: '{{$trigger.body.channel}}', event: '{{$trigger.body.event}}', payload: { text: '{{$trigger.body.text}}', fixed: 1 }, exclude_socket_id: '{{$trigger.body.exclude}}' },
 			},
+		]);
+		// An option templated from the caller's body: only the form's boolean turns free names on.
+		steered = await createFlow(d, { name: 'rt webhook, templated any_channel', trigger: 'webhook', options: { method: 'POST', async: false, return: '$last' } }, [
+			{ key: 'rt', type: 'realtime-trigger', options: { channel: '{{$trigger.body.channel}}', event: 'x', payload: {}, any_channel: '{{$trigger.body.free}}' } },
 		]);
 		free = await createFlow(d, { name: 'rt webhook, free names', trigger: 'webhook', options: { method: 'POST', async: false, return: '$last' } }, [
 			{ key: 'rt', type: 'realtime-trigger', options: { channel: '{{$trigger.body.channel}}', event: 'free', payload: { text: '{{$trigger.body.text}}' }, any_channel: true } },
@@ -213,6 +218,18 @@ describe('the Flows operation realtime-trigger', () => {
 			const refused = await triggerFree({ channel, text: 'no' });
 			assert.equal(refused.body.sent, false, channel);
 		}
+	});
+
+	it('a templated any_channel is on only when it renders the boolean true (Flows render a lone {{x}} as its value)', async () => {
+		for (const free of ['true', 1, 'yes', null]) {
+			for (const channel of ['unruled', '#server-to-user-5']) {
+				const res = await stack.directus.request('POST', `/flows/trigger/${steered}`, { channel, free });
+				assert.equal(res.status, 200, res.text);
+				assert.equal(res.body.sent, false, `${channel} with free=${JSON.stringify(free)}`);
+			}
+		}
+		// What the README warns about: a template there hands the switch to whoever fills it.
+		assert.equal((await stack.directus.request('POST', `/flows/trigger/${steered}`, { channel: 'unruled', free: true })).body.sent, true);
 	});
 
 	it('an item-event Flow sends to a client, and a refused send takes the Flow\'s other branch with its reason', async () => {

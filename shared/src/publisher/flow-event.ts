@@ -47,9 +47,13 @@ function payloadOf(value: unknown): unknown {
 
 const USER_PREFIX = '#server-to-user-';
 
-/** The option as a Flow stores it: a boolean, or text when templated. Anything else is off. */
+/**
+ * On only for the boolean true, as the options form's toggle stores it; text (`"true"`) is off.
+ * (Flows render a lone `{{x}}` as x's value, so a template put there through the API hands the
+ * switch to whoever fills x: the README warns against it.)
+ */
 function isOn(value: unknown): boolean {
-	return value === true || value === 'true';
+	return value === true;
 }
 
 /** Why no row decides `channel` for a Flow, or null when one does and its pattern fills back to it. */
