@@ -61,7 +61,7 @@ const operation: OperationAppConfig = {
 				interface: 'boolean',
 				options: { label: 'Send to names no channel row decides' },
 				note:
-					'Warning: leave off unless you must. Off, the rendered name must be decided by an enabled channel row of its type and match its pattern, so item data in a template cannot send into a channel no row guards (private-, presence-, private-encrypted- included). On, any name is sent, past every authorizer, and #server-to-user-<id> reaches that user.',
+					'Warning: leave off unless you must. Off, the rendered name must be decided by an enabled channel row of its type and match its pattern, so item data in a template cannot send into a channel no row guards (private-, presence-, private-encrypted- included). On, any name is sent, past every authorizer, and #server-to-user-<id> reaches that user. Never template this option: a caller could switch it on.',
 			},
 		},
 	],
