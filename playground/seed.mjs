@@ -82,6 +82,16 @@ export async function seedPlayground({ url, email, password }) {
 			trigger_on_delete: false,
 			note: 'Playground: a presence channel for logged-in users; members chat and send "is typing" as client events (client-typing) to each other.',
 		},
+		{
+			channel_name: 'flow-notices',
+			collection: 'messages',
+			fields: ['id'],
+			publisher: '// Nothing is published here: the row decides the name the Flow "Realtime: announce new messages" sends to.\n',
+			trigger_on_create: false,
+			trigger_on_update: false,
+			trigger_on_delete: false,
+			note: 'Playground: the public channel of the Flow "Realtime: announce new messages". The Realtime Event operation sends only to names a channel row decides.',
+		},
 	];
 	for (const row of rows) {
 		if (names.has(row.channel_name)) continue;

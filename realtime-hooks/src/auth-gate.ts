@@ -7,6 +7,10 @@
  *   `Authorization: Bearer`, no `access_token` query parameter, no session cookie: the places
  *   Directus' extractToken looks); a credential that is present but invalid is left to Directus,
  *   which refuses it before the route;
+ * - answers 415 at once, body unread, for a body in a content coding (`Content-Encoding` other
+ *   than `identity`: gzip, deflate, br, anything): the limits below are of the bytes that are
+ *   parsed, and Directus' parser would inflate a 8 KB gzip body to MAX_PAYLOAD_SIZE (see
+ *   encodedBody());
  * - answers 413 at once for a Content-Length above MAX_AUTH_BODY_BYTES;
  * - reads a body of unknown length (chunked) itself, counting as it streams, and answers 413 as
  *   soon as it passes the limit, never holding more than the limit.
@@ -132,6 +136,8 @@ export function refuseEarly(req: GateRequest, res: GateResponse, error: Realtime
 		if (res.headersSent) return;
 		res.statusCode = answer.status;
 		res.setHeader('Content-Type', 'application/json; charset=utf-8');
+		// RFC 7694: a 415 for a content coding says which codings are accepted.
+		if (error.code === 'UNSUPPORTED_ENCODING') res.setHeader('Accept-Encoding', 'identity');
 		res.end(JSON.stringify(answer.body));
 	};
 	// The CORS middleware sets its headers and calls back (with an error for a refused origin:
@@ -183,6 +189,26 @@ export function readBodyAtMost(req: GateRequest, max: number): Promise<Buffer | 
 	});
 }
 
+/**
+ * A refusal for a body sent in a content coding, or null for a plain one (no `Content-Encoding`,
+ * or only `identity`). No Pusher client or server compresses these bodies (pusher-js, Laravel
+ * Echo, Soketi's and Pusher's webhooks), a webhook's signature is over the bytes as sent, and the
+ * body limits are of what is parsed: inflating would let a few kilobytes become Directus'
+ * MAX_PAYLOAD_SIZE (a "zip bomb") or cost CPU before anything is decided. So coded bodies are
+ * refused (415, with `Accept-Encoding: identity`), whatever the coding, known or not.
+ */
+export function encodedBody(req: GateRequest): RealtimeError | null {
+	const coding = header(req, 'content-encoding');
+	if (coding === undefined) return null;
+	const codings = coding
+		.split(',')
+		.map((c) => c.trim().toLowerCase())
+		.filter((c) => c !== '' && c !== 'identity');
+	if (codings.length === 0) return null;
+	const shown = codings.join(', ').slice(0, 40);
+	return new RealtimeError('UNSUPPORTED_ENCODING', `request bodies in a content coding (Content-Encoding: ${shown}) are not accepted here: send the body uncompressed`);
+}
+
 function contentType(req: GateRequest): string {
 	return (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -205,6 +231,8 @@ export function authBodyGate(options: BodyGateOptions) {
 		const { max } = guard;
 		const tooLarge = () => new RealtimeError('PAYLOAD_TOO_LARGE', `request body is larger than ${max} bytes`);
 		if (!carriesCredential(req, options.sessionCookieName)) return refuseEarly(req, res, guard.anonymous(), options.cors);
+		const encoded = encodedBody(req);
+		if (encoded) return refuseEarly(req, res, encoded, options.cors);
 		const length = header(req, 'content-length');
 		if (length !== undefined) {
 			// Node checked it is a number; Directus' parsers read no more than it says.

@@ -30,6 +30,44 @@ const FailedValidationError = createError<FailedValidationExtensions>(
 
 type Accountability = { admin?: boolean } | null | undefined;
 
+const NO_VERSIONS = `Content versions of ${CHANNELS_COLLECTION} are not allowed: they would keep copies of channel scripts outside the table`;
+
+function refuseVersions(): never {
+	throw new ForbiddenError({ reason: NO_VERSIONS });
+}
+
+function namesChannels(value: unknown): boolean {
+	return Boolean(value && typeof value === 'object' && (value as Record<string, unknown>).collection === CHANNELS_COLLECTION);
+}
+
+/**
+ * `POST /versions` (and GraphQL) for a channel row: refused in `versions.create`, which Directus
+ * runs after its own checks (so with versioning off the 422 it gives comes first). Moving a
+ * version onto the table, or saving into or changing a version of it (one made before this
+ * check existed), is refused in `versions.update`; a save writes its activity row (and, with
+ * accountability `all`, a revision) before that, so `activity.create` refuses the save first.
+ */
+function registerVersionRefusals(filter: Pick<RegisterFunctions, 'filter'>['filter']): void {
+	filter('versions.create', (payload) => {
+		if (namesChannels(payload)) refuseVersions();
+		return payload;
+	});
+	filter('versions.update', async (payload, meta, { database }) => {
+		if (namesChannels(payload)) refuseVersions();
+		const keys = ((meta as { keys?: unknown[] }).keys ?? []).filter((k): k is string | number => typeof k === 'string' || typeof k === 'number');
+		if (keys.length > 0) {
+			const ofChannels = await database('directus_versions').whereIn('id', keys).andWhere('collection', CHANNELS_COLLECTION).first('id');
+			if (ofChannels) refuseVersions();
+		}
+		return payload;
+	});
+	filter('activity.create', (payload) => {
+		const activity = payload as Record<string, unknown> | null;
+		if (namesChannels(activity) && activity!.action === 'version_save') refuseVersions();
+		return payload;
+	});
+}
+
 function requireAdmin(accountability: Accountability): void {
 	// Directus' own internal reads run without accountability; those are the system, not a user.
 	if (accountability && accountability.admin !== true) {
@@ -49,6 +87,10 @@ export function registerChannelCollectionHooks(
 	filter('permissions.read', (rows, _meta, { accountability }) => (accountability ? rows : withoutChannelPermissions(rows)));
 	// Script text is not kept in revisions, whatever the collection's accountability says.
 	filter('revisions.create', (revision) => revisionWithoutScripts(revision));
+
+	// Content versions of channel rows would keep script drafts in directus_versions (and their
+	// saves in revisions): refused for everyone, administrators included, on every path.
+	registerVersionRefusals(filter);
 
 	// The checks below stay for what permission rows do not cover: a share an admin made of a
 	// channel row carries an admin's permissions, but its visitors are not admins.

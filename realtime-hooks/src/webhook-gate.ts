@@ -4,6 +4,8 @@
  * In order, each refusal answered at once with a JSON reason and nothing else run:
  * - no `X-Pusher-Key` or `X-Pusher-Signature`: 401, body unread; a key that is not ours or a
  *   signature that is not 64 hex digits: 401, body unread;
+ * - a body in a content coding (gzip, deflate, br, any `Content-Encoding` but `identity`): 415,
+ *   body unread (see encodedBody(): the signature and the limit are of the bytes as sent);
  * - a Content-Length above the limit: 413, body unread; a body of unknown length is read counting
  *   and refused as soon as it passes the limit;
  * - a signature that does not match the raw bytes: 401; a body not in Pusher's shape: 400.
@@ -11,7 +13,7 @@
  * parser is told the body was read.
  */
 import { checkWebhookHeaders, MAX_WEBHOOK_BODY_BYTES, RealtimeError, VERIFIED_WEBHOOK, verifyWebhook } from '@directus-realtime/shared';
-import { guardedPaths, header, readBodyAtMost, refuseEarly, requestPath, type BodyGateOptions, type GateRequest, type GateResponse } from './auth-gate.js';
+import { encodedBody, guardedPaths, header, readBodyAtMost, refuseEarly, requestPath, type BodyGateOptions, type GateRequest, type GateResponse } from './auth-gate.js';
 
 export interface WebhookGateOptions {
 	publicUrl?: string;
@@ -40,6 +42,8 @@ export function webhookGate(options: WebhookGateOptions) {
 		} catch (error) {
 			return refuse(error as RealtimeError);
 		}
+		const encoded = encodedBody(req);
+		if (encoded) return refuse(encoded);
 		const length = header(req, 'content-length');
 		if (length !== undefined && Number(length) > max) return refuse(tooLarge());
 		readBodyAtMost(req, max).then(

@@ -2,7 +2,7 @@
  * The Flows operation `realtime-trigger` (server side): sends one event through the bundle's
  * checks and publish queue. Its output is `{ sent: true, channel, event }`, or
  * `{ sent: false, reason }` when the checks refuse (a bad name, a payload too large, an
- * encrypted channel without key): the operation still succeeds then, so the Flow can branch on
+ * encrypted channel without key, a name no enabled channel row decides): the operation still succeeds then, so the Flow can branch on
  * `{{$last.sent}}` instead of stopping. Only a bundle that cannot start (its configuration is
  * wrong) makes the operation fail.
  */
@@ -11,11 +11,12 @@ import { flowEvent, realtimeRuntime, type FlowSendOptions } from '@directus-real
 
 const operation: OperationApiConfig<FlowSendOptions> = {
 	id: 'realtime-trigger',
-	handler: (options, { env, database, logger }) => {
+	handler: async (options, { env, database, logger }) => {
 		const runtime = realtimeRuntime({ env, database, logger });
 		const send = flowEvent(options ?? {}, {
 			maxPayloadBytes: runtime.config.publish.maxPayloadBytes,
 			encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
+			snapshot: await runtime.registry.snapshot(),
 		});
 		if (!send.ok) {
 			logger.warn(`realtime: the Flows operation realtime-trigger refused an event: ${send.reason}`);

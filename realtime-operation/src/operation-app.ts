@@ -51,6 +51,19 @@ const operation: OperationAppConfig = {
 				options: { placeholder: '1234.5678', font: 'monospace' },
 			},
 		},
+		{
+			field: 'any_channel',
+			name: 'Any Channel Name',
+			type: 'boolean',
+			schema: { default_value: false },
+			meta: {
+				width: 'full',
+				interface: 'boolean',
+				options: { label: 'Send to names no channel row decides' },
+				note:
+					'Warning: leave off unless you must. Off, the rendered name must be decided by an enabled channel row of its type and match its pattern, so item data in a template cannot send into a channel no row guards (private-, presence-, private-encrypted- included). On, any name is sent, past every authorizer, and #server-to-user-<id> reaches that user. Never template this option: a caller could switch it on.',
+			},
+		},
 	],
 };
 

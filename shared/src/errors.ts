@@ -12,6 +12,8 @@ export type RealtimeErrorCode =
 	/** A publisher's filled channel name does not resolve back to its pattern (and row). */
 	| 'CHANNEL_MISMATCH'
 	| 'PAYLOAD_TOO_LARGE'
+	/** A request body in a content coding (gzip, deflate, br, ...) where only plain bodies are taken. */
+	| 'UNSUPPORTED_ENCODING'
 	| 'UNAUTHENTICATED'
 	| 'PUBLIC_CHANNEL'
 	| 'FORBIDDEN'

@@ -66,7 +66,7 @@ describe('the realtime-trigger operation in the Flow editor, in a real browser',
 		await page.locator('.trigger .button.add, .trigger .add-resolve, .trigger [class*="add"]').first().click();
 		await seen('the operation picker with Realtime Event', () => page.getByText('Realtime Event', { exact: true }).first().waitFor());
 		await page.getByText('Realtime Event', { exact: true }).first().click();
-		for (const label of ['Channel', 'Event', 'Payload', 'Exclude Socket ID']) {
+		for (const label of ['Channel', 'Event', 'Payload', 'Exclude Socket ID', 'Any Channel Name']) {
 			await seen(`the option ${label}`, () => page.locator('.v-form .field-label, .v-form .field-name', { hasText: new RegExp(`^${label}`) }).first().waitFor());
 		}
 		await seen('the payload code editor', () => page.locator('.v-form .CodeMirror').first().waitFor());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authBodyGate, carriesCredential } from '../../realtime-hooks/src/auth-gate.js';
+import { authBodyGate, carriesCredential, encodedBody } from '../../realtime-hooks/src/auth-gate.js';
 
 const request = (headers: Record<string, string>, url = '/realtime/auth') => ({ url, headers, on: () => {}, off: () => {}, resume: () => {} });
 
@@ -53,5 +53,33 @@ describe('authBodyGate: which requests it guards', () => {
 		] as const) {
 			assert.equal(run(method, url), 'next', `${method} ${url}`);
 		}
+	});
+});
+
+describe('encodedBody: which content codings the gates refuse', () => {
+	it('takes no coding and identity, in any case and spacing', () => {
+		for (const coding of [undefined, '', 'identity', ' Identity ', 'identity, identity', ',']) {
+			const headers: Record<string, string> = coding === undefined ? {} : { 'content-encoding': coding };
+			assert.equal(encodedBody(request(headers)), null, String(coding));
+		}
+	});
+
+	it('refuses every other coding, known or not, alone or in a list, with a short reason', () => {
+		for (const coding of ['gzip', 'x-gzip', 'deflate', 'br', 'compress', 'zstd', 'GZIP', 'identity, gzip', 'gzip, identity', 'made-up', 'x'.repeat(5000)]) {
+			const error = encodedBody(request({ 'content-encoding': coding }));
+			assert.equal(error?.code, 'UNSUPPORTED_ENCODING', coding.slice(0, 40));
+			assert.ok(error!.message.length < 200, 'the reason does not echo a long header');
+		}
+	});
+
+	it('answers a coded POST with credential 415 and Accept-Encoding: identity, before any body is read', () => {
+		const gate = authBodyGate({ sessionCookieName: 'directus_session_token' });
+		const headers: Record<string, string> = {};
+		const res = { headersSent: false, statusCode: 0, setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = value), end: () => undefined };
+		let passed = false;
+		gate({ ...request({ authorization: 'Bearer abc', 'content-encoding': 'gzip', 'content-length': '10' }), method: 'POST' }, res, () => (passed = true));
+		assert.equal(passed, false);
+		assert.equal(res.statusCode, 415);
+		assert.equal(headers['accept-encoding'], 'identity');
 	});
 });

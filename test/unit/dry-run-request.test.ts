@@ -3,6 +3,20 @@ import { describe, it } from 'node:test';
 import { parseDryRun } from '../../shared/src/admin/dry-run-request.js';
 import { DeliveryActivity } from '../../shared/src/delivery/activity.js';
 import { flowEvent } from '../../shared/src/publisher/flow-event.js';
+import { ChannelSnapshot, type Channel } from '../../shared/src/channels/registry.js';
+import { channelPattern } from '../../shared/src/channels/pattern.js';
+import type { ChannelRow } from '../../shared/src/channels/row.js';
+
+/** A snapshot of enabled rows with these patterns (and sorts), as the registry builds it. */
+function snapshotOf(...rows: Array<[string, number?]>): ChannelSnapshot {
+	return new ChannelSnapshot(
+		rows.map(([channel_name, sort], index): Channel => {
+			const row = { id: `r${index}`, enabled: true, sort: sort ?? null, channel_name, collection: 'c', fields: ['*'], authorizer: null, publisher: '', trigger_on_create: true, trigger_on_update: false, trigger_on_delete: false, client_events: false } as ChannelRow;
+			const pattern = channelPattern(channel_name);
+			return { row, pattern, type: pattern.type, label: `channel row r${index} (${channel_name})` };
+		}),
+	);
+}
 
 const ROW = '3f2a1b4c-0000-4000-8000-000000000001';
 const USER = '3f2a1b4c-0000-4000-8000-000000000002';
@@ -70,7 +84,7 @@ describe('dry-run request bodies', () => {
 });
 
 describe('the Flows operation\'s checks', () => {
-	const deps = { maxPayloadBytes: 100, encryption: false };
+	const deps = { maxPayloadBytes: 100, encryption: false, snapshot: snapshotOf(['news']) };
 	it('accepts a rendered send, JSON text as its value, other text as a string', () => {
 		const sent = flowEvent({ channel: ' news ', event: 'x', payload: '{"a":1}', exclude_socket_id: 'undefined' }, deps);
 		assert.ok(sent.ok);
@@ -98,6 +112,42 @@ describe('the Flows operation\'s checks', () => {
 			assert.equal(answer.ok, false, `case ${index}`);
 			assert.ok(!answer.ok && answer.reason.length > 0);
 		}
+	});
+
+	it('sends only to a name an enabled row of its type decides and whose pattern it matches back; any_channel lifts that', () => {
+		const snapshot = snapshotOf(['private-chat-:userId'], ['private-chat-notification-:userId'], ['private-room-:id(\\d+)'], ['order-:title'], ['presence-team-:team']);
+		const send = (channel: string, extra: Record<string, unknown> = {}) => flowEvent({ channel, event: 'x', ...extra }, { ...deps, snapshot });
+		for (const channel of ['private-chat-5', 'private-chat-notification-5', 'private-room-12', 'order-abc', 'presence-team-a']) assert.ok(send(channel).ok, channel);
+		const refused: Array<[string, RegExp]> = [
+			['news', /no enabled channel row of type public/],
+			['private-other-5', /no enabled channel row of type private/],
+			['private-room-abc', /no enabled channel row/],
+			// A private row's pattern never answers for the encrypted type, nor a public one for presence.
+			['presence-chat-5', /no enabled channel row of type presence/],
+			['#server-to-user-5', /any_channel/],
+		];
+		for (const [channel, reason] of refused) {
+			const answer = send(channel);
+			assert.ok(!answer.ok && reason.test(answer.reason), `${channel}: ${JSON.stringify(answer)}`);
+		}
+		// Free names on: Pusher's rules only; a user's channel takes a user id.
+		assert.ok(send('news', { any_channel: true }).ok);
+		const user = send('#server-to-user-5', { any_channel: true });
+		assert.ok(user.ok && user.event.channel === '#server-to-user-5');
+		// Only the boolean the form stores: text a template rendered (maybe from the caller) is off.
+		for (const off of [false, 'true', 'false', '', 1, 'yes', null, {}]) assert.equal(send('news', { any_channel: off }).ok, false, String(off));
+		assert.equal(send('#server-to-user-', { any_channel: true }).ok, false);
+		assert.equal(send('#server-to-user-a b', { any_channel: true }).ok, false);
+		assert.equal(send('#server-to-user-#server-to-user-5', { any_channel: true }).ok, false);
+		// Nothing is sent to a disabled row's names: the snapshot holds enabled rows only.
+		assert.equal(flowEvent({ channel: 'order-abc', event: 'x' }, { ...deps, snapshot: snapshotOf() }).ok, false);
+	});
+
+	it('a name filled from one row\'s pattern is decided by the row first in match order', () => {
+		// With `sort`, the lenient row decides first: the name is its, and matches it back.
+		const snapshot = snapshotOf(['private-chat-:userId', 1], ['private-chat-notification-:userId']);
+		const answer = flowEvent({ channel: 'private-chat-notification-5', event: 'x' }, { ...deps, snapshot });
+		assert.ok(answer.ok);
 	});
 });
 

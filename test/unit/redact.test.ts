@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactItem, type SchemaLike } from '../../shared/src/auth/redact.js';
+import { redactItem, secretFieldNames, type SchemaLike } from '../../shared/src/auth/redact.js';
 import { carriesScripts, revisionWithoutScripts, withoutChannelPermissions } from '../../shared/src/channels/admin-only.js';
 
 const f = (type: string, special: string[] = []) => ({ type, special });
@@ -74,6 +74,14 @@ describe('redacting items read for scripts', () => {
 	it('removes fields Directus stores encrypted (special: encrypted), as it does concealed and hashed ones', () => {
 		const withKeys: SchemaLike = { collections: { vault: { fields: { id: f('integer'), label: f('string'), api_key: f('text', ['encrypted']) } } } };
 		assert.deepEqual(redactItem(withKeys, 'vault', { id: 1, label: 'ai', api_key: 'sk-live-123' }), { id: 1, label: 'ai' });
+	});
+
+	it('removes fields with Directus 12\'s special `encrypt` (settings\' AI keys, license key), in the list or in a comma list', () => {
+		const withKeys: SchemaLike = {
+			collections: { vault: { fields: { id: f('integer'), label: f('string'), api_key: f('text', ['encrypt']), license: { type: 'text', special: 'cast-json,encrypt' } } } },
+		};
+		assert.deepEqual(redactItem(withKeys, 'vault', { id: 1, label: 'ai', api_key: 'sk-live-123', license: 'lic-9' }), { id: 1, label: 'ai' });
+		assert.ok(secretFieldNames(withKeys).has('api_key') && secretFieldNames(withKeys).has('license'));
 	});
 
 	it('follows m2o, o2m and nested relations to any depth (fields: *, recipient.*, *.*.*)', () => {

@@ -3,7 +3,7 @@
  * relations go. Pure: the rules come from the Directus schema handed in.
  *
  * A field is secret when Directus conceals, hashes or encrypts it (its `special` includes
- * `conceal`, `hash` or `encrypted`: passwords, static tokens, 2FA secrets, share passwords, API
+ * `conceal`, `hash`, `encrypt` or `encrypted`: passwords, static tokens, 2FA secrets, share passwords, API
  * keys, any such field of any collection), and on `directus_users` the four named below whatever the schema says
  * (`auth_data`, the SSO provider's refresh tokens, has no `special` at all). Rows are walked
  * along the schema's relations (m2o, o2m, m2a); where the walk cannot tell which collection an
@@ -14,8 +14,13 @@
 export const SECRET_USER_FIELDS = ['password', 'tfa_secret', 'token', 'auth_data'] as const;
 
 const USERS = 'directus_users';
-/** `encrypted`: Directus 12 stores such fields encrypted and decrypts them on read (settings' AI API keys). */
-const SECRET_SPECIALS = ['conceal', 'hash', 'encrypted'];
+/**
+ * `encrypt`: Directus 12 stores such fields encrypted and decrypts them for reads made without
+ * accountability, as the bundle's are (settings' AI API keys, license key and token, deployment
+ * credentials, and any field an administrator gives the special). `encrypted` is kept for
+ * schemas that spell it so.
+ */
+export const SECRET_SPECIALS: readonly string[] = ['conceal', 'hash', 'encrypt', 'encrypted'];
 /** Deeper than Directus reads relations (MAX_RELATIONAL_DEPTH, 10 by default): cut, not walked. */
 const MAX_DEPTH = 32;
 
