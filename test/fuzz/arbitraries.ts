@@ -103,6 +103,20 @@ function parameter(world: FuzzWorld): fc.Arbitrary<string> {
 	);
 }
 
+/**
+ * A name well-formed for Pusher (its characters, at most 164 of them) of the suite's rows' types
+ * and stems: what gets past the checks to the rows and their authorizers.
+ */
+export function wellFormedChannelName(world: FuzzWorld): fc.Arbitrary<string> {
+	return fc
+		.tuple(
+			fc.constantFrom('private-', 'presence-', 'private-encrypted-', 'news-', 'private-cache-'),
+			fc.constantFrom('room-', 'chat-', 'chat-notification-', 'vault-', 'encrypted-vault-', 'lobby', 'open-', 'odd-', 'doc-'),
+			fc.oneof(digits(8), fc.constantFrom(world.userId, world.adminId, world.otherUserId, '1', '2', '3', '4', 'closed', ''), fc.stringMatching(/^[A-Za-z0-9_\-=@,.;]{1,20}$/)),
+		)
+		.map((parts) => parts.join('').slice(0, 164));
+}
+
 export function channelName(world: FuzzWorld): fc.Arbitrary<string> {
 	return fc.oneof(
 		{ weight: 8, arbitrary: fc.tuple(fc.constantFrom(...PREFIXES), fc.constantFrom(...STEMS), parameter(world), fc.constantFrom('', '', '', '-x', '.1', ':', '/users', '\n')).map((parts) => parts.join('')) },
