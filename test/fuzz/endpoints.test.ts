@@ -42,7 +42,7 @@ const SELECTED = TARGETS.map((target, index) => ({ target, seed: SEED + index })
  *   requests. A leak of 200 bytes per request in Directus' heap would pass HEAP_GROWTH_MB.
  * - RSS also holds what that collection does not reach: the authorizer pool's four isolates,
  *   whose own heaps V8 lets grow with garbage towards RT_SCRIPT_MAX_MEMORY (32 MB each) before
- *   collecting, and the allocator's fragmentation. Measured +12 to +16 MB over 50,000 requests;
+ *   collecting, and the allocator's fragmentation. Measured +12 to +18 MB over 50,000 requests;
  *   a leak of a kilobyte per request outside the heap would pass RSS_GROWTH_MB.
  */
 const HEAP_GROWTH_MB = 10;
