@@ -38,7 +38,7 @@ const SELECTED = TARGETS.map((target, index) => ({ target, seed: SEED + index })
  * brings Directus to its working size: JIT code, the authorizer isolates and their compiled
  * scripts, the schema, connection pools. Without the collection, RSS swings by 200 MB and more
  * with V8's garbage (measured: 250 MB after a GC, 670 MB just before it).
- * - The JavaScript heap in use is exact after the collection: measured +0.4 to +2 MB over 50,000
+ * - The JavaScript heap in use is exact after the collection: measured +0.4 to +0.5 MB over 50,000
  *   requests. A leak of 200 bytes per request in Directus' heap would pass HEAP_GROWTH_MB.
  * - RSS also holds what that collection does not reach: the authorizer pool's four isolates,
  *   whose own heaps V8 lets grow with garbage towards RT_SCRIPT_MAX_MEMORY (32 MB each) before
