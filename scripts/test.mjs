@@ -26,7 +26,7 @@ const run = spawnSync(
 		'--test-concurrency=2',
 		'--test-timeout=300000',
 		...flags,
-		...(files.length ? files : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/browser/**/*.test.ts']),
+		...(files.length ? files : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/browser/**/*.test.ts', 'test/fuzz/**/*.test.ts']),
 	],
 	{
 		cwd: ROOT,

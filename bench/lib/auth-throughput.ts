@@ -5,7 +5,7 @@
  * Directus' CPU time per request is read too: it does not depend on what else the machine runs.
  */
 import { closedLoop, type LoopResult } from './http.js';
-import { childPid, cpuTimeMs } from './memory.js';
+import { childPid, cpuTimeMs } from '../../test/harness/memory.js';
 import { CHANNELS, type BenchSetup } from './setup.js';
 import { percentile, round } from './stats.js';
 

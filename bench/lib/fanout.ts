@@ -14,7 +14,7 @@
  */
 import { ArrivalProbe } from './arrivals.js';
 import { LeanSubscribers } from './lean-subscribers.js';
-import { childPid, residentMemory } from './memory.js';
+import { childPid, residentMemory } from '../../test/harness/memory.js';
 import { NativeSubscribers } from './native-subscribers.js';
 import { CHANNELS, COLLECTIONS, primeChannels, setRowEnabled, type BenchSetup } from './setup.js';
 import { median, round, sleep, spread, type Spread } from './stats.js';

@@ -14,7 +14,7 @@
 import { createCollection, createUser } from '../../test/harness/fixtures.js';
 import { startDirectus, type Directus } from '../../test/harness/directus.js';
 import { closedLoop, HttpClient } from './http.js';
-import { childPid, cpuTimeMs, residentMemory, sampleMemory } from './memory.js';
+import { childPid, cpuTimeMs, residentMemory, sampleMemory } from '../../test/harness/memory.js';
 import { PusherSubscribers } from './pusher-subscribers.js';
 import { CHANNELS, COLLECTIONS, DIRECTUS_ENV, type BenchSetup } from './setup.js';
 import { percentile, round, sleep } from './stats.js';

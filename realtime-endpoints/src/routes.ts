@@ -260,4 +260,14 @@ export function registerRoutes(router: Router, deps: Deps): void {
 			logger,
 		),
 	);
+
+	// Express decodes a route's parameters before the handler runs and passes a URIError for a
+	// name that is not valid percent-encoding (`/channels/%E0%A4%A/users`, a lone `%`) on to
+	// Directus, which answers it as an unexpected error: a 500 with the stack in its log. Here it is
+	// the client's mistake, answered like every other bad channel name.
+	router.use((error: unknown, _req: Request, res: Response, next: (error?: unknown) => void) => {
+		if (!(error instanceof URIError) || res.headersSent) return next(error);
+		const answer = errorAnswer(new RealtimeError('INVALID_CHANNEL_NAME', 'the channel name in the path is not valid percent-encoding'));
+		res.status(answer.status).json(answer.body);
+	});
 }

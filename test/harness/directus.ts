@@ -41,6 +41,11 @@ export interface DirectusOptions {
 	project?: { dir: string; cli: string };
 	/** The port to listen on (chosen beforehand, e.g. for Soketi's webhook URL); a free one by default. */
 	port?: number;
+	/**
+	 * Every piece of Directus' output (stdout and stderr) as it arrives, for suites whose runs
+	 * write more than `logs()` keeps (its last 256 KB).
+	 */
+	onOutput?: (chunk: string) => void;
 }
 
 export interface ApiResponse<T = any> {
@@ -174,7 +179,7 @@ export async function startDirectus(options: DirectusOptions = {}): Promise<Dire
 	const url = `http://127.0.0.1:${port}`;
 	let proc: ManagedProcess;
 	const boot = async () => {
-		proc = startProcess(`directus:${port}`, DIRECTUS_NODE, [cli, 'start'], { env, cwd: dir });
+		proc = startProcess(`directus:${port}`, DIRECTUS_NODE, [cli, 'start'], { env, cwd: dir, onOutput: options.onOutput });
 		await waitFor(
 			async () => {
 				if (!proc.isRunning()) throw new GiveUp('Directus exited');

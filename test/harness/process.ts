@@ -22,7 +22,7 @@ export function startProcess(
 	name: string,
 	command: string,
 	args: string[],
-	options: { env: NodeJS.ProcessEnv; cwd?: string },
+	options: { env: NodeJS.ProcessEnv; cwd?: string; onOutput?: (chunk: string) => void },
 ): ManagedProcess {
 	const child: ChildProcess = spawn(process.execPath, [SUPERVISOR, command, ...args], {
 		env: options.env,
@@ -33,6 +33,7 @@ export function startProcess(
 	let running = true;
 	const collect = (chunk: Buffer) => {
 		output = (output + chunk.toString()).slice(-OUTPUT_LIMIT);
+		options.onOutput?.(chunk.toString());
 		if (verbose) process.stderr.write(`[${name}] ${chunk.toString()}`);
 	};
 	child.stdout?.on('data', collect);

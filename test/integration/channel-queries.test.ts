@@ -67,6 +67,19 @@ describe('presence and channel queries', () => {
 		}
 	});
 
+	it('answers a name that is not valid percent-encoding with 400, not a 500 with a stack in the log', async () => {
+		// Found by the fuzz suite: Express' decoding error reached Directus as an unexpected error.
+		for (const path of ['presence-room-%E0%A4%A', '%', 'presence-%zz', '%F3%AC%9A%AF%']) {
+			for (const token of [alice.token, null]) {
+				const res = await stack.directus.request('GET', `/realtime/channels/${path}/users`, undefined, { token });
+				assert.equal(res.status, 400, `${path}: ${res.text}`);
+				assert.equal(res.body.errors[0].extensions.code, 'INVALID_CHANNEL_NAME');
+				assert.match(res.body.errors[0].extensions.reason, /percent-encoding/);
+			}
+		}
+		assert.deepEqual(stack.directus.logs().filter((line) => line.level >= 50 || /Failed to decode param/.test(JSON.stringify(line))), []);
+	});
+
 	it('lists occupied channels with subscription counts, for admins', async () => {
 		const all = await stack.directus.request('GET', '/realtime/channels');
 		assert.equal(all.status, 200);

@@ -1,6 +1,7 @@
 /**
- * Resident memory of a process from /proc (Linux). The harness runs each server under a
- * supervisor (scripts/supervise.mjs) whose only child is the server itself.
+ * Resident memory and CPU time of a process from /proc (Linux), for the benchmarks and the fuzz
+ * suite. The harness runs each server under a supervisor (scripts/supervise.mjs) whose only
+ * child is the server itself.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
