@@ -87,6 +87,8 @@ describe('client events stay inside what the admin opened', () => {
 		assert.equal(problem(await stack.directus.request('PATCH', '/items/realtime_channels', { keys: [open.id], data: { client_events: true } })).field, 'client_events');
 		assert.equal(problem(await stack.directus.request('PATCH', '/items/realtime_channels', [{ id: open.id, client_events: true }])).field, 'client_events');
 		assert.equal(problem(await stack.directus.request('PATCH', '/items/realtime_channels', { query: { filter: { id: { _eq: open.id } } }, data: { client_events: 'true' } })).field, 'client_events');
+		// Spellings a database stores as true (PostgreSQL: t, yes, on) are on too.
+		for (const on of ['t', 'yes', 'on', 1]) assert.equal(problem(await stack.directus.request('PATCH', `/items/realtime_channels/${open.id}`, { client_events: on })).field, 'client_events', String(on));
 		// A private row with it on cannot be renamed to a public pattern.
 		const room = await createChannel(stack.directus, { channel_name: 'private-talk-:id', collection: 'rooms', authorizer: 'return true;', publisher: null, client_events: true });
 		const renamed = problem(await stack.directus.request('PATCH', `/items/realtime_channels/${room.id}`, { channel_name: 'talk-:id' }));

@@ -72,7 +72,8 @@ describe('channel row validation', () => {
 			assert.deepEqual(problems.map((p) => p.field), ['client_events'], channel_name);
 			assert.match(problems[0]!.message, /public channel.*without a Directus account/, channel_name);
 		}
-		for (const on of [1, '1', 'true']) assert.deepEqual(fieldsOf({ ...valid, channel_name: 'chat', client_events: on }), ['client_events'], String(on));
+		// Every spelling a database may store as true (PostgreSQL: t, yes, on), and anything unclear.
+		for (const on of [1, '1', 'true', 't', 'yes', 'on', 'TRUE', 2, {}, [true]]) assert.deepEqual(fieldsOf({ ...valid, channel_name: 'chat', client_events: on }), ['client_events'], String(on));
 		for (const channel_name of ['private-chat-:id', 'presence-room-:id', 'private-encrypted-x', 'private-cache-x', 'presence-cache-:id']) {
 			assert.deepEqual(fieldsOf({ ...valid, channel_name, client_events: true }), [], channel_name);
 		}

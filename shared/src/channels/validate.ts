@@ -86,8 +86,12 @@ export interface StoredChannelRow {
 	client_events?: unknown;
 }
 
-/** Whether a stored or sent `client_events` value is on (the way rows are read: true, 1, "1", "true"). */
-const isOn = (value: unknown) => value === true || value === 1 || value === '1' || value === 'true';
+/**
+ * Whether a stored or sent `client_events` value is certainly off. Anything else counts as on:
+ * databases take more spellings of true than rows are read with (PostgreSQL stores "t", "yes"
+ * and "on" as true), so the check fails closed.
+ */
+const isOff = (value: unknown) => value === undefined || value === null || value === false || value === 0 || value === '0' || value === 'false' || value === '';
 
 /**
  * Why `client_events` cannot be on for a row of this pattern; null when it can. Pusher servers
@@ -95,7 +99,7 @@ const isOn = (value: unknown) => value === true || value === 1 || value === '1' 
  * subscribe without an account: opening those to Flows would let anyone run them.
  */
 export function clientEventsProblem(channelName: unknown, clientEvents: unknown): string | null {
-	if (!isOn(clientEvents) || typeof channelName !== 'string') return null;
+	if (isOff(clientEvents) || typeof channelName !== 'string') return null;
 	if (channelType(channelName) !== 'public') return null;
 	return `client events cannot be on for "${channelName.length > 60 ? `${channelName.slice(0, 57)}...` : channelName}": it is a public channel, which anyone may join without a Directus account; use a private- or presence- channel`;
 }

@@ -10,7 +10,8 @@
  * memory otherwise, per instance. The memory store holds the current second's senders only, at
  * most `maxSenders` of them: past that, a new sender's events in that second are dropped (a
  * flood of senders is a flood). A Redis that fails or answers late (REDIS_TIMEOUT_MS) is stood in
- * for by the memory store, and said once a minute in the log.
+ * for by the memory store for SHARED_RETRY_AFTER_MS (so a Redis outage costs no wait per event),
+ * and said once a minute in the log.
  */
 import { createHash } from 'node:crypto';
 
@@ -28,6 +29,8 @@ export interface RedisEval {
 export const MAX_SENDERS_PER_SECOND = 10_000;
 /** How long a Redis answer is waited for before the memory store stands in, in ms. */
 export const REDIS_TIMEOUT_MS = 250;
+/** How long the memory store stands in after the shared store failed, before it is tried again, in ms. */
+export const SHARED_RETRY_AFTER_MS = 5000;
 /** Keys longer than this are hashed: a sender names at most this many characters in memory or Redis. */
 const MAX_KEY_LENGTH = 80;
 
@@ -96,6 +99,8 @@ export class ClientEventBound {
 	private readonly now: () => number;
 	private readonly warn: (message: string) => void;
 	private lastWarning = -Infinity;
+	/** After a failure of the shared store, counts stay in memory until then (no wait per event). */
+	private sharedDownUntil = -Infinity;
 
 	constructor(options: ClientEventBoundOptions) {
 		this.perSecond = options.perSecond;
@@ -123,11 +128,12 @@ export class ClientEventBound {
 		}
 		const store = this.store instanceof Promise ? (this.store = await this.store) : this.store;
 		let count: number;
-		if (store === this.memory) count = this.memory.hit(sender, window);
+		if (store === this.memory || this.now() < this.sharedDownUntil) count = this.memory.hit(sender, window);
 		else {
 			try {
 				count = await withTimeout(Promise.resolve(store.hit(sender, window)), REDIS_TIMEOUT_MS);
 			} catch (error) {
+				this.sharedDownUntil = this.now() + SHARED_RETRY_AFTER_MS;
 				if (this.now() - this.lastWarning >= 60_000) {
 					this.lastWarning = this.now();
 					this.warn(`realtime: client events are bounded per instance for now: the shared count failed (${(error as Error).message})`);

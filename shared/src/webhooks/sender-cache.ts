@@ -57,9 +57,9 @@ export class SenderCache<V> {
 		return entry.value;
 	}
 
-	/** Forgets the entries of these keys (a user changed or deleted). */
+	/** Forgets the entries of these keys, given in any case (a user changed or deleted); keys are kept in lower case. */
 	invalidate(keys: readonly unknown[]): void {
-		for (const key of keys) this.entries.delete(String(key));
+		for (const key of keys) this.entries.delete(String(key).toLowerCase());
 	}
 
 	/** Forgets every entry (roles, policies or permissions changed). */
