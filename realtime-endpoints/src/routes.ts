@@ -113,9 +113,11 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		),
 	);
 
-	/** The sender's permissions, looked up at most once per user and second (see sender-cache.ts). */
-	// Keyed in lower case: a uuid names the same user in either case (PostgreSQL, MySQL), and the
-	// hooks that forget a changed user's entry name it as Directus does. Each event gets a copy.
+	/**
+	 * The sender's permissions, looked up at most once per user and second (see sender-cache.ts).
+	 * Keyed in lower case: a uuid names the same user in either case (PostgreSQL, MySQL), and the
+	 * hooks that forget a changed user's entry name it as Directus does. Each event gets a copy.
+	 */
 	const cachedSenderAccountability = async (userId: unknown): Promise<Accountability> => {
 		if (typeof userId !== 'string' || userId === '') return senderAccountability(deps.database, userId);
 		const accountability = await runtime.clientEvents.senders.get(userId.toLowerCase(), () => senderAccountability(deps.database, userId));
