@@ -27,6 +27,7 @@ import {
 	type RequestLike,
 	type SchemaLike,
 	VERIFIED_WEBHOOK,
+	boundClientEvents,
 	webhookActions,
 	type WebhookBatch,
 	type ActionEmitter,
@@ -128,6 +129,17 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		),
 	);
 
+	/**
+	 * The sender's permissions, looked up at most once per user and second (see sender-cache.ts).
+	 * Keyed in lower case: a uuid names the same user in either case (PostgreSQL, MySQL), and the
+	 * hooks that forget a changed user's entry name it as Directus does. Each event gets a copy.
+	 */
+	const cachedSenderAccountability = async (userId: unknown): Promise<Accountability> => {
+		if (typeof userId !== 'string' || userId === '') return senderAccountability(deps.database, userId);
+		const accountability = await runtime.clientEvents.senders.get(userId.toLowerCase(), () => senderAccountability(deps.database, userId));
+		return { ...accountability, roles: [...(accountability.roles ?? [])] };
+	};
+
 	router.post('/webhook', (req: DirectusRequest, res) =>
 		send(
 			res,
@@ -135,7 +147,8 @@ export function registerRoutes(router: Router, deps: Deps): void {
 				// Only the webhook gate (realtime-hooks) leaves a batch here, once key and signature held.
 				const batch = (req as unknown as { [VERIFIED_WEBHOOK]?: WebhookBatch })[VERIFIED_WEBHOOK];
 				if (!batch) throw new RealtimeError('UNAUTHENTICATED', 'a webhook must carry X-Pusher-Key and X-Pusher-Signature');
-				const outcome = webhookActions(batch, await runtime.registry.snapshot());
+				// Client events over their sender's bound leave here: no permission lookup, no Flow.
+				const outcome = await boundClientEvents(webhookActions(batch, await runtime.registry.snapshot()), runtime.clientEvents.bound, (row) => runtime.activity.clientEvent(row, true));
 				runtime.webhooks.count(outcome);
 				if (outcome.unknownEvents > 0) logger.warn(`realtime: webhook: ${outcome.unknownEvents} event(s) of unknown names ignored`);
 				const context = { database: deps.database, schema: req.schema ?? (await deps.getSchema()), accountability: null };
@@ -143,7 +156,11 @@ export function registerRoutes(router: Router, deps: Deps): void {
 				for (const action of outcome.actions) {
 					// A client event's data is the client's: Flows run on it with the sender's permissions
 					// ("From Trigger"), never the system's. Presence and channel facts come from the Pusher server.
-					const accountability = action.name === 'realtime.client_event' ? await senderAccountability(deps.database, action.payload.user_id) : null;
+					let accountability: Accountability | null = null;
+					if (action.client) {
+						runtime.activity.clientEvent(action.client.row, false);
+						accountability = await cachedSenderAccountability(action.payload.user_id);
+					}
 					emitter.emitAction(action.name, action.payload, { ...context, accountability });
 				}
 				return { received: batch.events.length, emitted: outcome.actions.length };

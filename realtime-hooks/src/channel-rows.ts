@@ -5,12 +5,14 @@
  */
 import { createError, ForbiddenError } from '@directus/errors';
 import type { RegisterFunctions } from '@directus/types';
+import type { Knex } from 'knex';
 import {
 	CHANNELS_COLLECTION,
 	revisionWithoutScripts,
 	validateChannelPayload,
 	withoutChannelPermissions,
 	type ChannelRegistry,
+	type StoredChannelRow,
 	type ValidationDeps,
 } from '@directus-realtime/shared';
 
@@ -68,6 +70,17 @@ function registerVersionRefusals(filter: Pick<RegisterFunctions, 'filter'>['filt
 	});
 }
 
+/**
+ * The saved `channel_name` and `client_events` of the rows an update changes, when it changes one
+ * of the two (the other must be judged as saved); `[undefined]` when neither is changed.
+ */
+async function storedRows(database: Knex | undefined, payload: Record<string, unknown>, keys: unknown): Promise<Array<StoredChannelRow | undefined>> {
+	if (!('channel_name' in payload) && !('client_events' in payload)) return [undefined];
+	if (!database || !Array.isArray(keys) || keys.length === 0) return [undefined];
+	const rows = (await database(CHANNELS_COLLECTION).select('id', 'channel_name', 'client_events').whereIn('id', keys as string[])) as StoredChannelRow[];
+	return rows.length > 0 ? rows : [undefined];
+}
+
 function requireAdmin(accountability: Accountability): void {
 	// Directus' own internal reads run without accountability; those are the system, not a user.
 	if (accountability && accountability.admin !== true) {
@@ -103,12 +116,17 @@ export function registerChannelCollectionHooks(
 		return keys;
 	});
 	for (const event of ['create', 'update'] as const) {
-		filter(scoped(event), (payload, _meta, { accountability, schema }) => {
+		filter(scoped(event), async (payload, meta, { accountability, schema, database }) => {
 			requireAdmin(accountability);
 			const row = payload as Record<string, unknown>;
-			const problems = validateChannelPayload(row, deps.validation(schema), event === 'create');
-			if (problems.length > 0) {
-				throw problems.map((p) => new FailedValidationError({ field: p.field, type: 'script', path: [], validation_message: p.message }));
+			const validation = deps.validation(schema);
+			// An update is judged with each changed row's saved values for what it leaves out.
+			const stored = event === 'update' ? await storedRows(database as Knex | undefined, row, (meta as { keys?: unknown }).keys) : [undefined];
+			for (const saved of stored) {
+				const problems = validateChannelPayload(row, validation, event === 'create', saved);
+				if (problems.length > 0) {
+					throw problems.map((p) => new FailedValidationError({ field: p.field, type: 'script', path: [], validation_message: p.message }));
+				}
 			}
 			// The seed's default: read every top-level field.
 			if (event === 'create' && (row.fields === undefined || row.fields === null)) return { ...row, fields: ['*'] };

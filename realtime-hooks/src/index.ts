@@ -9,6 +9,7 @@ import { registerChannelCollectionHooks } from './channel-rows.js';
 import { allowedByDirectus } from './delete-access.js';
 import { loadedCopies, secondCopy } from './installed-twice.js';
 import { eventReaders } from './item-reader.js';
+import { registerPermissionChangeHooks } from './permission-changes.js';
 import { registerPublisherHooks } from './publisher.js';
 import { socketIdMiddleware } from './request-context.js';
 import { stopServerStart } from './startup.js';
@@ -77,6 +78,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 	});
 
 	registerUserCutOffHooks({ action }, { pusher: runtime.pusher, log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) } });
+	registerPermissionChangeHooks({ action }, runtime.clientEvents.senders);
 
 	registerChannelCollectionHooks({ filter, action }, { registry, validation: (schema) => scriptValidation(scripts.publishers, schema) });
 

@@ -58,6 +58,13 @@ export interface RealtimeConfig {
 		/** User fields sent as `user_info` for Pusher user authentication. */
 		userInfoFields: string[];
 	};
+	webhooks: {
+		/**
+		 * Client events per sender (presence user, else connection) and second that become actions;
+		 * the rest are dropped and counted. 0: no bound.
+		 */
+		clientEventsPerSecond: number;
+	};
 }
 
 /**
@@ -92,6 +99,7 @@ export const RT_VARIABLES = [
 	'RT_MAX_KEYS_PER_EVENT',
 	'RT_PENDING_MAX_MB',
 	'RT_USER_INFO_FIELDS',
+	'RT_CLIENT_EVENTS_PER_SECOND',
 	'RT_ISOLATED_VM_PATH',
 ] as const;
 
@@ -255,6 +263,10 @@ export function readConfig(env: Env): RealtimeConfig {
 		},
 		auth: {
 			userInfoFields: readList(env, 'RT_USER_INFO_FIELDS', ['id', 'first_name', 'last_name', 'avatar']),
+		},
+		webhooks: {
+			// Pusher's own limit of client events per connection and second is 10.
+			clientEventsPerSecond: readInteger(env, 'RT_CLIENT_EVENTS_PER_SECOND', 10, 0, 100_000),
 		},
 	};
 }

@@ -62,3 +62,26 @@ export function loadDirectusEmitter(): Promise<ActionEmitter | null> {
 	emitter ??= loadDirectusModule<{ default?: ActionEmitter }>('emitter').then((mod) => (typeof mod?.default?.emitAction === 'function' ? mod.default : null));
 	return emitter;
 }
+
+/** The part of Directus' shared Redis client (ioredis) the bundle uses. */
+export interface HostRedis {
+	eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+}
+
+let redis: Promise<HostRedis | null> | undefined;
+
+/**
+ * Directus' own shared Redis connection (`useRedis`) when Directus is configured with Redis
+ * (`REDIS` or `REDIS_*`, as its cache and bus decide), null otherwise or when not found.
+ */
+export function loadDirectusRedis(): Promise<HostRedis | null> {
+	redis ??= loadDirectusModule<{ redisConfigAvailable?: () => boolean; useRedis?: () => HostRedis }>('redis/index').then((mod) => {
+		if (typeof mod?.redisConfigAvailable !== 'function' || typeof mod.useRedis !== 'function') return null;
+		try {
+			return mod.redisConfigAvailable() ? mod.useRedis() : null;
+		} catch {
+			return null;
+		}
+	});
+	return redis;
+}

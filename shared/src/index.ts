@@ -17,7 +17,7 @@ export { PusherApp } from './pusher/app.js';
 export { CHANNELS_COLLECTION, type ChannelRow, type ChannelAction } from './channels/row.js';
 export { ChannelRegistry, type Channel } from './channels/registry.js';
 export { databaseChannelSource } from './channels/source.js';
-export { validateChannelPayload, type ValidationDeps } from './channels/validate.js';
+export { clientEventsProblem, validateChannelPayload, type StoredChannelRow, type ValidationDeps } from './channels/validate.js';
 export { SYSTEM_SOURCES, systemSourceProblem } from './channels/system-collections.js';
 export { carriesScripts, revisionWithoutScripts, withoutChannelPermissions, SCRIPT_FIELDS } from './channels/admin-only.js';
 
@@ -43,10 +43,12 @@ export { redactItem, type SchemaLike } from './auth/redact.js';
 export { fieldReadsSecret } from './auth/secret-reads.js';
 
 export { checkWebhookHeaders, MAX_WEBHOOK_BODY_BYTES, VERIFIED_WEBHOOK, verifyWebhook, WEBHOOK_EVENT_NAMES, type WebhookBatch, type WebhookEvent } from './webhooks/verify.js';
-export { webhookActions, WebhookCounters, type WebhookAction, type WebhookOutcome } from './webhooks/actions.js';
+export { boundClientEvents, webhookActions, WebhookCounters, type WebhookAction, type WebhookOutcome } from './webhooks/actions.js';
+export { ClientEventBound, clientEventSender, MemoryBoundStore, RedisBoundStore, type BoundStore } from './webhooks/sender-bound.js';
+export { SenderCache, SENDER_CACHE_TTL_MS } from './webhooks/sender-cache.js';
 
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
-export { loadDirectusCors, loadDirectusEmitter, loadDirectusModule, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
+export { loadDirectusCors, loadDirectusEmitter, loadDirectusModule, loadDirectusRedis, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
 
 export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger, type PusherProbe } from './runtime.js';
 

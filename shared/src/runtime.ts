@@ -16,6 +16,10 @@ import { PusherApp } from './pusher/app.js';
 import { ConsoleBudget, runFailure, ScriptSandbox } from './sandbox/index.js';
 import type { RunObserver } from './scripts.js';
 import { WebhookCounters } from './webhooks/actions.js';
+import { ClientEventBound, RedisBoundStore } from './webhooks/sender-bound.js';
+import { SenderCache } from './webhooks/sender-cache.js';
+import { loadDirectusRedis } from './host.js';
+import type { Accountability } from './auth/caller.js';
 
 export interface Logger {
 	info(message: string): void;
@@ -53,6 +57,11 @@ export interface RealtimeRuntime {
 	probePusher(): Promise<PusherProbe>;
 	/** What POST /realtime/webhook received, emitted and dropped. */
 	webhooks: WebhookCounters;
+	/**
+	 * Client events: the per-sender bound (RT_CLIENT_EVENTS_PER_SECOND, counted in Redis when
+	 * Directus has it) and the senders' permissions, looked up at most once a second each.
+	 */
+	clientEvents: { bound: ClientEventBound; senders: SenderCache<Accountability> };
 }
 
 export interface RuntimeContext {
@@ -102,6 +111,14 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		pusher,
 		reads: new ReadCoalescer(),
 		webhooks: new WebhookCounters(),
+		clientEvents: {
+			bound: new ClientEventBound({
+				perSecond: config.webhooks.clientEventsPerSecond,
+				store: () => loadDirectusRedis().then((redis) => (redis ? new RedisBoundStore(redis) : null)),
+				warn: log('warn'),
+			}),
+			senders: new SenderCache<Accountability>(),
+		},
 		registry: new ChannelRegistry(databaseChannelSource(ctx.database), { checkIntervalMs: config.channels.checkIntervalMs, warn: log('warn') }),
 		queue,
 		activity,

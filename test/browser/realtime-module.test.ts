@@ -123,13 +123,14 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 		await seen('the channel rows', () => broken.waitFor());
 
 		const cells = async (row: typeof messages) => (await row.locator('td').allInnerTexts()).map((s) => s.trim());
-		// Columns: channel, type, collection, order, state, sent, refused, errors, last event, last error.
+		// Columns: channel, type, collection, order, state, sent, refused, errors, last event, last error, client events, over bound.
 		const shown = await cells(messages);
 		assert.equal(shown[1], 'public');
 		assert.equal(shown[2], 'messages');
 		assert.equal(shown[4], 'on');
 		assert.ok(Number(shown[5]) >= 1, `events sent of "messages": ${shown.join(' | ')}`);
 		assert.notEqual(shown[8], '—', 'the last event time of "messages"');
+		assert.deepEqual(shown.slice(10, 12), ['0', '0'], 'client events and those over the bound, written out');
 		const failing = await cells(broken);
 		assert.ok(Number(failing[7]) >= 1, `script errors of "broken-messages": ${failing.join(' | ')}`);
 		assert.match(failing[9]!, /^line 2: /, `the last error names its line: ${failing[9]}`);

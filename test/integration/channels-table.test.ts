@@ -51,6 +51,7 @@ describe(`the realtime_channels table, made on first start (${DB})`, () => {
 		const clientEvents = res.body.data.find((f: { field: string }) => f.field === 'client_events');
 		assert.equal(clientEvents.schema.default_value, false, 'client events stay out of Directus unless a row opens them');
 		assert.match(clientEvents.meta.note, /realtime\.client_event/);
+		assert.match(clientEvents.meta.note, /Refused for public channels/);
 	});
 
 	it('creates the Data Model preset: code editors with templates, tags, toggles, a note on every field', async () => {

@@ -66,6 +66,28 @@ describe('channel row validation', () => {
 		assert.deepEqual(fieldsOf({ channel_name: 'private room' }, false), ['channel_name']);
 	});
 
+	it('refuses client events on a public channel pattern, on create and on updates judged with the saved row', () => {
+		for (const channel_name of ['public-chat', 'chat-:id', 'cache-board', 'room-:id(\\d+)']) {
+			const problems = validateChannelPayload({ ...valid, channel_name, client_events: true }, deps, true);
+			assert.deepEqual(problems.map((p) => p.field), ['client_events'], channel_name);
+			assert.match(problems[0]!.message, /public channel.*without a Directus account/, channel_name);
+		}
+		// Every spelling a database may store as true (PostgreSQL: t, yes, on), and anything unclear.
+		for (const on of [1, '1', 'true', 't', 'yes', 'on', 'TRUE', 2, {}, [true]]) assert.deepEqual(fieldsOf({ ...valid, channel_name: 'chat', client_events: on }), ['client_events'], String(on));
+		for (const channel_name of ['private-chat-:id', 'presence-room-:id', 'private-encrypted-x', 'private-cache-x', 'presence-cache-:id']) {
+			assert.deepEqual(fieldsOf({ ...valid, channel_name, client_events: true }), [], channel_name);
+		}
+		assert.deepEqual(fieldsOf({ ...valid, channel_name: 'chat', client_events: false }), []);
+		// Updates: only client_events on a saved public row; only the name, onto a public one, of a row with it on.
+		assert.deepEqual(validateChannelPayload({ client_events: true }, deps, false, { channel_name: 'chat-:id', client_events: false }).map((p) => p.field), ['client_events']);
+		assert.deepEqual(validateChannelPayload({ channel_name: 'chat-:id' }, deps, false, { channel_name: 'private-chat-:id', client_events: true }).map((p) => p.field), ['channel_name']);
+		assert.deepEqual(validateChannelPayload({ channel_name: 'chat-:id' }, deps, false, { channel_name: 'private-chat-:id', client_events: 1 }).map((p) => p.field), ['channel_name']);
+		// Both at once to an allowed combination, or turning it off on a legacy public row: fine.
+		assert.deepEqual(validateChannelPayload({ channel_name: 'private-chat-:id', client_events: true }, deps, false, { channel_name: 'chat-:id', client_events: false }), []);
+		assert.deepEqual(validateChannelPayload({ client_events: false }, deps, false, { channel_name: 'chat-:id', client_events: true }), []);
+		assert.deepEqual(validateChannelPayload({ channel_name: 'chat-:id', client_events: false }, deps, false, { channel_name: 'private-x', client_events: true }), []);
+	});
+
 	it('requires a pattern and a collection on create', () => {
 		assert.deepEqual(fieldsOf({}, true), ['channel_name', 'collection']);
 	});

@@ -28,6 +28,7 @@ describe('RT_* configuration', () => {
 		assert.equal(config.dontPreset, false);
 		assert.deepEqual(config.script, { timeoutMs: 1000, maxMemoryMb: 32, sliceMs: 5, maxCalls: 100, maxConcurrentCalls: 4 });
 		assert.equal(config.publish.maxPayloadBytes, 10 * 1024);
+		assert.deepEqual(config.webhooks, { clientEventsPerSecond: 10 });
 	});
 
 	it('reads every variable', () => {
@@ -53,6 +54,7 @@ describe('RT_* configuration', () => {
 			RT_PUBLISH_BATCH_WAIT: '0',
 			RT_CHANNELS_CHECK_INTERVAL: '0',
 			RT_USER_INFO_FIELDS: 'first_name, email',
+			RT_CLIENT_EVENTS_PER_SECOND: '3',
 		});
 		assert.equal(config.pusher.host, 'ws.example.com');
 		assert.equal(config.pusher.port, 443);
@@ -65,6 +67,8 @@ describe('RT_* configuration', () => {
 		assert.deepEqual(config.publish, { maxPayloadBytes: 100 * 1024, retryForMs: 5000, maxQueuedEvents: 50, batchWaitMs: 0 });
 		assert.equal(config.channels.checkIntervalMs, 0);
 		assert.deepEqual(config.auth.userInfoFields, ['first_name', 'email']);
+		assert.equal(config.webhooks.clientEventsPerSecond, 3);
+		assert.equal(readConfig({ ...SECRET, RT_CLIENT_EVENTS_PER_SECOND: '0' }).webhooks.clientEventsPerSecond, 0, '0: no bound');
 	});
 
 	it('has no default for RT_APP_SECRET: unset, empty or blank stops start-up, naming the variable', () => {
@@ -115,6 +119,8 @@ describe('RT_* configuration', () => {
 			[{ RT_SCRIPT_MAX_MEMORY: '2' }, /^RT_SCRIPT_MAX_MEMORY: expected a number from 8/],
 			[{ RT_SCRIPT_MAX_CONCURRENT_CALLS: '0' }, /^RT_SCRIPT_MAX_CONCURRENT_CALLS/],
 			[{ RT_APP_KEY: { nested: true } }, /^RT_APP_KEY: expected a string/],
+			[{ RT_CLIENT_EVENTS_PER_SECOND: '-1' }, /^RT_CLIENT_EVENTS_PER_SECOND: expected a whole number/],
+			[{ RT_CLIENT_EVENTS_PER_SECOND: '100001' }, /^RT_CLIENT_EVENTS_PER_SECOND: expected a number from 0 to 100000/],
 		];
 		for (const [env, message] of cases) assert.throws(() => readConfig({ ...SECRET, ...env }), { code: 'CONFIG_INVALID', message }, JSON.stringify(env));
 	});

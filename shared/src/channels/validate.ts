@@ -1,10 +1,11 @@
 /**
  * Checks a channel row before it is saved, so a broken row never reaches the registry: the
  * pattern parses and uses Pusher's characters, the collection is set, fields is a list of
- * strings, and both scripts compile (with line and column in the admin's own code).
+ * strings, both scripts compile (with line and column in the admin's own code), and client
+ * events are opened only on private and presence channels.
  */
 import { RealtimeError } from '../errors.js';
-import { assertChannelName, MAX_CHANNEL_NAME_LENGTH } from '../pusher/names.js';
+import { assertChannelName, channelType, MAX_CHANNEL_NAME_LENGTH } from '../pusher/names.js';
 import { channelPattern } from './pattern.js';
 import { CHANNELS_COLLECTION } from './row.js';
 import { systemSourceProblem } from './system-collections.js';
@@ -79,14 +80,49 @@ export function sourceCollectionProblem(collection: unknown, exists: (collection
 	return null;
 }
 
-/** Problems with the fields present in `payload` (a create or a partial update). */
-export function validateChannelPayload(payload: Record<string, unknown>, deps: ValidationDeps, creating: boolean): FieldProblem[] {
+/** The stored values an update is judged with when it leaves them out. */
+export interface StoredChannelRow {
+	channel_name?: unknown;
+	client_events?: unknown;
+}
+
+/**
+ * Whether a stored or sent `client_events` value is certainly off. Anything else counts as on:
+ * databases take more spellings of true than rows are read with (PostgreSQL stores "t", "yes"
+ * and "on" as true), so the check fails closed.
+ */
+const isOff = (value: unknown) => value === undefined || value === null || value === false || value === 0 || value === '0' || value === 'false' || value === '';
+
+/**
+ * Why `client_events` cannot be on for a row of this pattern; null when it can. Pusher servers
+ * (Soketi 1.6.1 among them) accept `client-*` events on public channels, where anyone may
+ * subscribe without an account: opening those to Flows would let anyone run them.
+ */
+export function clientEventsProblem(channelName: unknown, clientEvents: unknown): string | null {
+	if (isOff(clientEvents) || typeof channelName !== 'string') return null;
+	if (channelType(channelName) !== 'public') return null;
+	return `client events cannot be on for "${channelName.length > 60 ? `${channelName.slice(0, 57)}...` : channelName}": it is a public channel, which anyone may join without a Directus account; use a private- or presence- channel`;
+}
+
+/**
+ * Problems with the fields present in `payload` (a create or a partial update). For an update,
+ * `stored` holds the row's saved values, so a change of only `channel_name` or only
+ * `client_events` is judged with the other as saved.
+ */
+export function validateChannelPayload(payload: Record<string, unknown>, deps: ValidationDeps, creating: boolean, stored?: StoredChannelRow): FieldProblem[] {
 	// Messages leave out the field's name: the Data Studio shows it in front of them.
 	const problems: FieldProblem[] = [];
 	const has = (field: string) => creating || field in payload;
 	if (has('channel_name')) {
 		const problem = checkPattern(payload.channel_name);
 		if (problem) problems.push({ field: 'channel_name', message: problem });
+	}
+	if ('channel_name' in payload || 'client_events' in payload) {
+		const name = 'channel_name' in payload ? payload.channel_name : stored?.channel_name;
+		const on = 'client_events' in payload ? payload.client_events : stored?.client_events;
+		const problem = clientEventsProblem(name, on);
+		// Shown on the field the admin changed: client_events when it was sent, else the name.
+		if (problem) problems.push({ field: 'client_events' in payload ? 'client_events' : 'channel_name', message: problem });
 	}
 	if (has('collection')) {
 		const problem = sourceCollectionProblem(payload.collection, deps.collectionExists);

@@ -1,7 +1,7 @@
 /**
  * What each channel row did since this process started, and a sample of what left: per-row
  * counters (events queued for sending, events refused by the checks, script errors with the
- * last one's line and column) and the last `tailSize` outgoing events with a short preview.
+ * last one's line and column, client events emitted and dropped over their sender's bound) and the last `tailSize` outgoing events with a short preview.
  * In memory, per instance, bounded: at most `maxRows` rows are counted (the oldest counted row
  * makes room), previews are at most 1 KB, and nothing of a private-encrypted payload is kept.
  */
@@ -19,6 +19,10 @@ export interface RowCounters {
 	sent: number;
 	refused: number;
 	errors: number;
+	/** Client events on the row's channels that became realtime.client_event actions. */
+	client_events: number;
+	/** Client events on the row's channels dropped over their sender's bound (RT_CLIENT_EVENTS_PER_SECOND). */
+	client_events_throttled: number;
 	last_error: RowError | null;
 	last_event_at: string | null;
 }
@@ -87,9 +91,16 @@ export class DeliveryActivity {
 		counters.last_error = { message: error.message, line: error.line, column: error.column, at: new Date().toISOString() };
 	}
 
+	/** A client event on one of the row's channels: emitted, or dropped over its sender's bound. */
+	clientEvent(row: string, throttled: boolean): void {
+		const counters = this.counting(row);
+		if (throttled) counters.client_events_throttled++;
+		else counters.client_events++;
+	}
+
 	counters(row: string): RowCounters {
 		const counters = this.rows.get(row);
-		return counters ? { ...counters } : { sent: 0, refused: 0, errors: 0, last_error: null, last_event_at: null };
+		return counters ? { ...counters } : emptyCounters();
 	}
 
 	/** The kept events after `after` (a seq from an earlier answer; 0 for all), oldest first. */
@@ -101,11 +112,15 @@ export class DeliveryActivity {
 		let counters = this.rows.get(row);
 		if (counters === undefined) {
 			if (this.rows.size >= this.maxRows) this.rows.delete(this.rows.keys().next().value as string);
-			counters = { sent: 0, refused: 0, errors: 0, last_error: null, last_event_at: null };
+			counters = emptyCounters();
 			this.rows.set(row, counters);
 		}
 		return counters;
 	}
+}
+
+function emptyCounters(): RowCounters {
+	return { sent: 0, refused: 0, errors: 0, client_events: 0, client_events_throttled: 0, last_error: null, last_event_at: null };
 }
 
 function preview(data: string, bytes: number): string {

@@ -105,7 +105,7 @@ export const FIELD_PRESETS: FieldPreset[] = [
 		options: { label: 'Client events reach Directus' },
 		display: 'boolean',
 		width: 'half',
-		note: 'Client events (client-* sent by members of this private or presence channel) become realtime.client_event actions for Flows and hooks, through POST /realtime/webhook. Off: they still reach the other members (that is Pusher\'s protocol), but Directus drops them, so no client drives a Flow you did not open to it.',
+		note: 'Client events (client-* sent by members of this private or presence channel) become realtime.client_event actions for Flows and hooks, through POST /realtime/webhook. Off: they still reach the other members (that is Pusher\'s protocol), but Directus drops them, so no client drives a Flow you did not open to it. Refused for public channels (no prefix): anyone may join those without an account. Each sender (presence user, else connection) is held to RT_CLIENT_EVENTS_PER_SECOND; the rest are dropped and counted.',
 	},
 	{ field: 'note', interface: 'input-multiline', width: 'full', note: 'For people: what this channel is for.' },
 	{ field: 'date_created', special: 'date-created', interface: 'datetime', display: 'datetime', display_options: { relative: true }, readonly: true, hidden: true, width: 'half', note: 'When the row was created.' },

@@ -1,0 +1,69 @@
+/**
+ * The permissions a client event's sender runs Flows with, looked up at most once per sender and
+ * `ttlMs` (1 s): a flood of client events from one member costs one lookup (three database
+ * reads) per second, not three reads per event. Bounded: at most `maxEntries` senders (5,000),
+ * the oldest making room. Concurrent lookups for one sender share one answer.
+ *
+ * Never noticeably longer than the user's change: the hooks drop a user's entry when the user is
+ * changed or deleted, and every entry when roles, policies, access or permissions change. Those
+ * hooks see the changes made through this instance; another instance's copy lasts its TTL at most.
+ */
+export const SENDER_CACHE_TTL_MS = 1000;
+export const SENDER_CACHE_MAX_ENTRIES = 5000;
+
+interface Entry<V> {
+	at: number;
+	value: Promise<V>;
+}
+
+export interface SenderCacheOptions {
+	ttlMs?: number;
+	maxEntries?: number;
+	now?: () => number;
+}
+
+export class SenderCache<V> {
+	private readonly entries = new Map<string, Entry<V>>();
+	private readonly ttlMs: number;
+	private readonly maxEntries: number;
+	private readonly now: () => number;
+
+	constructor(options: SenderCacheOptions = {}) {
+		this.ttlMs = options.ttlMs ?? SENDER_CACHE_TTL_MS;
+		this.maxEntries = options.maxEntries ?? SENDER_CACHE_MAX_ENTRIES;
+		this.now = options.now ?? Date.now;
+	}
+
+	get size(): number {
+		return this.entries.size;
+	}
+
+	/** The cached answer for `key` while it is fresh, else `load()`'s (kept unless it fails). */
+	get(key: string, load: () => Promise<V>): Promise<V> {
+		const now = this.now();
+		const cached = this.entries.get(key);
+		if (cached && now - cached.at < this.ttlMs) return cached.value;
+		this.entries.delete(key);
+		// Entries are kept in the order they were made: the oldest are first.
+		for (const [oldest, entry] of this.entries) {
+			if (this.entries.size < this.maxEntries && now - entry.at < this.ttlMs) break;
+			this.entries.delete(oldest);
+		}
+		const entry: Entry<V> = { at: now, value: load() };
+		this.entries.set(key, entry);
+		entry.value.catch(() => {
+			if (this.entries.get(key) === entry) this.entries.delete(key);
+		});
+		return entry.value;
+	}
+
+	/** Forgets the entries of these keys, given in any case (a user changed or deleted); keys are kept in lower case. */
+	invalidate(keys: readonly unknown[]): void {
+		for (const key of keys) this.entries.delete(String(key).toLowerCase());
+	}
+
+	/** Forgets every entry (roles, policies or permissions changed). */
+	clear(): void {
+		this.entries.clear();
+	}
+}
