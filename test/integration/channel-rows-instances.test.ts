@@ -132,6 +132,17 @@ describe(`channel rows changed on one instance, in force on another sharing the 
 		await follows(b, user, 'private-toggle-1', 200, again);
 	});
 
+	it('follows a one-character edit at the end of a long script (60 KB; same length before and after)', async () => {
+		const { a, b, user } = pair;
+		// 60 KB fits MySQL's TEXT; PostgreSQL and MySQL digest it themselves, SQLite hands it over.
+		const script = (verdict: '0' | '1') => `// ${'x'.repeat(60_000)}\nreturn !${verdict};`;
+		const long = await createChannel(a, row({ channel_name: 'private-long-:x', authorizer: script('0') }));
+		await follows(b, user, 'private-long-1', 200, Date.now());
+		const since = Date.now();
+		assert.equal((await a.request('PATCH', `/items/realtime_channels/${long.id}`, { authorizer: script('1') })).status, 200);
+		await follows(b, user, 'private-long-1', 403, since);
+	});
+
 	it('follows the second of two edits made within one second (MySQL keeps whole seconds)', async () => {
 		const { a, b, user } = pair;
 		const edited = await createChannel(a, row({ channel_name: 'private-twice-:x', authorizer: ALLOW }));

@@ -6,10 +6,11 @@
  * (127.0.0.1:6379 or RT_TEST_REDIS_URL); CI runs it.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDirectus, type Directus } from '../harness/directus.js';
+import { ADMIN_TOKEN, startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createUser, type ChannelInput, type TestUser } from '../harness/fixtures.js';
 import { DIRECTUS_DIR, DIRECTUS_HOST } from '../harness/paths.js';
 import { startStack, type Stack } from '../harness/stack.js';
@@ -114,6 +115,17 @@ describe("channel rows over Directus' Redis bus: two instances that check the ro
 		since = Date.now();
 		assert.ok((await b.request('DELETE', `/items/realtime_channels/${created.id}`)).status < 300);
 		await follows(a, user, 'private-back-1', 403, since);
+	});
+
+	it('follows an import (Directus emits its events inside the import, before the commit)', async () => {
+		await follows(b, user, 'private-import-1', 403, Date.now());
+		const since = Date.now();
+		const rows = [{ id: randomUUID(), ...row({ channel_name: 'private-import-:x', authorizer: ALLOW }), enabled: true }];
+		const form = new FormData();
+		form.append('file', new Blob([JSON.stringify(rows)], { type: 'application/json' }), 'rows.json');
+		const res = await fetch(`${a.url}/utils/import/realtime_channels`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+		assert.ok(res.status < 300, `${res.status} ${await res.text()}`);
+		await follows(b, user, 'private-import-1', 200, since);
 	});
 
 	it('shrugs off forged and malformed messages on its bus channel, and still follows real changes', async () => {
