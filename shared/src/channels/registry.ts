@@ -220,7 +220,10 @@ export class ChannelRegistry {
 	}
 
 	private async load(): Promise<ChannelSnapshot> {
-		const [rows, signature] = await Promise.all([this.source.load(), this.source.signature()]);
+		// The signature first: a change committed between the two reads then makes the next check
+		// differ and reload, instead of new rows' signature vouching for old rows.
+		const signature = await this.source.signature();
+		const rows = await this.source.load();
 		return new ChannelSnapshot(
 			rows.flatMap((row) => this.compile(row)),
 			signature,
