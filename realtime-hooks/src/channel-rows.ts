@@ -1,7 +1,8 @@
 /**
  * Hooks on `realtime_channels` itself: only admins may read or change rows (scripts are code,
  * even if a role is granted the collection by mistake; see admin-only.ts), rows are validated on
- * save, and every change invalidates the registry so the very next event sees it.
+ * save, and every change invalidates the registry so the very next event sees it, and is
+ * announced to the other instances once it is committed.
  */
 import { createError, ForbiddenError } from '@directus/errors';
 import type { RegisterFunctions } from '@directus/types';
@@ -133,7 +134,43 @@ export function registerChannelCollectionHooks(
 			return payload;
 		});
 	}
+	// Every way rows change in Directus ends in one of these: the item endpoints and the Data
+	// Studio, batch and by-query writes, imports (their actions come after the whole import), and
+	// POST /utils/sort/realtime_channels (dragging rows), which emits `realtime_channels.items.sort`.
+	let settle: ReturnType<typeof setTimeout> | undefined;
 	for (const event of ['create', 'update', 'delete', 'sort'] as const) {
-		action(scoped(event), () => deps.registry.invalidate());
+		action(scoped(event), (_meta, context) => {
+			deps.registry.invalidate();
+			void afterCommit((context as { database?: unknown } | undefined)?.database).then(() => {
+				deps.registry.changed();
+				// An import emits its actions inside its transaction, with the plain connection as
+				// their context, just before it commits: once more a moment later, here and on the
+				// other instances, so rows read before that commit are not kept.
+				clearTimeout(settle);
+				settle = setTimeout(() => deps.registry.changed(), SETTLE_MS);
+				settle.unref?.();
+			});
+		});
 	}
+}
+
+/** How long after the last row change it is announced once more. */
+export const SETTLE_MS = 1000;
+
+interface MaybeTransaction {
+	isTransaction?: boolean;
+	isCompleted?: () => boolean;
+	executionPromise?: Promise<unknown>;
+}
+
+/**
+ * Resolves once `database` has committed (or rolled back) when it is a transaction still open,
+ * at once otherwise. Directus emits most actions after its transaction, but an import emits them
+ * inside it, just before the commit: announced then, another instance could read the old rows
+ * and keep them.
+ */
+export async function afterCommit(database: unknown): Promise<void> {
+	const trx = database as MaybeTransaction | null | undefined;
+	if (!trx?.isTransaction || typeof trx.isCompleted !== 'function' || trx.isCompleted()) return;
+	await Promise.resolve(trx.executionPromise).catch(() => undefined);
 }

@@ -11,6 +11,7 @@ import { loadedCopies, secondCopy } from './installed-twice.js';
 import { eventReaders } from './item-reader.js';
 import { registerPermissionChangeHooks } from './permission-changes.js';
 import { registerPublisherHooks } from './publisher.js';
+import { directusBusPeers } from './row-announcements.js';
 import { socketIdMiddleware } from './request-context.js';
 import { stopServerStart } from './startup.js';
 import { ensureChannelsTable } from './table-on-start.js';
@@ -32,6 +33,14 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		logger.warn(`realtime: ${name} is not a setting of this extension${meant ? ` (did you mean ${meant}?)` : ''}; it is ignored`);
 	}
 
+	// Row changes announced between instances over Directus' bus when it runs with Redis.
+	const peers = directusBusPeers({ warn: (m) => logger.warn(m) }).then(
+		(found) => {
+			if (found) registry.connect(found);
+		},
+		(error: Error) => logger.warn(`realtime: Directus' bus could not be joined: ${error.message}`),
+	);
+
 	// A second copy of the bundle (see installed-twice.ts) keeps its publisher hooks quiet.
 	let quiet = false;
 	const once = {
@@ -48,7 +57,11 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 			logger.warn(twice);
 		}
 		try {
-			await ensureChannelsTable(database, { preset: !config.dontPreset }, logger, () => getSchema());
+			// Added columns come with their defaults: rows read by running instances may have changed.
+			if (await ensureChannelsTable(database, { preset: !config.dontPreset }, logger, () => getSchema())) {
+				await peers;
+				registry.changed();
+			}
 		} catch (error) {
 			(logger.fatal ?? logger.error).call(logger, `realtime-hooks: cannot start: ${(error as Error).message}`);
 			process.exit(1);

@@ -4,6 +4,7 @@
  * either way in leaves the same schema). When Directus' cached schema predates the table, the
  * cache is cleared, so the collection shows at once. A failure stops the start: without
  * the table nothing would publish or authorize, and a running server would hide why.
+ * Resolves to whether anything was changed.
  */
 import type { Knex } from 'knex';
 import { CHANNELS_COLLECTION, ensureChannelsSchema, loadDirectusModule, type Logger, type SchemaOutcome } from '@directus-realtime/shared';
@@ -15,7 +16,7 @@ export async function ensureChannelsTable(
 	options: { preset: boolean },
 	logger: Logger,
 	getSchema: () => Promise<{ collections: Record<string, unknown> }>,
-): Promise<void> {
+): Promise<boolean> {
 	let outcome: SchemaOutcome;
 	try {
 		outcome = await ensureChannelsSchema(database, options);
@@ -29,8 +30,10 @@ export async function ensureChannelsTable(
 	// Directus reads its schema before this runs (to load extension settings). The table may have
 	// been made since, here or by another instance starting beside this one: then that copy
 	// lacks it, and the collection would answer 403 until the next restart.
-	if (outcome.wasComplete && CHANNELS_COLLECTION in (await getSchema()).collections) return;
+	const changed = outcome.changes.length > 0;
+	if (outcome.wasComplete && CHANNELS_COLLECTION in (await getSchema()).collections) return changed;
 	const cache = await loadDirectusModule<{ clearSystemCache?: ClearSystemCache }>('cache');
 	if (cache?.clearSystemCache) await cache.clearSystemCache({ forced: true });
 	else logger.warn("realtime: Directus' schema cache could not be cleared; the realtime_channels collection shows after a restart");
+	return changed;
 }

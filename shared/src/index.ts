@@ -15,8 +15,8 @@ export { channelType, isSocketId, type ChannelType } from './pusher/names.js';
 export { PusherApp } from './pusher/app.js';
 
 export { CHANNELS_COLLECTION, type ChannelRow, type ChannelAction } from './channels/row.js';
-export { ChannelRegistry, type Channel } from './channels/registry.js';
-export { databaseChannelSource } from './channels/source.js';
+export { ChannelRegistry, ANNOUNCED_CHECK_GAP_MS, type Channel, type ChannelPeers } from './channels/registry.js';
+export { contentSignature, databaseChannelSource } from './channels/source.js';
 export { clientEventsProblem, validateChannelPayload, type StoredChannelRow, type ValidationDeps } from './channels/validate.js';
 export { SYSTEM_SOURCES, systemSourceProblem } from './channels/system-collections.js';
 export { carriesScripts, revisionWithoutScripts, withoutChannelPermissions, SCRIPT_FIELDS } from './channels/admin-only.js';

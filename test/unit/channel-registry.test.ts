@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChannelRegistry, type ChannelSource } from '../../shared/src/channels/registry.js';
+import { ANNOUNCED_CHECK_GAP_MS, ChannelRegistry, type ChannelPeers, type ChannelSource } from '../../shared/src/channels/registry.js';
 import { channelPattern } from '../../shared/src/channels/pattern.js';
 import type { ChannelRow } from '../../shared/src/channels/row.js';
 
@@ -23,13 +23,16 @@ function row(id: string, channel_name: string, extra: Partial<ChannelRow> = {}):
 }
 
 function source(rows: ChannelRow[]) {
-	const state = { rows, version: 1, loads: 0 };
+	const state = { rows, version: 1, loads: 0, checks: 0 };
 	const src: ChannelSource = {
 		load: async () => {
 			state.loads++;
 			return state.rows;
 		},
-		signature: async () => String(state.version),
+		signature: async () => {
+			state.checks++;
+			return String(state.version);
+		},
 	};
 	return { state, src };
 }
@@ -203,5 +206,92 @@ describe('the channel registry', () => {
 		await assert.rejects(registry.match('news'), /db down/);
 		fail = false;
 		assert.ok(await registry.match('news'));
+	});
+
+	describe('with peers (row changes announced by other instances)', () => {
+		const HOUR = { checkIntervalMs: 3_600_000, warn: () => {} };
+		function peers() {
+			const heard: Array<() => void> = [];
+			let announced = 0;
+			const p: ChannelPeers = {
+				announce: () => announced++,
+				listen: (h) => heard.push(h),
+			};
+			return { p, hear: () => heard.forEach((h) => h()), announced: () => announced };
+		}
+
+		it('checks at once after an announcement, however long the interval, and reloads what changed', async () => {
+			const { state, src } = source([row('a', 'news')]);
+			const registry = new ChannelRegistry(src, HOUR);
+			const bus = peers();
+			registry.connect(bus.p);
+			assert.ok(await registry.match('news'));
+			state.rows = [];
+			state.version++;
+			// Not announced: the hour-long interval keeps the rows.
+			assert.ok(await registry.match('news'));
+			await new Promise((resolve) => setTimeout(resolve, ANNOUNCED_CHECK_GAP_MS));
+			bus.hear();
+			assert.equal(registry.peek(), undefined, 'an announced change is not at hand without a check');
+			assert.equal(await registry.match('news'), null);
+			assert.equal(state.loads, 2);
+		});
+
+		it('does not reload on an announcement when the rows are the same (a forged or repeated one)', async () => {
+			const { state, src } = source([row('a', 'news')]);
+			const registry = new ChannelRegistry(src, HOUR);
+			const bus = peers();
+			registry.connect(bus.p);
+			await registry.match('news');
+			await new Promise((resolve) => setTimeout(resolve, ANNOUNCED_CHECK_GAP_MS));
+			bus.hear();
+			assert.ok(await registry.match('news'));
+			assert.equal(state.loads, 1);
+			assert.equal(state.checks, 2, 'one check for the load, one for the announcement');
+		});
+
+		it('checks at most once per ANNOUNCED_CHECK_GAP_MS under a flood of announcements', async () => {
+			const { state, src } = source([row('a', 'news')]);
+			const registry = new ChannelRegistry(src, HOUR);
+			const bus = peers();
+			registry.connect(bus.p);
+			await registry.match('news');
+			const started = Date.now();
+			for (let i = 0; i < 2000; i++) {
+				bus.hear();
+				await registry.match('news');
+				if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+			}
+			const elapsed = Date.now() - started;
+			assert.ok(state.checks - 1 <= Math.ceil(elapsed / ANNOUNCED_CHECK_GAP_MS) + 1, `${state.checks - 1} checks in ${elapsed} ms`);
+			assert.equal(state.loads, 1);
+		});
+
+		it('announces a committed change of its own, and forgets its rows', async () => {
+			const { state, src } = source([row('a', 'news')]);
+			const registry = new ChannelRegistry(src, HOUR);
+			const bus = peers();
+			registry.connect(bus.p);
+			await registry.match('news');
+			state.rows = [];
+			registry.changed();
+			assert.equal(bus.announced(), 1);
+			assert.equal(await registry.match('news'), null);
+			// Joins once: a second connect (a second entry of the bundle) is ignored.
+			const other = peers();
+			registry.connect(other.p);
+			registry.changed();
+			assert.equal(other.announced(), 0);
+			assert.equal(bus.announced(), 2);
+		});
+
+		it('changes without peers (no Redis) only forget the rows', async () => {
+			const { state, src } = source([row('a', 'news')]);
+			const registry = new ChannelRegistry(src, HOUR);
+			await registry.match('news');
+			state.rows = [];
+			registry.changed();
+			assert.equal(await registry.match('news'), null);
+		});
 	});
 });

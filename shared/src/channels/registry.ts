@@ -1,8 +1,10 @@
 /**
  * The channel rows, compiled and indexed: by source collection for publishing, and per channel
  * type in match order for authorization. Loaded lazily and kept until `invalidate()` (called when
- * a row changes on this instance); other instances' changes are noticed through the source's
- * cheap `signature()`, checked at most once per `checkIntervalMs`.
+ * a row changes on this instance). Other instances' changes are noticed two ways: announced by
+ * them through `ChannelPeers` (Directus' bus, when it runs with Redis), which makes the next use
+ * check at once; and through the source's `signature()` (a hash of the rows' content), checked at
+ * most once per `checkIntervalMs` in any case, since a bus message can be lost.
  *
  * Match order (documented in docs/channels.md): a name is tried only against rows of its own
  * type (public, private-, private-encrypted-, presence-). Rows with a `sort` come first, lowest
@@ -17,9 +19,26 @@ import type { ChannelAction, ChannelRow } from './row.js';
 export interface ChannelSource {
 	/** Enabled rows. */
 	load(): Promise<ChannelRow[]>;
-	/** Changes whenever any row changes (e.g. count and latest dates). */
+	/** Changes whenever anything the registry reads of any row changes (a hash of their content). */
 	signature(): Promise<string>;
 }
+
+/**
+ * Row changes announced between the instances of one project. One way: this instance announces
+ * its own changes once they are committed, and hears the others'.
+ */
+export interface ChannelPeers {
+	/** Tells the other instances that rows changed here. Never throws. */
+	announce(): void;
+	/** Calls `heard` whenever another instance announces a change. */
+	listen(heard: () => void): void;
+}
+
+/**
+ * After an announcement the next use checks the signature at once, but not sooner than this after
+ * the previous check: whoever can publish on the bus cannot make an instance query in a loop.
+ */
+export const ANNOUNCED_CHECK_GAP_MS = 100;
 
 export interface Channel {
 	row: ChannelRow;
@@ -114,6 +133,9 @@ export class ChannelRegistry {
 	/** What `loaded` resolved to, for `peek()`. */
 	private ready: ChannelSnapshot | undefined;
 	private checkedAt = 0;
+	/** Another instance announced a change since the last check. */
+	private announced = false;
+	private peers: ChannelPeers | undefined;
 	private readonly warned = new Set<string>();
 
 	constructor(
@@ -121,9 +143,31 @@ export class ChannelRegistry {
 		private readonly options: { checkIntervalMs: number; warn: (message: string) => void },
 	) {}
 
+	/** Forgets the rows: the next use loads them (a change on this instance, not yet committed). */
 	invalidate(): void {
 		this.loaded = undefined;
 		this.ready = undefined;
+	}
+
+	/** Rows changed on this instance and the change is committed: forget them, tell the others. */
+	changed(): void {
+		this.invalidate();
+		this.peers?.announce();
+	}
+
+	/** Joins the instances that announce their row changes to each other (once; later calls are ignored). */
+	connect(peers: ChannelPeers): void {
+		if (this.peers) return;
+		this.peers = peers;
+		peers.listen(() => {
+			this.announced = true;
+		});
+	}
+
+	/** Whether the loaded rows are due for a signature check at `now`. */
+	private due(now: number): boolean {
+		const since = now - this.checkedAt;
+		return since >= this.options.checkIntervalMs || (this.announced && since >= ANNOUNCED_CHECK_GAP_MS);
 	}
 
 	/**
@@ -132,7 +176,7 @@ export class ChannelRegistry {
 	 * transaction on SQLite, whose one connection the transaction holds).
 	 */
 	peek(): ChannelSnapshot | undefined {
-		return this.ready && Date.now() - this.checkedAt < this.options.checkIntervalMs ? this.ready : undefined;
+		return this.ready && !this.announced && !this.due(Date.now()) ? this.ready : undefined;
 	}
 
 	/** Rows of `collection` that publish on `action`. */
@@ -148,8 +192,9 @@ export class ChannelRegistry {
 	/** The current rows, reloaded when they changed. */
 	async snapshot(): Promise<ChannelSnapshot> {
 		const now = Date.now();
-		if (this.loaded && now - this.checkedAt >= this.options.checkIntervalMs) {
+		if (this.loaded && this.due(now)) {
 			this.checkedAt = now;
+			this.announced = false;
 			const [snapshot, signature] = await Promise.all([this.loaded, this.source.signature()]);
 			if (snapshot.signature !== signature) {
 				this.loaded = undefined;
@@ -158,6 +203,7 @@ export class ChannelRegistry {
 		}
 		if (!this.loaded) {
 			this.checkedAt = now;
+			this.announced = false;
 			const loading = this.load();
 			this.loaded = loading;
 			// A failed load is not cached: the next event tries again.
@@ -174,7 +220,10 @@ export class ChannelRegistry {
 	}
 
 	private async load(): Promise<ChannelSnapshot> {
-		const [rows, signature] = await Promise.all([this.source.load(), this.source.signature()]);
+		// The signature first: a change committed between the two reads then makes the next check
+		// differ and reload, instead of new rows' signature vouching for old rows.
+		const signature = await this.source.signature();
+		const rows = await this.source.load();
 		return new ChannelSnapshot(
 			rows.flatMap((row) => this.compile(row)),
 			signature,

@@ -1,4 +1,5 @@
 /** Reads channel rows straight from the database (no permissions apply: this is the system's own read). */
+import { createHash, type Hash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ChannelSource } from './registry.js';
 import { CHANNELS_COLLECTION, CHANNEL_COLUMNS, type ChannelRow } from './row.js';
@@ -43,12 +44,48 @@ export function databaseChannelSource(database: Knex): ChannelSource {
 			return rows.map(normalizeRow).filter((row) => row.enabled);
 		},
 		async signature() {
-			const row = await database(CHANNELS_COLLECTION)
-				.count({ n: '*' })
-				.max({ created: 'date_created' })
-				.max({ updated: 'date_updated' })
-				.first();
-			return JSON.stringify(row ?? null);
+			const digestInDatabase = DIGESTS_IN_DATABASE.test(String(database.client?.config?.client ?? ''));
+			const columns = CHANNEL_COLUMNS.map((column) =>
+				digestInDatabase && SCRIPT_COLUMNS.has(column) ? database.raw('md5(??) as ??', [column, column]) : column,
+			);
+			const rows = await database(CHANNELS_COLLECTION).select(columns).orderBy('id');
+			return contentSignature(rows);
 		},
 	};
+}
+
+/** The columns that hold script text, the only ones that can be large. */
+const SCRIPT_COLUMNS = new Set<string>(['authorizer', 'publisher']);
+/** Clients whose database digests script text itself (`md5`), so a check does not fetch it. */
+const DIGESTS_IN_DATABASE = /^(pg|postgres|postgresql|cockroachdb|mysql|mysql2)$/;
+
+/**
+ * A hash of every column the registry reads (`CHANNEL_COLUMNS`) of every row, in id order: any
+ * change to what decides matching, authorizing or publishing changes it, whether or not a date
+ * column moved (RT_DONT_PRESET leaves nothing to set them; /utils/sort sets none; MySQL keeps
+ * whole seconds). Each value goes in with its kind and length, so no two contents hash alike by
+ * running into each other; text is fed to the hash as is, never copied into a bigger string.
+ */
+export function contentSignature(rows: Array<Record<string, unknown>>): string {
+	const hash = createHash('sha256');
+	hash.update(`${rows.length};`);
+	for (const row of rows) for (const column of CHANNEL_COLUMNS) feed(hash, row[column]);
+	return hash.digest('base64url');
+}
+
+function feed(hash: Hash, value: unknown): void {
+	if (value === null || value === undefined) {
+		hash.update('n;');
+	} else if (typeof value === 'string') {
+		hash.update(`s${Buffer.byteLength(value)}:`);
+		hash.update(value);
+	} else if (Buffer.isBuffer(value)) {
+		hash.update(`b${value.length}:`);
+		hash.update(value);
+	} else {
+		// Numbers, booleans, dates and parsed JSON (`fields` on PostgreSQL) are small.
+		const text = value instanceof Date ? value.toISOString() : JSON.stringify(value);
+		hash.update(`j${Buffer.byteLength(text)}:`);
+		hash.update(text);
+	}
 }
