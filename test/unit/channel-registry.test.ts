@@ -191,6 +191,48 @@ describe('the channel registry', () => {
 		assert.equal(state.loads, 2);
 	});
 
+	it('shares a check under way: a later caller never gets rows before an earlier one waiting on the check', async () => {
+		let release: () => void = () => {};
+		let slow = false;
+		const registry = new ChannelRegistry(
+			{
+				load: async () => [row('a', 'news')],
+				signature: () => (slow ? new Promise<string>((resolve) => (release = () => resolve('1'))) : Promise.resolve('1')),
+			},
+			{ checkIntervalMs: 50, warn: () => {} },
+		);
+		await registry.snapshot();
+		await new Promise((resolve) => setTimeout(resolve, 60));
+		slow = true;
+		const order: string[] = [];
+		const first = registry.snapshot().then(() => order.push('first'));
+		const second = registry.snapshot().then(() => order.push('second'));
+		await new Promise((resolve) => setTimeout(resolve, 10));
+		assert.deepEqual(order, [], 'no caller may go ahead while the check runs');
+		release();
+		await Promise.all([first, second]);
+		assert.deepEqual(order, ['first', 'second']);
+	});
+
+	it('does not cache a failed check', async () => {
+		let fail = false;
+		const registry = new ChannelRegistry(
+			{
+				load: async () => [row('a', 'news')],
+				signature: async () => {
+					if (fail) throw new Error('db down');
+					return '1';
+				},
+			},
+			{ checkIntervalMs: 0, warn: () => {} },
+		);
+		await registry.snapshot();
+		fail = true;
+		await assert.rejects(registry.snapshot(), /db down/);
+		fail = false;
+		assert.ok(await registry.match('news'));
+	});
+
 	it('does not cache a failed load', async () => {
 		let fail = true;
 		const registry = new ChannelRegistry(

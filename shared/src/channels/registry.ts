@@ -189,34 +189,46 @@ export class ChannelRegistry {
 		return (await this.snapshot()).match(name);
 	}
 
-	/** The current rows, reloaded when they changed. */
+	/**
+	 * The current rows, reloaded when they changed. A check under way is shared: callers that
+	 * come while it runs wait for the same answer, so an event never overtakes an earlier one
+	 * here (the earlier one waiting on the check, the later one taking the old rows at once).
+	 */
 	async snapshot(): Promise<ChannelSnapshot> {
 		const now = Date.now();
 		if (this.loaded && this.due(now)) {
 			this.checkedAt = now;
 			this.announced = false;
-			const [snapshot, signature] = await Promise.all([this.loaded, this.source.signature()]);
-			if (snapshot.signature !== signature) {
-				this.loaded = undefined;
-				this.ready = undefined;
-			}
+			this.track(this.revalidate(this.loaded));
 		}
 		if (!this.loaded) {
 			this.checkedAt = now;
 			this.announced = false;
-			const loading = this.load();
-			this.loaded = loading;
-			// A failed load is not cached: the next event tries again.
-			loading.then(
-				(snapshot) => {
-					if (this.loaded === loading) this.ready = snapshot;
-				},
-				() => {
-					if (this.loaded === loading) this.loaded = undefined;
-				},
-			);
+			this.track(this.load());
 		}
-		return this.loaded;
+		return this.loaded!;
+	}
+
+	/** `loading` becomes the rows every caller gets; a failure is not cached: the next use tries again. */
+	private track(loading: Promise<ChannelSnapshot>): void {
+		this.loaded = loading;
+		loading.then(
+			(snapshot) => {
+				if (this.loaded === loading) this.ready = snapshot;
+			},
+			() => {
+				if (this.loaded === loading) {
+					this.loaded = undefined;
+					this.ready = undefined;
+				}
+			},
+		);
+	}
+
+	/** `previous` while the signature still vouches for it, else the rows loaded anew. */
+	private async revalidate(previous: Promise<ChannelSnapshot>): Promise<ChannelSnapshot> {
+		const [snapshot, signature] = await Promise.all([previous, this.source.signature()]);
+		return snapshot.signature === signature ? snapshot : this.load();
 	}
 
 	private async load(): Promise<ChannelSnapshot> {
