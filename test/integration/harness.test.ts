@@ -56,7 +56,7 @@ describe('npm start (the playground)', () => {
 			});
 			const token = ((await login.json()) as any).data.access_token;
 			const channels = await fetch(`http://127.0.0.1:${ports.DIRECTUS_PORT}/items/realtime_channels?fields=channel_name`, { headers: { authorization: `Bearer ${token}` } });
-			assert.deepEqual(((await channels.json()) as any).data.map((r: { channel_name: string }) => r.channel_name).sort(), ['messages', 'presence-lobby']);
+			assert.deepEqual(((await channels.json()) as any).data.map((r: { channel_name: string }) => r.channel_name).sort(), ['flow-notices', 'messages', 'presence-lobby']);
 
 			first.child.kill('SIGINT');
 			await once(first.child, 'exit');
