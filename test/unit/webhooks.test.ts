@@ -182,6 +182,12 @@ describe('the senders\' permissions cache', () => {
 		assert.equal(lookups, 2);
 		cache.invalidate(['U1']);
 		assert.equal(await cache.get('u1', load('suspended')), 'suspended', 'forgotten whatever the case of the key given');
+		// Spellings are kept apart (the database decides what each names) and forgotten together.
+		assert.equal(await cache.get('U1 ', load('as spelled')), 'as spelled');
+		assert.equal(await cache.get('u1', load('other')), 'suspended');
+		cache.invalidate(['u1']);
+		assert.equal(await cache.get('U1 ', load('spelled, after change')), 'spelled, after change');
+		assert.equal(await cache.get('u1', load('after change')), 'after change');
 		cache.clear();
 		assert.equal(cache.size, 0);
 	});

@@ -8,10 +8,11 @@
  * same user is the database's call (SQLite compares ids exactly, PostgreSQL and MySQL do not),
  * so one spelling never gets the answer looked up for another.
  *
- * Never noticeably longer than the user's change: the hooks drop every entry when a user is
- * created, changed or deleted (the spellings the database takes for that user's id cannot all be
- * known here) and when roles, policies, access or permissions change. Those hooks see the changes
- * made through this instance; another instance's copy lasts its TTL at most.
+ * Never noticeably longer than the user's change: the hooks drop a changed or deleted user's
+ * entries (every key that is the id in another case or with trailing spaces, as PostgreSQL and
+ * MySQL take them; joins give the id as Directus spells it, see bindMember), and every entry when
+ * roles, policies, access or permissions change. Those hooks see the changes made through this
+ * instance; another instance's copy lasts its TTL at most.
  */
 export const SENDER_CACHE_TTL_MS = 1000;
 export const SENDER_CACHE_MAX_ENTRIES = 5000;
@@ -62,10 +63,12 @@ export class SenderCache<V> {
 		return entry.value;
 	}
 
-	/** Forgets the entries of these keys in any case (keys are kept as given). */
+	/** Forgets the entries of these keys in any case and with trailing spaces (keys are kept as given). */
 	invalidate(keys: readonly unknown[]): void {
-		const forget = new Set(keys.map((key) => String(key).toLowerCase()));
-		for (const key of [...this.entries.keys()]) if (forget.has(key.toLowerCase())) this.entries.delete(key);
+		if (keys.length === 0) return;
+		const fold = (key: unknown) => String(key).toLowerCase().trimEnd();
+		const forget = new Set(keys.map(fold));
+		for (const key of [...this.entries.keys()]) if (forget.has(fold(key))) this.entries.delete(key);
 	}
 
 	/** Forgets every entry (a user, role, policy or permission changed). */
