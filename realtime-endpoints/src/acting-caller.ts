@@ -10,6 +10,15 @@ import type { Knex } from 'knex';
 import type { Accountability, RealtimeError } from '@directus-realtime/shared';
 import { currentAccountability, describeInactive } from './user-accountability.js';
 
+/**
+ * The route as a log line names it: route descriptions carry a channel name from the request,
+ * read before the name rules run, and Directus' default (pretty) log prints a message as it is,
+ * so a line break in it would start a line of the caller's making. Control characters become `?`.
+ */
+export function loggedRoute(route: string): string {
+	return route.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '?');
+}
+
 /** What Directus gives a request without a token. */
 export const PUBLIC_ACCOUNTABILITY: Accountability = { user: null, role: null, roles: [], admin: false, app: false };
 
@@ -19,7 +28,7 @@ export function actingCaller(database: Knex, log: { info(m: string): void }) {
 		if (!token?.user) return { ...PUBLIC_ACCOUNTABILITY, ip: token?.ip ?? null, ...(token?.userAgent ? { userAgent: token.userAgent } : {}) };
 		const current = await currentAccountability(database, token as Accountability & { user: string });
 		if ('inactive' in current) {
-			log.info(`realtime: refused ${route} for user ${token.user}: ${describeInactive(current.inactive)} (the token is still valid until it expires)`);
+			log.info(`realtime: refused ${loggedRoute(route)} for user ${token.user}: ${describeInactive(current.inactive)} (the token is still valid until it expires)`);
 			throw refusal();
 		}
 		return current.accountability;

@@ -131,12 +131,14 @@ export function registerRoutes(router: Router, deps: Deps): void {
 
 	/**
 	 * The sender's permissions, looked up at most once per user and second (see sender-cache.ts).
-	 * Keyed in lower case: a uuid names the same user in either case (PostgreSQL, MySQL), and the
-	 * hooks that forget a changed user's entry name it as Directus does. Each event gets a copy.
+	 * Keyed by the user_id exactly as given: on SQLite the upper-case spelling of a user's id is no
+	 * user's (any caller may join under it) and gets the public's permissions, so a key folded to
+	 * lower case would hand it the user's cached permissions, or the user the public's. Each event
+	 * gets a copy.
 	 */
 	const cachedSenderAccountability = async (userId: unknown): Promise<Accountability> => {
 		if (typeof userId !== 'string' || userId === '') return senderAccountability(deps.database, userId);
-		const accountability = await runtime.clientEvents.senders.get(userId.toLowerCase(), () => senderAccountability(deps.database, userId));
+		const accountability = await runtime.clientEvents.senders.get(userId, () => senderAccountability(deps.database, userId));
 		return { ...accountability, roles: [...(accountability.roles ?? [])] };
 	};
 

@@ -57,7 +57,7 @@ describe('the binding rule of presence members', () => {
 		assert.deepEqual(await bind({ user_info: { a: 1 } }), { allowed: true, member: { user_id: 'u1', user_info: { a: 1 } } });
 		assert.deepEqual(await bind({ user_id: 'u1' }), { allowed: true, member: { user_id: 'u1' } });
 		assert.deepEqual(lookups, []);
-		assert.equal((await bind({ user_id: 'U1' })).allowed, true);
+		assert.deepEqual(await bind({ user_id: 'U1', user_info: { a: 1 } }), { allowed: true, member: { user_id: 'u1', user_info: { a: 1 } } }, 'joins under the id as the database holds it');
 		assert.deepEqual(await bind({ user_id: 'guest-5' }), { allowed: true, member: { user_id: 'guest-5' } });
 		assert.deepEqual(await bind({ user_id: 5 }), { allowed: true, member: { user_id: '5' } });
 	});

@@ -160,6 +160,15 @@ describe('client events per sender', () => {
 		const started = Date.now();
 		assert.deepEqual([await hanging.admit('user:y'), await hanging.admit('user:y'), await hanging.admit('user:y')], [true, false, false]);
 		assert.ok(Date.now() - started < 700, 'one wait for a Redis that does not answer, not one per event');
+		// A flood of made-up senders: past maxSenders in a second, no Redis key is made for new ones.
+		const keys = new Set<string>();
+		const counted = { hit: (key: string, window: number) => (keys.add(`${window}:${key}`), Promise.resolve(1)) };
+		const flooded = new ClientEventBound({ perSecond: 5, store: async () => counted, now: () => 9000, maxSenders: 3 });
+		const admitted = [];
+		for (let i = 0; i < 10; i++) admitted.push(await flooded.admit(`user:guest-${i}`));
+		assert.deepEqual(admitted, [true, true, true, false, false, false, false, false, false, false]);
+		assert.equal(keys.size, 3);
+		assert.equal(await flooded.admit('user:guest-1'), true, 'a sender already counted goes on');
 		const none = new ClientEventBound({ perSecond: 1, store: async () => null });
 		await none.admit('user:z');
 		assert.equal(none.countsIn, 'memory');
@@ -182,6 +191,12 @@ describe('the senders\' permissions cache', () => {
 		assert.equal(lookups, 2);
 		cache.invalidate(['U1']);
 		assert.equal(await cache.get('u1', load('suspended')), 'suspended', 'forgotten whatever the case of the key given');
+		// Spellings are kept apart (the database decides what each names) and forgotten together.
+		assert.equal(await cache.get('U1 ', load('as spelled')), 'as spelled');
+		assert.equal(await cache.get('u1', load('other')), 'suspended');
+		cache.invalidate(['u1']);
+		assert.equal(await cache.get('U1 ', load('spelled, after change')), 'spelled, after change');
+		assert.equal(await cache.get('u1', load('after change')), 'after change');
 		cache.clear();
 		assert.equal(cache.size, 0);
 	});

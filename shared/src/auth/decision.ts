@@ -57,13 +57,17 @@ export function decide(type: ChannelType, result: unknown, callerId: string): De
 
 /**
  * Applies the binding rule to a decision: refuses a presence member whose user_id is not the
- * caller's id but names another Directus user. `directusUserNamed` answers which user an id names
+ * caller's id but names another Directus user, and gives a member whose user_id is another
+ * spelling of the caller's id (PostgreSQL and MySQL take "ABC" for "abc") the caller's id. `directusUserNamed` answers which user an id names
  * on this database (another spelling of an id may name one), or null for none.
  */
 export async function bindMember(decision: Decision, callerId: string, directusUserNamed: (id: string) => Promise<string | null>): Promise<Decision> {
 	if (!decision.allowed || !decision.member || decision.member.user_id === callerId) return decision;
 	const named = await directusUserNamed(decision.member.user_id);
-	if (named === null || named === callerId) return decision;
+	if (named === null) return decision;
+	// Another spelling of the caller's own id joins as the id itself: one user is one member and
+	// one client-event sender (one budget of RT_CLIENT_EVENTS_PER_SECOND), not one per spelling.
+	if (named === callerId) return { ...decision, member: { ...decision.member, user_id: callerId } };
 	return {
 		allowed: false,
 		misbound: true,

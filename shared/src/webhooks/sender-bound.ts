@@ -11,7 +11,9 @@
  * most `maxSenders` of them: past that, a new sender's events in that second are dropped (a
  * flood of senders is a flood). A Redis that fails or answers late (REDIS_TIMEOUT_MS) is stood in
  * for by the memory store for SHARED_RETRY_AFTER_MS (so a Redis outage costs no wait per event),
- * and said once a minute in the log.
+ * and said once a minute in the log. The memory store counts with Redis too: its bound on senders
+ * per second holds for each instance either way (no Redis key, lookup or Flow for the senders
+ * past it).
  */
 import { createHash } from 'node:crypto';
 
@@ -127,9 +129,12 @@ export class ClientEventBound {
 			);
 		}
 		const store = this.store instanceof Promise ? (this.store = await this.store) : this.store;
-		let count: number;
-		if (store === this.memory || this.now() < this.sharedDownUntil) count = this.memory.hit(sender, window);
-		else {
+		// This instance's count comes first, with Redis too: past maxSenders new senders in a second,
+		// their events are dropped here, so a flood of made-up senders makes no Redis key per sender.
+		const local = this.memory.hit(sender, window);
+		if (local === Infinity) return false;
+		let count = local;
+		if (store !== this.memory && this.now() >= this.sharedDownUntil) {
 			try {
 				count = await withTimeout(Promise.resolve(store.hit(sender, window)), REDIS_TIMEOUT_MS);
 			} catch (error) {
@@ -138,7 +143,7 @@ export class ClientEventBound {
 					this.lastWarning = this.now();
 					this.warn(`realtime: client events are bounded per instance for now: the shared count failed (${(error as Error).message})`);
 				}
-				count = this.memory.hit(sender, window);
+				count = local;
 			}
 		}
 		return count <= this.perSecond;

@@ -4,9 +4,15 @@
  * reads) per second, not three reads per event. Bounded: at most `maxEntries` senders (5,000),
  * the oldest making room. Concurrent lookups for one sender share one answer.
  *
- * Never noticeably longer than the user's change: the hooks drop a user's entry when the user is
- * changed or deleted, and every entry when roles, policies, access or permissions change. Those
- * hooks see the changes made through this instance; another instance's copy lasts its TTL at most.
+ * Keyed by the user_id exactly as the webhook gives it: whether two spellings of an id name the
+ * same user is the database's call (SQLite compares ids exactly, PostgreSQL and MySQL do not),
+ * so one spelling never gets the answer looked up for another.
+ *
+ * Never noticeably longer than the user's change: the hooks drop a changed or deleted user's
+ * entries (every key that is the id in another case or with trailing spaces, as PostgreSQL and
+ * MySQL take them; joins give the id as Directus spells it, see bindMember), and every entry when
+ * roles, policies, access or permissions change. Those hooks see the changes made through this
+ * instance; another instance's copy lasts its TTL at most.
  */
 export const SENDER_CACHE_TTL_MS = 1000;
 export const SENDER_CACHE_MAX_ENTRIES = 5000;
@@ -57,12 +63,16 @@ export class SenderCache<V> {
 		return entry.value;
 	}
 
-	/** Forgets the entries of these keys, given in any case (a user changed or deleted); keys are kept in lower case. */
+	/** Forgets the entries of these keys in any case and with trailing spaces (keys are kept as given). */
 	invalidate(keys: readonly unknown[]): void {
-		for (const key of keys) this.entries.delete(String(key).toLowerCase());
+		if (keys.length === 0) return;
+		const fold = (key: unknown) => String(key).toLowerCase().trimEnd();
+		const forget = new Set(keys.map(fold));
+		for (const key of [...this.entries.keys()]) if (forget.has(fold(key))) this.entries.delete(key);
 	}
 
-	/** Forgets every entry (roles, policies or permissions changed). */
+	/** Forgets every entry (a user, role, policy or permission changed). */
+
 	clear(): void {
 		this.entries.clear();
 	}
