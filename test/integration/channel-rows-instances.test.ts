@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createUser, type ChannelInput, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { follows, joinStatus } from '../harness/instances.js';
 
 const DB = process.env.DB ?? 'sqlite';
-const FOLLOW_MS = 2000;
 
 const ALLOW = 'return true;';
 const REFUSE = 'return false;';
@@ -49,26 +49,6 @@ async function startPair(env: Record<string, string>, envB: Record<string, strin
 	}
 }
 
-/** The status `directus` answers for `user` joining `channel_name`. */
-async function decision(directus: Directus, user: TestUser, channel_name: string): Promise<number> {
-	const res = await directus.request('POST', '/realtime/auth', undefined, { token: user.token, form: { socket_id: '1234.5678', channel_name } });
-	return res.status;
-}
-
-/** Polls until `directus` answers `status` for the channel; the time it took, or a failure past `FOLLOW_MS` (with some slack to tell how late). */
-async function follows(directus: Directus, user: TestUser, channel_name: string, status: number, since: number): Promise<number> {
-	let last = 0;
-	while (Date.now() - since < FOLLOW_MS * 3) {
-		last = await decision(directus, user, channel_name);
-		if (last === status) break;
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-	const took = Date.now() - since;
-	assert.equal(last, status, `the other instance still answers ${last} for ${channel_name} after ${took} ms`);
-	assert.ok(took <= FOLLOW_MS, `the other instance followed after ${took} ms, more than ${FOLLOW_MS}`);
-	return took;
-}
-
 const row = (input: Omit<ChannelInput, 'collection'>): ChannelInput => ({
 	collection: 'directus_folders',
 	publisher: null,
@@ -102,12 +82,12 @@ describe(`channel rows changed on one instance, in force on another sharing the 
 		const sorted = await a.request('POST', '/utils/sort/realtime_channels', { item: second.id, to: first.id });
 		assert.ok(sorted.status < 300, sorted.text);
 		// Directus emits realtime_channels.items.sort for it: the instance that sorted follows at once.
-		assert.equal(await decision(a, user, 'private-order-7'), 403);
+		assert.equal(await joinStatus(a, user, 'private-order-7'), 403);
 		await follows(b, user, 'private-order-7', 403, since);
 		// And back.
 		const back = Date.now();
 		assert.ok((await a.request('POST', '/utils/sort/realtime_channels', { item: first.id, to: second.id })).status < 300);
-		assert.equal(await decision(a, user, 'private-order-7'), 200);
+		assert.equal(await joinStatus(a, user, 'private-order-7'), 200);
 		await follows(b, user, 'private-order-7', 200, back);
 	});
 

@@ -5,23 +5,13 @@ import { connectDatabase } from '../harness/databases.js';
 import { ADMIN_TOKEN } from '../harness/directus.js';
 import { createChannel, createCollection, createItem, createRelationM2O, createUser, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { keysOf } from '../harness/json.js';
 
 const SECRET_KEYS = ['password', 'token', 'tfa_secret', 'auth_data', 'pin'];
 const AUTH_DATA = 'sso-refresh-token-7d2f91';
 const TFA_SECRET = 'JBSWY3DPEHPK3PXPTFASECRET';
 const PIN = 'plain-pin-98765';
 
-/** Every key at any depth of a JSON value. */
-function keysOf(value: unknown, into = new Set<string>()): Set<string> {
-	if (Array.isArray(value)) value.forEach((v) => keysOf(v, into));
-	else if (value && typeof value === 'object') {
-		for (const [k, v] of Object.entries(value)) {
-			into.add(k);
-			keysOf(v, into);
-		}
-	}
-	return into;
-}
 
 describe('secrets never reach a channel, a script\'s answer or the log', () => {
 	let stack: Stack;

@@ -18,21 +18,11 @@ import { ADMIN_TOKEN } from '../harness/directus.js';
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { DIRECTUS_HOST } from '../harness/paths.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { keysOf } from '../harness/json.js';
 
 const API_KEY = 'sk-live-encrypt-field-4f1c9a';
 const API_KEY_2 = 'sk-live-encrypt-rotated-77d0';
 
-/** Every key at any depth of a JSON value. */
-function keysOf(value: unknown, into = new Set<string>()): Set<string> {
-	if (Array.isArray(value)) value.forEach((v) => keysOf(v, into));
-	else if (value && typeof value === 'object') {
-		for (const [k, v] of Object.entries(value)) {
-			into.add(k);
-			keysOf(v, into);
-		}
-	}
-	return into;
-}
 
 interface Answer {
 	status: number;

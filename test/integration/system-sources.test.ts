@@ -10,21 +10,11 @@ import { connectDatabase } from '../harness/databases.js';
 import { ADMIN_TOKEN } from '../harness/directus.js';
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { keysOf } from '../harness/json.js';
 
 const SECRET_KEYS = ['password', 'token', 'tfa_secret', 'auth_data'];
 const TFA_SECRET = 'JBSWY3DPEHPK3PXPSYSTEMSRC';
 const AUTH_DATA = 'sso-refresh-token-system-sources';
-
-function keysOf(value: unknown, into = new Set<string>()): Set<string> {
-	if (Array.isArray(value)) value.forEach((v) => keysOf(v, into));
-	else if (value && typeof value === 'object') {
-		for (const [k, v] of Object.entries(value)) {
-			into.add(k);
-			keysOf(v, into);
-		}
-	}
-	return into;
-}
 
 describe('system collections as channel sources', () => {
 	let stack: Stack;

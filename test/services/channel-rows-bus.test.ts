@@ -14,6 +14,7 @@ import { ADMIN_TOKEN, startDirectus, type Directus } from '../harness/directus.j
 import { createChannel, createUser, type ChannelInput, type TestUser } from '../harness/fixtures.js';
 import { DIRECTUS_DIR, DIRECTUS_HOST } from '../harness/paths.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { follows, joinStatus } from '../harness/instances.js';
 
 const REDIS_URL = process.env.RT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // A Redis db of its own; pub/sub ignores db numbers, so a bus namespace of its own too (Directus
@@ -21,7 +22,6 @@ const REDIS_URL = process.env.RT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_DB = '11';
 const NAMESPACE = DIRECTUS_HOST.major >= 12 ? `directus:bus:rt-test-${process.pid}` : 'directus:bus';
 const ROWS_CHANNEL = `${NAMESPACE}:realtime-pusher:channel-rows`;
-const FOLLOW_MS = 2000;
 const HOUR_MS = '3600000';
 
 type Redis = { publish(channel: string, message: string | Buffer): Promise<number>; pipeline(): any; quit(): Promise<unknown> };
@@ -29,23 +29,6 @@ const IORedis = createRequire(join(DIRECTUS_DIR, 'package.json'))('ioredis') as 
 
 const ALLOW = 'return true;';
 const REFUSE = 'return false;';
-
-async function decision(directus: Directus, user: TestUser, channel_name: string): Promise<number> {
-	const res = await directus.request('POST', '/realtime/auth', undefined, { token: user.token, form: { socket_id: '1234.5678', channel_name } });
-	return res.status;
-}
-
-async function follows(directus: Directus, user: TestUser, channel_name: string, status: number, since: number): Promise<void> {
-	let last = 0;
-	while (Date.now() - since < FOLLOW_MS * 3) {
-		last = await decision(directus, user, channel_name);
-		if (last === status) break;
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-	const took = Date.now() - since;
-	assert.equal(last, status, `the other instance still answers ${last} for ${channel_name} after ${took} ms`);
-	assert.ok(took <= FOLLOW_MS, `the other instance followed after ${took} ms, more than ${FOLLOW_MS}`);
-}
 
 const row = (input: Omit<ChannelInput, 'collection'>): ChannelInput => ({
 	collection: 'directus_folders',
@@ -91,7 +74,7 @@ describe("channel rows over Directus' Redis bus: two instances that check the ro
 		let since = Date.now();
 		const sorted = await a.request('POST', '/utils/sort/realtime_channels', { item: second.id, to: first.id });
 		assert.ok(sorted.status < 300, sorted.text);
-		assert.equal(await decision(a, user, 'private-order-7'), 403, 'the instance that sorted follows at once');
+		assert.equal(await joinStatus(a, user, 'private-order-7'), 403, 'the instance that sorted follows at once');
 		await follows(b, user, 'private-order-7', 403, since);
 
 		since = Date.now();
@@ -142,7 +125,7 @@ describe("channel rows over Directus' Redis bus: two instances that check the ro
 		})();
 		// Meanwhile B keeps answering, with the rows as they are.
 		const answers: number[] = [];
-		while (answers.length < 20) answers.push(await decision(b, user, 'private-forged-1'));
+		while (answers.length < 20) answers.push(await joinStatus(b, user, 'private-forged-1'));
 		await flood;
 		assert.deepEqual(new Set(answers), new Set([200]));
 		assert.equal((await b.request('GET', '/server/ping')).status, 200);
