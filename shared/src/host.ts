@@ -63,9 +63,17 @@ export function loadDirectusEmitter(): Promise<ActionEmitter | null> {
 	return emitter;
 }
 
+/** A transaction of Directus' shared Redis client (ioredis): the commands the bundle queues. */
+export interface HostRedisTransaction {
+	incr(key: string): HostRedisTransaction;
+	pexpire(key: string, milliseconds: number): HostRedisTransaction;
+	/** Each command's `[error, answer]`, in order; null when the transaction was aborted. */
+	exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 /** The part of Directus' shared Redis client (ioredis) the bundle uses. */
 export interface HostRedis {
-	eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+	multi(): HostRedisTransaction;
 }
 
 let redis: Promise<HostRedis | null> | undefined;

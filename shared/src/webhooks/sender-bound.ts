@@ -16,16 +16,13 @@
  * past it).
  */
 import { createHash } from 'node:crypto';
+import type { HostRedis } from '../host.js';
 
 export interface BoundStore {
 	/** Adds one to the count of `key` in second `window` and answers the new count. */
 	hit(key: string, window: number): number | Promise<number>;
 }
 
-/** The part of an ioredis client the Redis store uses. */
-export interface RedisEval {
-	eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
-}
 
 /** Most senders the memory store counts in one second. */
 export const MAX_SENDERS_PER_SECOND = 10_000;
@@ -66,16 +63,22 @@ export class MemoryBoundStore implements BoundStore {
 	}
 }
 
-const INCREMENT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+/** How long a sender's count of one second is kept in Redis, in ms (its window and the next). */
+const KEY_TTL_MS = 2000;
 
 export class RedisBoundStore implements BoundStore {
 	constructor(
-		private readonly redis: RedisEval,
+		private readonly redis: HostRedis,
 		private readonly prefix = 'realtime:client-events:',
 	) {}
 
+	/** INCR and PEXPIRE in one transaction (one round trip): the key of a second never outlives it long. */
 	async hit(key: string, window: number): Promise<number> {
-		const count = Number(await this.redis.eval(INCREMENT, 1, `${this.prefix}${window}:${key}`, 2000));
+		const name = `${this.prefix}${window}:${key}`;
+		const answers = await this.redis.multi().incr(name).pexpire(name, KEY_TTL_MS).exec();
+		const [error, value] = answers?.[0] ?? [new Error('Redis aborted the transaction'), undefined];
+		if (error) throw error;
+		const count = Number(value);
 		if (!Number.isFinite(count)) throw new Error('Redis answered the count with something else than a number');
 		return count;
 	}
