@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import type { Accountability, RealtimeError } from '@directus-realtime/shared';
-import { currentAccountability, describeInactive } from './user-accountability.js';
+import { currentAccountability, describeInactive, PUBLIC_ACCOUNTABILITY } from './user-accountability.js';
 
 /**
  * The route as a log line names it: route descriptions carry a channel name from the request,
@@ -18,9 +18,6 @@ import { currentAccountability, describeInactive } from './user-accountability.j
 export function loggedRoute(route: string): string {
 	return route.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '?');
 }
-
-/** What Directus gives a request without a token. */
-export const PUBLIC_ACCOUNTABILITY: Accountability = { user: null, role: null, roles: [], admin: false, app: false };
 
 export function actingCaller(database: Knex, log: { info(m: string): void }) {
 	return async (token: Accountability | undefined, route: string, refusal: () => RealtimeError): Promise<Accountability> => {

@@ -104,16 +104,28 @@ export function describeInactive(why: Inactive): string {
 	return 'missing' in why ? 'the user no longer exists' : `the user's status is ${why.status}`;
 }
 
+/** What Directus gives a request without a token: the public role's permissions. */
+export const PUBLIC_ACCOUNTABILITY: Accountability = { user: null, role: null, roles: [], admin: false, app: false, ip: null };
+
+/**
+ * The accountability of user `userId` as it is now (their current role, roles, admin and app,
+ * for a request from `ip`), or why they may not act: missing, or not active.
+ */
+async function actingAs(database: Knex, userId: string, ip: string | null): Promise<{ accountability: Accountability } | { inactive: Inactive }> {
+	const state = await userState(database, userId);
+	if (!state) return { inactive: { missing: true } };
+	if (state.status !== 'active') return { inactive: { status: state.status } };
+	return { accountability: { user: state.id, ip, ...(await accessOf(database, state.id, state.role, ip)) } };
+}
+
 /**
  * The request's accountability with the user's current role, roles, admin and app; ip,
  * userAgent and the rest (session, OAuth scopes) from the request. `{ inactive }` when the user
  * is missing or not active. Only for a request that carries a user.
  */
 export async function currentAccountability(database: Knex, token: Accountability & { user: string }): Promise<{ accountability: Accountability } | { inactive: Inactive }> {
-	const state = await userState(database, token.user);
-	if (!state) return { inactive: { missing: true } };
-	if (state.status !== 'active') return { inactive: { status: state.status } };
-	return { accountability: { ...token, user: state.id, ...(await accessOf(database, state.id, state.role, token.ip ?? null)) } };
+	const current = await actingAs(database, token.user, token.ip ?? null);
+	return 'accountability' in current ? { accountability: { ...token, ...current.accountability } } : current;
 }
 
 /**
@@ -122,14 +134,9 @@ export async function currentAccountability(database: Knex, token: Accountabilit
  * would be refused.
  */
 export async function accountabilityForUser(database: Knex, userId: string): Promise<{ accountability: Accountability } | { inactive: Inactive } | null> {
-	const state = await userState(database, userId);
-	if (!state) return null;
-	if (state.status !== 'active') return { inactive: { status: state.status } };
-	return { accountability: { user: state.id, ip: null, ...(await accessOf(database, state.id, state.role, null)) } };
+	const current = await actingAs(database, userId, null);
+	return 'inactive' in current && 'missing' in current.inactive ? null : current;
 }
-
-/** What Directus gives a request without a token: the public role's permissions. */
-const PUBLIC: Accountability = { user: null, role: null, roles: [], admin: false, app: false, ip: null };
 
 /**
  * Whose permissions a client event runs Flows with: the Directus user the presence member's
@@ -138,13 +145,12 @@ const PUBLIC: Accountability = { user: null, role: null, roles: [], admin: false
  * user's ("guest-5"), users suspended or deleted since, and private channels (no user).
  */
 export async function senderAccountability(database: Knex, userId: unknown): Promise<Accountability> {
-	if (typeof userId !== 'string' || userId === '') return PUBLIC;
+	if (typeof userId !== 'string' || userId === '') return PUBLIC_ACCOUNTABILITY;
 	try {
-		const state = await userState(database, userId);
-		if (!state || state.status !== 'active') return PUBLIC;
-		return { user: state.id, ip: null, ...(await accessOf(database, state.id, state.role, null)) };
+		const current = await actingAs(database, userId, null);
+		return 'accountability' in current ? current.accountability : PUBLIC_ACCOUNTABILITY;
 	} catch {
 		// The database did not answer: the least, rather than the whole webhook batch failing.
-		return PUBLIC;
+		return PUBLIC_ACCOUNTABILITY;
 	}
 }

@@ -11,7 +11,7 @@
  * reload per message. Its own messages, which Redis hands back too, an instance ignores.
  */
 import { randomUUID } from 'node:crypto';
-import { loadDirectusModule, type ChannelPeers } from '@directus-realtime/shared';
+import { directusRunsWithRedis, loadDirectusModule, type ChannelPeers } from '@directus-realtime/shared';
 
 /** On Directus' bus, under its namespace (`directus:bus:` by default). */
 export const ROWS_BUS_CHANNEL = 'realtime-pusher:channel-rows';
@@ -34,16 +34,12 @@ export function fromAnotherInstance(message: unknown, self: string): boolean {
 
 /** Directus' bus when it is a Redis one; null without Redis or when it cannot be found. */
 async function loadRedisBus(log: (message: string) => void): Promise<Bus | null> {
-	const [busModule, redisModule] = await Promise.all([
-		loadDirectusModule<{ useBus?: () => Bus }>('bus/index'),
-		loadDirectusModule<{ redisConfigAvailable?: () => boolean }>('redis/index'),
-	]);
-	if (typeof redisModule?.redisConfigAvailable !== 'function' || typeof busModule?.useBus !== 'function') {
+	const [busModule, runsWithRedis] = await Promise.all([loadDirectusModule<{ useBus?: () => Bus }>('bus/index'), directusRunsWithRedis()]);
+	if (runsWithRedis === null || typeof busModule?.useBus !== 'function') {
 		log("realtime: Directus' bus was not found; other instances notice channel row changes within RT_CHANNELS_CHECK_INTERVAL only");
 		return null;
 	}
-	if (!redisModule.redisConfigAvailable()) return null;
-	return busModule.useBus();
+	return runsWithRedis ? busModule.useBus() : null;
 }
 
 /**

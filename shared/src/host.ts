@@ -76,17 +76,31 @@ export interface HostRedis {
 	multi(): HostRedisTransaction;
 }
 
+type RedisModule = { redisConfigAvailable?: () => boolean; useRedis?: () => HostRedis };
+let redisModule: Promise<RedisModule | null> | undefined;
 let redis: Promise<HostRedis | null> | undefined;
 
 /**
- * Directus' own shared Redis connection (`useRedis`) when Directus is configured with Redis
- * (`REDIS` or `REDIS_*`, as its cache and bus decide), null otherwise or when not found.
+ * Whether Directus runs with Redis (`REDIS` or `REDIS_*`, as its cache and bus decide); null when
+ * its Redis module was not found (then nothing can be shared through it).
  */
+export async function directusRunsWithRedis(): Promise<boolean | null> {
+	const mod = await (redisModule ??= loadDirectusModule<RedisModule>('redis/index'));
+	if (typeof mod?.redisConfigAvailable !== 'function') return null;
+	try {
+		return mod.redisConfigAvailable();
+	} catch {
+		return false;
+	}
+}
+
+/** Directus' own shared Redis connection (`useRedis`) when Directus runs with Redis, null otherwise or when not found. */
 export function loadDirectusRedis(): Promise<HostRedis | null> {
-	redis ??= loadDirectusModule<{ redisConfigAvailable?: () => boolean; useRedis?: () => HostRedis }>('redis/index').then((mod) => {
-		if (typeof mod?.redisConfigAvailable !== 'function' || typeof mod.useRedis !== 'function') return null;
+	redis ??= directusRunsWithRedis().then(async (runsWithRedis) => {
+		const mod = await redisModule;
+		if (runsWithRedis !== true || typeof mod?.useRedis !== 'function') return null;
 		try {
-			return mod.redisConfigAvailable() ? mod.useRedis() : null;
+			return mod.useRedis();
 		} catch {
 			return null;
 		}

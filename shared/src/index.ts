@@ -48,7 +48,7 @@ export { ClientEventBound, clientEventSender, MemoryBoundStore, RedisBoundStore,
 export { SenderCache, SENDER_CACHE_TTL_MS } from './webhooks/sender-cache.js';
 
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
-export { loadDirectusCors, loadDirectusEmitter, loadDirectusModule, loadDirectusRedis, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
+export { loadDirectusCors, loadDirectusEmitter, directusRunsWithRedis, loadDirectusModule, loadDirectusRedis, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
 
 export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger, type PusherProbe } from './runtime.js';
 

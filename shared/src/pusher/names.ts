@@ -39,6 +39,11 @@ export function assertChannelName(name: unknown): asserts name is string {
 	}
 }
 
+/** Whether `name` passes the channel name rules of /realtime/auth (assertChannelName). */
+export function isChannelName(name: unknown): name is string {
+	return typeof name === 'string' && name.length > 0 && name.length <= MAX_CHANNEL_NAME_LENGTH && CHANNEL_NAME.test(name);
+}
+
 export function assertEventName(name: unknown): asserts name is string {
 	if (typeof name !== 'string' || name.length === 0) {
 		throw new RealtimeError('INVALID_EVENT_NAME', 'event name must be a non-empty string');

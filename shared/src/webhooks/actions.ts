@@ -12,8 +12,7 @@
  * Every other is dropped and counted, as are event names Pusher may add later.
  */
 import type { ChannelSnapshot } from '../channels/registry.js';
-import { RealtimeError } from '../errors.js';
-import { assertChannelName, channelType } from '../pusher/names.js';
+import { channelType, isChannelName } from '../pusher/names.js';
 import { clientEventSender, type ClientEventBound } from './sender-bound.js';
 import { WEBHOOK_EVENT_NAMES, type WebhookBatch } from './verify.js';
 
@@ -40,16 +39,6 @@ export interface WebhookOutcome {
 
 const KNOWN = new Set<string>(WEBHOOK_EVENT_NAMES);
 
-function validChannelName(name: string): boolean {
-	try {
-		assertChannelName(name);
-		return true;
-	} catch (error) {
-		if (error instanceof RealtimeError) return false;
-		throw error;
-	}
-}
-
 export function webhookActions(batch: WebhookBatch, snapshot: Pick<ChannelSnapshot, 'match'>): WebhookOutcome {
 	const outcome: WebhookOutcome = { actions: [], closedClientEvents: 0, publicClientEvents: 0, invalidClientEvents: 0, throttledClientEvents: 0, unknownEvents: 0 };
 	for (const event of batch.events) {
@@ -59,7 +48,7 @@ export function webhookActions(batch: WebhookBatch, snapshot: Pick<ChannelSnapsh
 		}
 		let client: WebhookAction['client'];
 		if (event.name === 'client_event') {
-			if (!validChannelName(event.channel)) {
+			if (!isChannelName(event.channel)) {
 				outcome.invalidClientEvents++;
 				continue;
 			}
