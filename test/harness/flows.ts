@@ -58,3 +58,9 @@ export async function waitForItems<T = any>(directus: Directus, collection: stri
 		await new Promise((r) => setTimeout(r, 100));
 	}
 }
+
+/** The first item of `collection` whose `field` contains `text`, once one is there. */
+export async function waitForItemWith<T extends Record<string, unknown> = Record<string, any>>(directus: Directus, collection: string, field: string, text: string): Promise<T> {
+	const rows = await waitForItems<T>(directus, collection, {}, (r) => r.some((row) => String(row[field]).includes(text)));
+	return rows.find((row) => String(row[field]).includes(text))!;
+}

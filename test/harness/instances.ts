@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Directus } from './directus.js';
-import type { TestUser } from './fixtures.js';
+import type { ChannelInput, TestUser } from './fixtures.js';
 
 /** How soon another instance must follow a change of the channel rows. */
 export const FOLLOW_MS = 2000;
@@ -28,3 +28,13 @@ export async function follows(directus: Directus, user: TestUser, channel_name: 
 	assert.ok(took <= FOLLOW_MS, `the other instance followed after ${took} ms, more than ${FOLLOW_MS}`);
 	return took;
 }
+
+/** A channel row that only authorizes (on a source that publishes nothing): what these checks join. */
+export const authorizingRow = (input: Omit<ChannelInput, 'collection'>): ChannelInput => ({
+	collection: 'directus_folders',
+	publisher: null,
+	trigger_on_create: false,
+	trigger_on_update: false,
+	trigger_on_delete: false,
+	...input,
+});

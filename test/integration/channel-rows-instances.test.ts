@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createUser, type ChannelInput, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
-import { follows, joinStatus } from '../harness/instances.js';
+import { authorizingRow as row, follows, joinStatus } from '../harness/instances.js';
 
 const DB = process.env.DB ?? 'sqlite';
 
@@ -48,15 +48,6 @@ async function startPair(env: Record<string, string>, envB: Record<string, strin
 		throw error;
 	}
 }
-
-const row = (input: Omit<ChannelInput, 'collection'>): ChannelInput => ({
-	collection: 'directus_folders',
-	publisher: null,
-	trigger_on_create: false,
-	trigger_on_update: false,
-	trigger_on_delete: false,
-	...input,
-});
 
 /** Waits until the clock is early in a second, so that what follows falls within that second. */
 async function startOfSecond(): Promise<void> {

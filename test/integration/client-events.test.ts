@@ -7,13 +7,14 @@
  * user's cached permissions are not used again.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { connectDatabase } from '../harness/databases.js';
 import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
 import { createItemFlow, createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { postWebhookEvents } from '../harness/webhooks.js';
 
 /** RT_CLIENT_EVENTS_PER_SECOND of the suite: low, so the bound shows however slowly the webhooks of a flood arrive. */
 const BOUND = 2;
@@ -26,14 +27,7 @@ describe('client events stay inside what the admin opened', () => {
 
 	const health = async () => (await stack.directus.request('GET', '/realtime/health')).body;
 	const rowCounters = async (id: string) => (await health()).rows.find((r: { id: string }) => r.id === id).counters;
-	const signedPost = (events: unknown[]) => {
-		const body = JSON.stringify({ time_ms: Date.now(), events });
-		return stack.directus.request('POST', '/realtime/webhook', undefined, {
-			token: null,
-			raw: body,
-			headers: { 'content-type': 'application/json', 'x-pusher-key': stack.soketi.app.key, 'x-pusher-signature': createHmac('sha256', stack.soketi.app.secret).update(body).digest('hex') },
-		});
-	};
+	const signedPost = (events: unknown[]) => postWebhookEvents(stack.directus, stack.soketi.app, events);
 	const save = (row: Record<string, unknown>) => stack.directus.request('POST', '/items/realtime_channels', { collection: 'rooms', publisher: null, ...row });
 	const problem = (res: { status: number; body: any; text?: string }) => {
 		assert.equal(res.status, 400, res.text);
@@ -174,9 +168,7 @@ describe('a client event\'s sender permissions, cached briefly', () => {
 	let noNotes: string;
 
 	const clientEvent = async (userId: string, note: string) => {
-		const body = JSON.stringify({ time_ms: Date.now(), events: [{ name: 'client_event', channel: 'presence-desk-1', event: 'client-note', data: note, socket_id: '1.2', user_id: userId }] });
-		const signature = createHmac('sha256', stack.soketi.app.secret).update(body).digest('hex');
-		const res = await stack.directus.request('POST', '/realtime/webhook', undefined, { token: null, raw: body, headers: { 'content-type': 'application/json', 'x-pusher-key': stack.soketi.app.key, 'x-pusher-signature': signature } });
+		const res = await postWebhookEvents(stack.directus, stack.soketi.app, [{ name: 'client_event', channel: 'presence-desk-1', event: 'client-note', data: note, socket_id: '1.2', user_id: userId }]);
 		assert.equal(res.status, 200, res.text);
 	};
 

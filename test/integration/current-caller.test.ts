@@ -9,12 +9,12 @@
  * Directus user's id (whose permissions its client events would get).
  */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem, createUser, login, type Grant, type TestUser } from '../harness/fixtures.js';
-import { createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
+import { createOperationFlow, readItems, waitForItemWith } from '../harness/flows.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { postWebhookEvents } from '../harness/webhooks.js';
 
 const REFUSED_JOIN = { errors: [{ message: 'not allowed to join this channel', extensions: { code: 'FORBIDDEN', reason: 'not allowed to join this channel' } }] };
 const ADMINS_ONLY = "You don't have permission to access this.";
@@ -235,20 +235,11 @@ describe('Flows on client events of users no longer active run with the public\'
 	let stack: Stack;
 
 	const clientEvent = async (channel: string, userId: string, note: string) => {
-		const body = JSON.stringify({ time_ms: Date.now(), events: [{ name: 'client_event', channel, event: 'client-note', data: JSON.stringify({ note }), socket_id: '1.2', user_id: userId }] });
-		const headers = {
-			'content-type': 'application/json',
-			'x-pusher-key': stack.soketi.app.key,
-			'x-pusher-signature': createHmac('sha256', stack.soketi.app.secret).update(body).digest('hex'),
-		};
-		const res = await stack.directus.request('POST', '/realtime/webhook', undefined, { token: null, raw: body, headers });
+		const res = await postWebhookEvents(stack.directus, stack.soketi.app, [{ name: 'client_event', channel, event: 'client-note', data: JSON.stringify({ note }), socket_id: '1.2', user_id: userId }]);
 		assert.equal(res.status, 200, res.text);
 	};
 	/** The note a client event made, once its Flow ran. */
-	const noteOf = async (note: string) => {
-		const rows = await waitForItems(stack.directus, 'notes', {}, (r) => r.some((row) => String(row.note).includes(note)));
-		return rows.find((row) => String(row.note).includes(note))!;
-	};
+	const noteOf = (note: string) => waitForItemWith(stack.directus, 'notes', 'note', note);
 
 	before(async () => {
 		stack = await startStack();

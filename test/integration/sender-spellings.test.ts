@@ -12,33 +12,26 @@
  *   one per spelling (each spelling its own budget of client events per second).
  */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createChannel, createCollection, createUser } from '../harness/fixtures.js';
-import { createOperationFlow, waitForItems } from '../harness/flows.js';
+import { createOperationFlow, waitForItemWith } from '../harness/flows.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { postWebhookEvents } from '../harness/webhooks.js';
 
 describe('a user id in another spelling', () => {
 	let stack: Stack;
 
 	/** One signed webhook carrying a client event per [user_id, note], in that order. */
 	const clientEvents = async (events: Array<[string, string]>) => {
-		const body = JSON.stringify({
-			time_ms: Date.now(),
-			events: events.map(([user_id, note]) => ({ name: 'client_event', channel: 'presence-desk-1', event: 'client-note', data: JSON.stringify({ note }), socket_id: '1.2', user_id })),
-		});
-		const headers = {
-			'content-type': 'application/json',
-			'x-pusher-key': stack.soketi.app.key,
-			'x-pusher-signature': createHmac('sha256', stack.soketi.app.secret).update(body).digest('hex'),
-		};
-		const res = await stack.directus.request('POST', '/realtime/webhook', undefined, { token: null, raw: body, headers });
+		const res = await postWebhookEvents(
+			stack.directus,
+			stack.soketi.app,
+			events.map(([user_id, note]) => ({ name: 'client_event', channel: 'presence-desk-1', event: 'client-note', data: JSON.stringify({ note }), socket_id: '1.2', user_id })),
+		);
 		assert.equal(res.status, 200, res.text);
 	};
-	const noteOf = async (note: string) => {
-		const rows = await waitForItems(stack.directus, 'notes', {}, (r) => r.some((row) => String(row.note).includes(note)));
-		return rows.find((row) => String(row.note).includes(note))!;
-	};
+	/** The note a client event made, once its Flow ran. */
+	const noteOf = (note: string) => waitForItemWith(stack.directus, 'notes', 'note', note);
 
 	before(async () => {
 		stack = await startStack();

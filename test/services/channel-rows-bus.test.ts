@@ -11,10 +11,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, startDirectus, type Directus } from '../harness/directus.js';
-import { createChannel, createUser, type ChannelInput, type TestUser } from '../harness/fixtures.js';
+import { createChannel, createUser, type TestUser } from '../harness/fixtures.js';
 import { DIRECTUS_DIR, DIRECTUS_HOST } from '../harness/paths.js';
 import { startStack, type Stack } from '../harness/stack.js';
-import { follows, joinStatus } from '../harness/instances.js';
+import { authorizingRow as row, follows, joinStatus } from '../harness/instances.js';
 
 const REDIS_URL = process.env.RT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // A Redis db of its own; pub/sub ignores db numbers, so a bus namespace of its own too (Directus
@@ -29,15 +29,6 @@ const IORedis = createRequire(join(DIRECTUS_DIR, 'package.json'))('ioredis') as 
 
 const ALLOW = 'return true;';
 const REFUSE = 'return false;';
-
-const row = (input: Omit<ChannelInput, 'collection'>): ChannelInput => ({
-	collection: 'directus_folders',
-	publisher: null,
-	trigger_on_create: false,
-	trigger_on_update: false,
-	trigger_on_delete: false,
-	...input,
-});
 
 describe("channel rows over Directus' Redis bus: two instances that check the rows once an hour", () => {
 	let stack: Stack;

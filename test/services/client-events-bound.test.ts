@@ -4,11 +4,11 @@
  * over both, one budget. Needs Redis (127.0.0.1:6379 or RT_TEST_REDIS_URL).
  */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createCollection } from '../harness/fixtures.js';
 import { startSoketi, type Soketi } from '../harness/soketi.js';
+import { postWebhookEvents } from '../harness/webhooks.js';
 
 const REDIS_URL = process.env.RT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BOUND = 3;
@@ -41,9 +41,7 @@ describe('client events bounded across instances over Redis', () => {
 	});
 
 	const post = async (server: Directus, socket: string) => {
-		const body = JSON.stringify({ time_ms: Date.now(), events: [{ name: 'client_event', channel: 'private-shared-1', event: 'client-x', data: '{}', socket_id: socket }] });
-		const signature = createHmac('sha256', soketi.app.secret).update(body).digest('hex');
-		const res = await server.request('POST', '/realtime/webhook', undefined, { token: null, raw: body, headers: { 'content-type': 'application/json', 'x-pusher-key': soketi.app.key, 'x-pusher-signature': signature } });
+		const res = await postWebhookEvents(server, soketi.app, [{ name: 'client_event', channel: 'private-shared-1', event: 'client-x', data: '{}', socket_id: socket }]);
 		assert.equal(res.status, 200, res.text);
 		return res.body.emitted as number;
 	};
