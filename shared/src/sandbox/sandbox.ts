@@ -9,7 +9,9 @@ import { IsolateSlot } from './isolate-slot.js';
 import { type ResolvedSandboxOptions, type SandboxOptions, resolveSandboxOptions } from './options.js';
 import { IsolatePool } from './pool.js';
 import { LruMap } from './lru.js';
-import { type HostEffect, type HostFunction, type RunHost, type SlowScripts, executeScript } from './run.js';
+import type { HostEffect } from './held-effects.js';
+import type { HostFunction } from './host-call-queue.js';
+import { type RunHost, type SlowScripts, executeScript } from './run.js';
 import { encodeContext } from './transfer.js';
 import type { ScriptLog } from './script-log.js';
 
