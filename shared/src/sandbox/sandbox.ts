@@ -24,7 +24,7 @@ export interface ScriptRun {
 	functions?: Record<string, HostFunction>;
 	/**
 	 * Host functions with an effect outside the run (e.g. trigger): each checks its arguments when
-	 * called and returns the effect, applied once the call is known to count (run.ts).
+	 * called and returns the effect, applied once the call is known to count (held-effects.ts).
 	 */
 	effects?: Record<string, HostEffect>;
 	/** Collects the run's `console.log` lines, bounded (script-log.ts); without it they are dropped. */
