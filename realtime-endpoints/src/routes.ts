@@ -22,6 +22,7 @@ import {
 	redactItem,
 	runtimeStats,
 	type Accountability,
+	type HealthReply,
 	type CallerServices,
 	type RealtimeRuntime,
 	type RequestLike,
@@ -204,9 +205,9 @@ export function registerRoutes(router: Router, deps: Deps): void {
 					if (error instanceof RealtimeError && error.code === 'FORBIDDEN') return null;
 					throw error;
 				});
-				if (!admin) return { status: 'ok' };
+				if (!admin) return { status: 'ok' } satisfies HealthReply;
 				const [rows, pusher] = await Promise.all([channelRowsOverview(deps.database, runtime.activity), runtime.probePusher()]);
-				return { status: 'ok', ...runtimeStats(runtime), pusher, rows };
+				return { status: 'ok', ...runtimeStats(runtime), pusher, rows } satisfies HealthReply;
 			},
 			logger,
 		),

@@ -50,12 +50,30 @@ export { SenderCache, SENDER_CACHE_TTL_MS } from './webhooks/sender-cache.js';
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
 export { loadDirectusCors, loadDirectusEmitter, directusRunsWithRedis, loadDirectusModule, loadDirectusRedis, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
 
-export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger, type PusherProbe } from './runtime.js';
+export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger } from './runtime.js';
 
 export { parseDryRun, MAX_DRY_RUN_BODY_BYTES, type AuthorizerDryRun, type PublisherDryRun } from './admin/dry-run-request.js';
-export { dryRunPublisher, type PublisherDryRunAnswer, type PublisherDryRunDeps } from './admin/publisher-dry-run.js';
-export { dryRunAuthorizer, type AuthorizerDryRunAnswer, type AuthorizerDryRunDeps } from './admin/authorizer-dry-run.js';
-export { channelRowsOverview, databaseRowLoader, type RowOverview } from './admin/overview.js';
-export { DeliveryActivity, PREVIEW_BYTES, type RowCounters, type TailEvent } from './delivery/activity.js';
-export { ScriptLog, SCRIPT_LOG_LIMITS, type ScriptLogLine } from './sandbox/index.js';
+export { dryRunPublisher, type PublisherDryRunDeps } from './admin/publisher-dry-run.js';
+export { dryRunAuthorizer, type AuthorizerDryRunDeps } from './admin/authorizer-dry-run.js';
+export { channelRowsOverview, databaseRowLoader } from './admin/overview.js';
+export { DeliveryActivity, PREVIEW_BYTES } from './delivery/activity.js';
+export { ScriptLog, SCRIPT_LOG_LIMITS } from './sandbox/index.js';
+// The replies the Realtime module reads: types only (the schemas are for tests, see wire.ts).
+export type {
+	AdminHealthReply,
+	AuthorizerDryRunAnswer,
+	DryRunError,
+	DryRunReply,
+	HealthReply,
+	PublisherDryRunAnswer,
+	PusherProbe,
+	QueueStats,
+	RowCounters,
+	RowError,
+	RowOverview,
+	RuntimeStats,
+	ScriptLogLine,
+	TailEvent,
+	TailReply,
+} from './wire.js';
 export type { RunObserver } from './scripts.js';

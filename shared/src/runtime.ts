@@ -20,18 +20,13 @@ import { ClientEventBound, RedisBoundStore } from './webhooks/sender-bound.js';
 import { SenderCache } from './webhooks/sender-cache.js';
 import { loadDirectusRedis } from './host.js';
 import type { Accountability } from './auth/caller.js';
+import type { PusherProbe, RuntimeStats } from './wire.js';
 
 export interface Logger {
 	info(message: string): void;
 	warn(message: string): void;
 	error(message: string): void;
 	debug?(message: string): void;
-}
-
-export interface PusherProbe {
-	reachable: boolean;
-	latency_ms: number;
-	error?: string;
 }
 
 export interface RealtimeRuntime {
@@ -148,6 +143,6 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 }
 
 /** The counters RT_USE_STATS logs and GET /realtime/health shows admins. */
-export function runtimeStats(runtime: RealtimeRuntime) {
+export function runtimeStats(runtime: RealtimeRuntime): RuntimeStats {
 	return { queue: runtime.queue.stats(), reads: runtime.reads.stats(), webhooks: runtime.webhooks.stats() };
 }

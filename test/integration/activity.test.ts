@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { adminHealthReply, publicHealthReply, tailReply } from '../../shared/src/wire.js';
 
 describe('row counters, the outgoing tail and script console lines', () => {
 	let stack: Stack;
@@ -89,6 +90,17 @@ describe('row counters, the outgoing tail and script console lines', () => {
 		assert.equal(tail.seq, tail.data.at(-1).seq);
 		const none = (await stack.directus.request('GET', `/realtime/tail?after=${tail.seq}`)).body;
 		assert.deepEqual(none, { data: [], seq: tail.seq });
+	});
+
+	it('answers health and tail in the shapes the Realtime module reads (shared/src/wire.ts)', async () => {
+		const body = await health();
+		assert.deepEqual(adminHealthReply.parse(body), body);
+		assert.ok(body.rows.some((r: any) => r.counters.last_error !== null), 'a row with an error is among them');
+		const bare = (await stack.directus.request('GET', '/realtime/health', undefined, { token: user.token })).body;
+		assert.deepEqual(publicHealthReply.parse(bare), bare);
+		const tail = (await stack.directus.request('GET', '/realtime/tail')).body;
+		assert.ok(tail.data.some((e: any) => e.preview === null) && tail.data.some((e: any) => e.preview !== null));
+		assert.deepEqual(tailReply.parse(tail), tail);
 	});
 
 	it('cuts the preview of a large payload to 1 KB', async () => {

@@ -9,6 +9,7 @@ import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } 
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { rawRequest } from '../harness/raw-http.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { authorizerDryRunReply, publisherDryRunReply } from '../../shared/src/wire.js';
 
 const PUBLISHER = [
 	"console.log('publishing', meta.key, action);",
@@ -161,6 +162,26 @@ describe('dry-run of scripts (POST /realtime/dry-run)', () => {
 		const broken = await dryRun({ authorizer: 'return 1;\n}); (function () {', channel_name_pattern: 'private-draft-:x', channel_name: 'private-draft-ok', user: stranger.id });
 		assert.equal(broken.body.data.granted, false);
 		assert.equal(broken.body.data.error.line, 1);
+	});
+
+	it('answers in the shapes the Realtime module reads (shared/src/wire.ts)', async () => {
+		for (const body of [
+			{ row: rowId, action: 'update', key: docId },
+			{ publisher: "console.log('before');\nnull.boom();", collection: 'docs', channel_name: 'draft-:id', action: 'delete', key: docId },
+		]) {
+			const res = await dryRun(body);
+			assert.equal(res.status, 200, res.text);
+			assert.deepEqual(publisherDryRunReply.parse(res.body), res.body);
+		}
+		for (const body of [
+			{ row: presenceRow, channel_name: 'presence-lobby', user: reader.id },
+			{ row: roomRow, channel_name: `private-room-${roomId}`, user: stranger.id },
+			{ authorizer: 'return 1;\n}); (function () {', channel_name_pattern: 'private-draft-:x', channel_name: 'private-draft-ok', user: stranger.id },
+		]) {
+			const res = await dryRun(body);
+			assert.equal(res.status, 200, res.text);
+			assert.deepEqual(authorizerDryRunReply.parse(res.body), res.body);
+		}
 	});
 
 	it('answers 404 for a row, an item or a user that does not exist, and 400 for malformed input', async () => {

@@ -9,21 +9,11 @@ import { RealtimeError } from '../errors.js';
 import { bindMember, decide } from '../auth/decision.js';
 import { channelType } from '../pusher/names.js';
 import type { AuthContext } from '../auth/caller.js';
-import { runFailure, ScriptLog, type ScriptLogLine } from '../sandbox/index.js';
+import { runFailure, ScriptLog } from '../sandbox/index.js';
 import type { ScriptRunner } from '../scripts.js';
 import { dryRunChannel, type RowLoader } from './dry-run-channel.js';
 import type { AuthorizerDryRun } from './dry-run-request.js';
-import type { DryRunError } from './publisher-dry-run.js';
-
-export interface AuthorizerDryRunAnswer {
-	granted: boolean;
-	/** The presence member the join would carry. */
-	channel_data?: { user_id: string; user_info?: Record<string, unknown> };
-	/** The row that decides first for the name in a real join; null when none matches. */
-	matched_row: string | null;
-	logs: ScriptLogLine[];
-	error: DryRunError | null;
-}
+import type { AuthorizerDryRunAnswer } from '../wire.js';
 
 export interface AuthorizerDryRunDeps {
 	registry: ChannelRegistry;

@@ -6,6 +6,10 @@
  *         or  { publisher, collection, fields?, channel_name, action, key, changed? }
  * Authorizer: { row, channel_name, user, socket_id? }
  *         or  { authorizer, channel_name_pattern, channel_name, user, socket_id? }
+ *
+ * Checked by hand, not by a zod schema as the replies (wire.ts): here zod would run, so the
+ * bundle would carry it (tens of KB for one body), and these messages name each field and what
+ * it must be.
  */
 import { RealtimeError } from '../errors.js';
 import { assertChannelName, isSocketId } from '../pusher/names.js';

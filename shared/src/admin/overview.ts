@@ -8,18 +8,9 @@ import { channelPattern } from '../channels/pattern.js';
 import { compareChannels, type Channel } from '../channels/registry.js';
 import { CHANNEL_COLUMNS, CHANNELS_COLLECTION } from '../channels/row.js';
 import { normalizeRow } from '../channels/source.js';
-import type { DeliveryActivity, RowCounters } from '../delivery/activity.js';
+import type { DeliveryActivity } from '../delivery/activity.js';
 import { channelType, type ChannelType } from '../pusher/names.js';
-
-export interface RowOverview {
-	id: string;
-	channel_name: string;
-	collection: string;
-	type: ChannelType;
-	enabled: boolean;
-	order: number | null;
-	counters: RowCounters;
-}
+import type { RowOverview } from '../wire.js';
 
 export async function channelRowsOverview(database: Knex, activity: DeliveryActivity): Promise<RowOverview[]> {
 	const rows = ((await database(CHANNELS_COLLECTION).select([...CHANNEL_COLUMNS])) as Array<Record<string, unknown>>).map(normalizeRow);

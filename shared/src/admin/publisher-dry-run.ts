@@ -7,22 +7,11 @@ import type { ChannelRegistry } from '../channels/registry.js';
 import { RealtimeError } from '../errors.js';
 import type { Item } from '../items/types.js';
 import { runPublisher } from '../publisher/pipeline.js';
-import { runFailure, ScriptLog, type ScriptLogLine } from '../sandbox/index.js';
+import { runFailure, ScriptLog } from '../sandbox/index.js';
 import type { ScriptRunner } from '../scripts.js';
 import { dryRunChannel, type RowLoader } from './dry-run-channel.js';
 import type { PublisherDryRun } from './dry-run-request.js';
-
-export interface DryRunError {
-	message: string;
-	line: number | null;
-	column: number | null;
-}
-
-export interface PublisherDryRunAnswer {
-	events: Array<{ channel: string; event: string; data: unknown }>;
-	logs: ScriptLogLine[];
-	error: DryRunError | null;
-}
+import type { PublisherDryRunAnswer } from '../wire.js';
 
 export interface PublisherDryRunDeps {
 	registry: ChannelRegistry;

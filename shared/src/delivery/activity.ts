@@ -6,38 +6,8 @@
  * makes room), previews are at most 1 KB, and nothing of a private-encrypted payload is kept.
  */
 import { channelType } from '../pusher/names.js';
+import type { RowCounters, TailEvent, TailReply } from '../wire.js';
 import type { OutgoingEvent } from './queue.js';
-
-export interface RowError {
-	message: string;
-	line: number | null;
-	column: number | null;
-	at: string;
-}
-
-export interface RowCounters {
-	sent: number;
-	refused: number;
-	errors: number;
-	/** Client events on the row's channels that became realtime.client_event actions. */
-	client_events: number;
-	/** Client events on the row's channels dropped over their sender's bound (RT_CLIENT_EVENTS_PER_SECOND). */
-	client_events_throttled: number;
-	last_error: RowError | null;
-	last_event_at: string | null;
-}
-
-export interface TailEvent {
-	seq: number;
-	at: string;
-	/** The channel row that sent it; null for the Flows operation. */
-	row: string | null;
-	channel: string;
-	event: string;
-	bytes: number;
-	/** At most PREVIEW_BYTES of the JSON payload; null for private-encrypted channels. */
-	preview: string | null;
-}
 
 export const PREVIEW_BYTES = 1024;
 
@@ -104,7 +74,7 @@ export class DeliveryActivity {
 	}
 
 	/** The kept events after `after` (a seq from an earlier answer; 0 for all), oldest first. */
-	since(after: number): { data: TailEvent[]; seq: number } {
+	since(after: number): TailReply {
 		return { data: this.tail.filter((event) => event.seq > after), seq: this.seq };
 	}
 

@@ -5,6 +5,8 @@
  * retried with exponential backoff while the server is unreachable, for a bounded time, and
  * the queue itself is bounded: past `maxQueued` the oldest events are dropped and counted.
  */
+import type { QueueStats } from '../wire.js';
+
 export interface OutgoingEvent {
 	channel: string;
 	name: string;
@@ -40,15 +42,6 @@ export interface QueueOptions {
 	 */
 	batchWaitMs?: number;
 	logger: QueueLogger;
-}
-
-export interface QueueStats {
-	queued: number;
-	inFlight: number;
-	sent: number;
-	dropped: number;
-	batches: number;
-	failedBatches: number;
 }
 
 interface Entry {

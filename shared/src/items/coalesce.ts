@@ -10,6 +10,7 @@
  * that caused it; and batches of one group run one after another, so events of one channel row
  * keep their order.
  */
+import type { ReadStats } from '../wire.js';
 import { fieldSetKey, type ItemReader, type ItemsByKey, type PrimaryKey } from './types.js';
 
 type ReadNow = (keys: PrimaryKey[]) => Promise<ItemsByKey>;
@@ -40,7 +41,7 @@ export class ReadCoalescer {
 	}
 
 	/** Reads asked for (one per event and field set), and the queries that served them. */
-	stats(): { requested: number; queries: number } {
+	stats(): ReadStats {
 		return { ...this.counters };
 	}
 

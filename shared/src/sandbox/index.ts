@@ -58,7 +58,8 @@
  * compile once per content; isolates and their context are reused. See bench/sandbox.bench.ts.
  */
 export { ScriptSandbox, type ScriptRun, type SandboxStats } from './sandbox.js';
-export type { HostEffect, HostFunction } from './run.js';
+export type { HostEffect } from './held-effects.js';
+export type { HostFunction } from './host-call-queue.js';
 export { ConsoleBudget, ScriptLog, SCRIPT_LOG_CUT, SCRIPT_LOG_LIMITS, type ScriptLogLevel, type ScriptLogLine } from './script-log.js';
 export {
 	DEFAULT_MAX_CALLS,

@@ -9,7 +9,9 @@ import { IsolateSlot } from './isolate-slot.js';
 import { type ResolvedSandboxOptions, type SandboxOptions, resolveSandboxOptions } from './options.js';
 import { IsolatePool } from './pool.js';
 import { LruMap } from './lru.js';
-import { type HostEffect, type HostFunction, type RunHost, type SlowScripts, executeScript } from './run.js';
+import type { HostEffect } from './held-effects.js';
+import type { HostFunction } from './host-call-queue.js';
+import { type RunHost, type SlowScripts, executeScript } from './run.js';
 import { encodeContext } from './transfer.js';
 import type { ScriptLog } from './script-log.js';
 
@@ -22,7 +24,7 @@ export interface ScriptRun {
 	functions?: Record<string, HostFunction>;
 	/**
 	 * Host functions with an effect outside the run (e.g. trigger): each checks its arguments when
-	 * called and returns the effect, applied once the call is known to count (run.ts).
+	 * called and returns the effect, applied once the call is known to count (held-effects.ts).
 	 */
 	effects?: Record<string, HostEffect>;
 	/** Collects the run's `console.log` lines, bounded (script-log.ts); without it they are dropped. */

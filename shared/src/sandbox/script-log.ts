@@ -5,12 +5,9 @@
  * stops sending it once told the log is full). Dry-runs answer these lines; real runs write them
  * to Directus' log at debug level.
  */
-export type ScriptLogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
+import type { ScriptLogLevel, ScriptLogLine } from '../wire.js';
 
-export interface ScriptLogLine {
-	level: ScriptLogLevel;
-	message: string;
-}
+export type { ScriptLogLevel, ScriptLogLine };
 
 export const SCRIPT_LOG_LIMITS = { lines: 100, lineBytes: 1024, totalBytes: 16 * 1024 } as const;
 

@@ -14,6 +14,7 @@
 import type { ChannelSnapshot } from '../channels/registry.js';
 import { channelType, isChannelName } from '../pusher/names.js';
 import { clientEventSender, type ClientEventBound } from './sender-bound.js';
+import type { WebhookStats } from '../wire.js';
 import { WEBHOOK_EVENT_NAMES, type WebhookBatch } from './verify.js';
 
 export interface WebhookAction {
@@ -112,7 +113,7 @@ export class WebhookCounters {
 		this.unknownEvents += outcome.unknownEvents;
 	}
 
-	stats() {
+	stats(): WebhookStats {
 		return {
 			received: this.received,
 			refused: this.refused,
