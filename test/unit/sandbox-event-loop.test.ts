@@ -128,15 +128,17 @@ describe('script sandbox: the event loop stays free', () => {
 	});
 
 	it('does not deliver a host result of an abandoned attempt into the new attempt', async () => {
-		const sandbox = open({ timeoutMs: 1000, sliceMs: 5 });
+		// Times are wide enough that a busy machine cannot stall the first attempt past its slice
+		// before it calls lookup(): the first attempt must call it to be the one abandoned.
+		const sandbox = open({ timeoutMs: 2000, sliceMs: 25 });
 		let calls = 0;
 		const lookup = () => {
 			calls++;
 			const answer = calls === 1 ? 'from the abandoned attempt' : 'from the attempt that counts';
 			// The abandoned attempt's answer comes first, while the new attempt still waits for its own.
-			return new Promise((resolve) => setTimeout(() => resolve(answer), calls === 1 ? 10 : 80));
+			return new Promise((resolve) => setTimeout(() => resolve(answer), calls === 1 ? 50 : 400));
 		};
-		const source = `const answer = lookup();\n${busy(40)}\nreturn await answer;`;
+		const source = `const answer = lookup();\n${busy(200)}\nreturn await answer;`;
 		assert.equal(await sandbox.run({ source, functions: { lookup } }), 'from the attempt that counts');
 		assert.equal(calls, 2);
 	});
