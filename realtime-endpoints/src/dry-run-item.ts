@@ -2,7 +2,7 @@
  * The item a publisher dry-run runs on: read as the publisher reads it (the system's view,
  * the row's fields, no secret at any depth), or null when there is no item with that key.
  */
-import { fieldReadsSecret, RealtimeError, redactItem, type CallerServices, type Item, type SchemaLike } from '@directus-realtime/shared';
+import { readRowSafely, RealtimeError, type CallerServices, type Item, type SchemaLike } from '@directus-realtime/shared';
 
 const INTEGER_TYPES = new Set(['integer', 'bigInteger']);
 
@@ -19,8 +19,7 @@ export async function itemForDryRun(
 	// A key that cannot be this collection's (text for a number) names no item; the database would refuse it.
 	if (INTEGER_TYPES.has(info.fields?.[primary]?.type) && !/^-?\d{1,18}$/.test(String(key))) return null;
 	try {
-		const item = await new services.ItemsService(collection, { schema }).readOne(key, { fields: [...new Set([...fields.filter((f) => !fieldReadsSecret(schema, f)), primary])] });
-		return redactItem(schema, collection, item) as Item;
+		return (await readRowSafely(new services.ItemsService(collection, { schema }), schema, collection, key, [...fields, primary])) as Item;
 	} catch (error) {
 		const code = (error as { code?: unknown }).code;
 		// Directus answers a missing item as it answers a forbidden one.

@@ -1,4 +1,4 @@
-/** The bundle's endpoint (`/realtime`): wires routes to the shared authorization modules. */
+/** The bundle's endpoint (`/realtime`): wires the route table (routes.ts) to the shared runtime. */
 import type { EndpointConfig } from '@directus/types';
 import { loadDirectusEmitter, realtimeRuntime } from '@directus-realtime/shared';
 import { registerRoutes } from './routes.js';

@@ -9,11 +9,13 @@ import type { RegisterFunctions } from '@directus/types';
 import type { Knex } from 'knex';
 import {
 	CHANNELS_COLLECTION,
+	requireAdmin,
 	revisionWithoutScripts,
 	validateChannelPayload,
 	withoutChannelPermissions,
 	type ChannelRegistry,
 	type StoredChannelRow,
+	type Accountability,
 	type ValidationDeps,
 } from '@directus-realtime/shared';
 
@@ -30,8 +32,6 @@ const FailedValidationError = createError<FailedValidationExtensions>(
 	(e) => `Validation failed for field "${e.field}". ${e.validation_message}`,
 	400,
 );
-
-type Accountability = { admin?: boolean } | null | undefined;
 
 const NO_VERSIONS = `Content versions of ${CHANNELS_COLLECTION} are not allowed: they would keep copies of channel scripts outside the table`;
 
@@ -82,11 +82,11 @@ async function storedRows(database: Knex | undefined, payload: Record<string, un
 	return rows.length > 0 ? rows : [undefined];
 }
 
-function requireAdmin(accountability: Accountability): void {
-	// Directus' own internal reads run without accountability; those are the system, not a user.
-	if (accountability && accountability.admin !== true) {
-		throw new ForbiddenError({ reason: 'Only administrators may access realtime channels' });
-	}
+const adminsOnlyRows = () => new ForbiddenError({ reason: 'Only administrators may access realtime channels' });
+
+/** Users other than administrators are refused; Directus' own internal reads run without accountability: the system, not a user. */
+function administratorsOrSystem(accountability: Pick<Accountability, 'admin'> | null | undefined): void {
+	if (accountability) requireAdmin(accountability, adminsOnlyRows);
 }
 
 export function registerChannelCollectionHooks(
@@ -109,16 +109,16 @@ export function registerChannelCollectionHooks(
 	// The checks below stay for what permission rows do not cover: a share an admin made of a
 	// channel row carries an admin's permissions, but its visitors are not admins.
 	filter(scoped('query'), (query, _meta, { accountability }) => {
-		requireAdmin(accountability);
+		administratorsOrSystem(accountability);
 		return query;
 	});
 	filter(scoped('delete'), (keys, _meta, { accountability }) => {
-		requireAdmin(accountability);
+		administratorsOrSystem(accountability);
 		return keys;
 	});
 	for (const event of ['create', 'update'] as const) {
 		filter(scoped(event), async (payload, meta, { accountability, schema, database }) => {
-			requireAdmin(accountability);
+			administratorsOrSystem(accountability);
 			const row = payload as Record<string, unknown>;
 			const validation = deps.validation(schema);
 			// An update is judged with each changed row's saved values for what it leaves out.

@@ -9,17 +9,32 @@
  * - a Content-Length above the limit: 413, body unread; a body of unknown length is read counting
  *   and refused as soon as it passes the limit;
  * - a signature that does not match the raw bytes: 401; a body not in Pusher's shape: 400.
- * A verified batch is left on the request (VERIFIED_WEBHOOK) for the route, and Directus' body
- * parser is told the body was read.
+ * A verified batch is handed over to the route (see shared/src/http/hand-over.ts), and Directus'
+ * body parser is told the body was read.
  */
-import { checkWebhookHeaders, MAX_WEBHOOK_BODY_BYTES, RealtimeError, VERIFIED_WEBHOOK, verifyWebhook } from '@directus-realtime/shared';
-import { encodedBody, guardedPaths, header, readBodyAtMost, refuseEarly, requestPath, type BodyGateOptions, type GateRequest, type GateResponse } from './auth-gate.js';
+import {
+	checkWebhookHeaders,
+	encodedBody,
+	guardedPaths,
+	handOver,
+	header,
+	markBodyRead,
+	MAX_WEBHOOK_BODY_BYTES,
+	readBodyAtMost,
+	RealtimeError,
+	refuseEarly,
+	requestPath,
+	verifyWebhook,
+	type CorsMiddleware,
+	type GateRequest,
+	type GateResponse,
+} from '@directus-realtime/shared';
 
 export interface WebhookGateOptions {
 	publicUrl?: string;
 	app: { key: string; secret: string };
 	maxBytes?: number;
-	cors?: BodyGateOptions['cors'];
+	cors?: CorsMiddleware;
 	/** Called for every refused request (counted for GET /realtime/health). */
 	onRefused?: (error: RealtimeError) => void;
 }
@@ -50,13 +65,11 @@ export function webhookGate(options: WebhookGateOptions) {
 			(body) => {
 				if (body === null) return refuse(tooLarge());
 				try {
-					req[VERIFIED_WEBHOOK] = verifyWebhook(body, { key, signature }, options.app);
+					handOver(req, { kind: 'webhook', batch: verifyWebhook(body, { key, signature }, options.app) });
 				} catch (error) {
 					return refuse(error instanceof RealtimeError ? error : new RealtimeError('INVALID_PAYLOAD', 'unreadable webhook'));
 				}
-				// Directus' parsers skip a request whose body was read (`_body`).
-				req._body = true;
-				req.body = {};
+				markBodyRead(req, body, {});
 				next();
 			},
 			(error: unknown) => next(error),

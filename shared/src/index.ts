@@ -6,7 +6,7 @@
  *
  * Layers, each importing only from those listed before it:
  *   errors, config -> pusher -> channels, items, sandbox, scripts -> delivery -> publisher, auth,
- *   webhooks -> schema, host -> runtime, admin
+ *   webhooks -> schema, host -> runtime, admin, http
  */
 export { RealtimeError, ConfigError, type RealtimeErrorCode } from './errors.js';
 export { closestVariable, readBoolean, readConfig, realtimeEnv, unknownVariables, type RealtimeConfig, type PusherConnectionConfig } from './config.js';
@@ -32,23 +32,42 @@ export { flowEvent, FLOW_SOURCE, type FlowSend, type FlowSendOptions } from './p
 export { CommitGate, committed, openTransaction, type Transaction } from './publisher/commit-gate.js';
 export { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './publisher/pending.js';
 
-export { MAX_AUTH_BODY_BYTES, PRE_READ_BODY, readBodyFields, type RequestLike } from './auth/body.js';
-export { callerHelpers, readCaller, type Accountability, type CallerServices } from './auth/caller.js';
+export { callerHelpers, readCaller, requireAdmin, type Accountability, type CallerServices } from './auth/caller.js';
+export { readRowSafely, readUserSafely, type RowReader } from './auth/safe-read.js';
 export { admitToChannel, authorizeChannel, notAllowedToJoin } from './auth/channel-auth.js';
 export { channelMembers, occupiedChannels } from './auth/channel-queries.js';
 export { authenticateUser } from './auth/user-auth.js';
 export { cutOffReason, cutOffUsers } from './auth/cut-off.js';
-export { adminsOnly, errorAnswer } from './auth/http-errors.js';
+export { adminsOnly, errorAnswer, logInFirst } from './auth/http-errors.js';
 export { redactItem, type SchemaLike } from './auth/redact.js';
 export { fieldReadsSecret } from './auth/secret-reads.js';
 
-export { checkWebhookHeaders, MAX_WEBHOOK_BODY_BYTES, VERIFIED_WEBHOOK, verifyWebhook, WEBHOOK_EVENT_NAMES, type WebhookBatch, type WebhookEvent } from './webhooks/verify.js';
+export { checkWebhookHeaders, MAX_WEBHOOK_BODY_BYTES, verifyWebhook, WEBHOOK_EVENT_NAMES, type WebhookBatch, type WebhookEvent } from './webhooks/verify.js';
 export { boundClientEvents, webhookActions, WebhookCounters, type WebhookAction, type WebhookOutcome } from './webhooks/actions.js';
 export { ClientEventBound, clientEventSender, MemoryBoundStore, RedisBoundStore, type BoundStore } from './webhooks/sender-bound.js';
 export { SenderCache, SENDER_CACHE_TTL_MS } from './webhooks/sender-cache.js';
+export { emitWebhook, type WebhookEmitDeps, type WebhookReceipt } from './webhooks/emit.js';
 
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
 export { loadDirectusCors, loadDirectusEmitter, directusRunsWithRedis, loadDirectusModule, loadDirectusRedis, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
+
+export {
+	carriesCredential,
+	contentType,
+	encodedBody,
+	guardedPaths,
+	header,
+	markBodyRead,
+	readBodyAtMost,
+	refuseEarly,
+	requestPath,
+	routePrefixes,
+	type CorsMiddleware,
+	type GateRequest,
+	type GateResponse,
+} from './http/early-http.js';
+export { handedOver, handOver, type HandedBody } from './http/hand-over.js';
+export { MAX_AUTH_BODY_BYTES, readBodyFields, type RequestLike } from './http/body-fields.js';
 
 export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger } from './runtime.js';
 

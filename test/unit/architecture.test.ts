@@ -42,6 +42,7 @@ const LAYERS: Record<string, number> = {
 	'script-validation': 5,
 	runtime: 6,
 	admin: 6,
+	http: 6,
 	index: 7,
 };
 
@@ -101,6 +102,19 @@ describe('code layout', () => {
 		assert.deepEqual([...byName].filter(([, where]) => where.length > 1), [], 'module file names');
 		assert.deepEqual(folders.filter((a) => folders.some((b) => a !== b && b.startsWith(a))), [], 'folder names that read alike');
 		assert.deepEqual([...exported].filter(([, where]) => where.length > 1), [], 'exported names');
+	});
+
+	it('declares the one-way helpers once, exported or not: the admin check, the content type, the "log in first" refusal', () => {
+		const files = [...tsFiles(SHARED), ...ENTRIES.flatMap(tsFiles)];
+		const declared = new Map<string, string[]>();
+		for (const file of files) {
+			for (const [, name] of readFileSync(file, 'utf8').matchAll(/^(?:export )?(?:async )?(?:function|class|interface|type|const) (\w+)/gm)) declared.set(name!, [...(declared.get(name!) ?? []), relative(ROOT, file)]);
+		}
+		for (const name of ['requireAdmin', 'contentType', 'carriesCredential', 'encodedBody', 'readBodyFields', 'logInFirst', 'handOver', 'readRowSafely']) {
+			assert.equal(declared.get(name)?.length, 1, `${name} is declared in ${JSON.stringify(declared.get(name) ?? [])}`);
+		}
+		const logInFirst = files.filter((file) => readFileSync(file, 'utf8').includes("'log in first")).map((f) => relative(ROOT, f));
+		assert.deepEqual(logInFirst, ['shared/src/auth/http-errors.ts']);
 	});
 
 	// (The sandbox's realm script removes globals inside the isolate: not the host's.)

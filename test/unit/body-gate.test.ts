@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authBodyGate, carriesCredential, encodedBody } from '../../realtime-hooks/src/auth-gate.js';
+import { authBodyGate } from '../../realtime-hooks/src/auth-gate.js';
+import { carriesCredential, encodedBody } from '../../shared/src/http/early-http.js';
 
 const request = (headers: Record<string, string>, url = '/realtime/auth') => ({ url, headers, on: () => {}, off: () => {}, resume: () => {} });
 

@@ -8,6 +8,8 @@ import { RealtimeError } from '../errors.js';
 import { loadValidateAccess } from '../host.js';
 import { queryReadsSecret } from './secret-reads.js';
 import { redactItem } from './redact.js';
+import { readUserSafely } from './safe-read.js';
+import { adminsOnly } from './http-errors.js';
 
 export interface Accountability {
 	user: string | null;
@@ -40,6 +42,14 @@ export interface AuthContext {
 	permissions: Array<Record<string, unknown>>;
 }
 
+/**
+ * The one administrator check, for the routes and for the channel rows' hooks alike: throws the
+ * refusal unless the accountability is an administrator's (`admin: true`, exactly).
+ */
+export function requireAdmin<A extends Pick<Accountability, 'admin'>>(accountability: A | null | undefined, refusal: () => Error = adminsOnly): asserts accountability is A {
+	if (accountability?.admin !== true) throw refusal();
+}
+
 const ACTIONS = new Set(['create', 'read', 'update', 'delete', 'share']);
 export const MAX_QUERY_LIMIT = 100;
 
@@ -49,9 +59,7 @@ export async function readCaller(
 	schema: any,
 	withPermissions: boolean,
 ): Promise<AuthContext> {
-	const user = accountability.user
-		? redactItem(schema, 'directus_users', await new services.UsersService({ schema }).readOne(accountability.user, { fields: ['*'] }))
-		: null;
+	const user = accountability.user ? await readUserSafely(services, schema, accountability.user, ['*']) : null;
 	return {
 		user,
 		role: accountability.role ?? null,

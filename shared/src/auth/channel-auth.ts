@@ -9,6 +9,7 @@ import type { ChannelAuthorization } from '../pusher/signatures.js';
 import { assertChannelName, assertSocketId, channelType } from '../pusher/names.js';
 import type { ChannelRegistry } from '../channels/registry.js';
 import { RealtimeError } from '../errors.js';
+import { logInFirst } from './http-errors.js';
 import type { RunObserver, ScriptRunner } from '../scripts.js';
 import { ScriptLog } from '../sandbox/index.js';
 import type { AuthContext } from './caller.js';
@@ -46,7 +47,7 @@ export async function authorizeChannel(request: ChannelAuthRequest, userId: stri
 	}
 	assertSocketId(socket_id);
 	assertChannelName(channel_name);
-	if (!userId) throw new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)');
+	if (!userId) throw logInFirst();
 
 	const type = channelType(channel_name);
 	if (type === 'public') throw new RealtimeError('PUBLIC_CHANNEL', `"${channel_name}" is a public channel: subscribe without authorization`);

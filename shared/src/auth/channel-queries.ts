@@ -8,6 +8,7 @@
 import { assertChannelName, channelType } from '../pusher/names.js';
 import type { PusherApp } from '../pusher/app.js';
 import { RealtimeError } from '../errors.js';
+import { logInFirst } from './http-errors.js';
 import { admitToChannel, type ChannelAuthDeps } from './channel-auth.js';
 
 function upstream(error: unknown): RealtimeError {
@@ -22,7 +23,7 @@ export async function channelMembers(
 	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'directusUserNamed' | 'log'> & { pusher: PusherApp },
 ): Promise<unknown> {
 	assertChannelName(channel_name);
-	if (!userId) throw new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)');
+	if (!userId) throw logInFirst();
 	if (channelType(channel_name) !== 'presence') throw new RealtimeError('INVALID_CHANNEL_NAME', 'members are listed for presence channels only');
 	await admitToChannel(null, channel_name, userId, deps);
 	try {

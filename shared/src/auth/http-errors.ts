@@ -39,3 +39,12 @@ export function errorAnswer(error: unknown): ErrorAnswer {
 export function adminsOnly(): RealtimeError {
 	return new RealtimeError('FORBIDDEN', "You don't have permission to access this.");
 }
+
+/**
+ * The one refusal of a request that acts for nobody where a user is needed (the auth routes, a
+ * members query): answered by the auth gate before the body is read, and by the routes for a
+ * token that names no user (a share link).
+ */
+export function logInFirst(): RealtimeError {
+	return new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)');
+}

@@ -6,6 +6,7 @@
 import type { PusherApp } from '../pusher/app.js';
 import { assertSocketId } from '../pusher/names.js';
 import { RealtimeError } from '../errors.js';
+import { logInFirst } from './http-errors.js';
 import { redactUser } from './redact.js';
 
 export async function authenticateUser(
@@ -15,7 +16,7 @@ export async function authenticateUser(
 ): Promise<{ auth: string; user_data: string }> {
 	if (socketId === undefined) throw new RealtimeError('INVALID_PAYLOAD', 'socket_id is required');
 	assertSocketId(socketId);
-	if (!userId) throw new RealtimeError('UNAUTHENTICATED', 'log in first: send a Directus token (Authorization: Bearer, access_token or the session cookie)');
+	if (!userId) throw logInFirst();
 	const info = redactUser(await deps.readUser(deps.userInfoFields));
 	delete (info as Record<string, unknown>).id;
 	return deps.pusher.signUser(socketId, { id: userId, user_info: info });

@@ -101,6 +101,3 @@ export function verifyWebhook(raw: Buffer, headers: { key: string | undefined; s
 	checkWebhookSignature(raw, headers.signature!, app.secret);
 	return parseWebhook(raw);
 }
-
-/** Where the webhook gate leaves a verified batch for the route (a symbol: no client can set it). */
-export const VERIFIED_WEBHOOK = Symbol('realtime verified webhook');

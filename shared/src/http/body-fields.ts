@@ -3,21 +3,18 @@
  * `channel_name`; JSON is accepted too. Directus parses JSON itself but not forms, so forms are
  * read here, with a size limit. The auth gate (realtime-hooks/src/auth-gate.ts) refused
  * oversized and anonymous requests before Directus read anything, and read chunked bodies
- * already (PRE_READ_BODY).
+ * already (handed over, see hand-over.ts).
  */
 import { RealtimeError } from '../errors.js';
+import { contentType } from './early-http.js';
+import { handedOver } from './hand-over.js';
 
 /** Largest body /realtime/auth and /realtime/user-auth accept (a socket id and a channel name fit in 300 bytes). */
 export const MAX_AUTH_BODY_BYTES = 8 * 1024;
 
-/** Where the body gate leaves a body it had to read itself. */
-export const PRE_READ_BODY = Symbol('realtime auth body');
-
 export interface RequestLike extends AsyncIterable<Buffer | string> {
 	headers: Record<string, string | string[] | undefined>;
 	body?: unknown;
-	readableEnded?: boolean;
-	[PRE_READ_BODY]?: Buffer;
 }
 
 /**
@@ -26,8 +23,8 @@ export interface RequestLike extends AsyncIterable<Buffer | string> {
  * gone by the time its response finishes.
  */
 async function readText(req: RequestLike): Promise<string> {
-	const preRead = req[PRE_READ_BODY];
-	if (preRead) return preRead.toString('utf8');
+	const preRead = handedOver(req, 'raw');
+	if (preRead) return preRead.bytes.toString('utf8');
 	let size = 0;
 	const chunks: Buffer[] = [];
 	for await (const chunk of req) {
@@ -37,12 +34,6 @@ async function readText(req: RequestLike): Promise<string> {
 	}
 	if (size > MAX_AUTH_BODY_BYTES) throw new RealtimeError('PAYLOAD_TOO_LARGE', `request body is larger than ${MAX_AUTH_BODY_BYTES} bytes`);
 	return Buffer.concat(chunks).toString('utf8');
-}
-
-function contentType(req: RequestLike): string {
-	const value = req.headers['content-type'];
-	const text = (Array.isArray(value) ? value[0] : value) ?? '';
-	return text.split(';')[0]!.trim().toLowerCase();
 }
 
 /** The body's fields as strings; absent fields are undefined. */

@@ -1,0 +1,20 @@
+/** What the channel's authorizers need to decide for a caller (the same for a join and a members query). */
+import { callerHelpers, readCaller, type Accountability } from '@directus-realtime/shared';
+import type { Schema } from '../request-caller.js';
+import { directusUserNamed } from '../user-accountability.js';
+import type { RouteDeps } from './handler.js';
+
+export function authorizerDeps(deps: RouteDeps, accountability: Accountability, schema: Schema) {
+	const { runtime, services, database, logger } = deps;
+	return {
+		registry: runtime.registry,
+		scripts: runtime.scripts.authorizers,
+		pusher: runtime.pusher,
+		encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
+		caller: (withPermissions: boolean) => readCaller(accountability, services, schema, withPermissions),
+		helpers: callerHelpers(accountability, services, schema, database),
+		directusUserNamed: (id: string) => directusUserNamed(database, id),
+		log: logger,
+		observer: runtime.observer,
+	};
+}
