@@ -89,7 +89,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 		registry: runtime.registry,
 		scripts: runtime.scripts.authorizers,
 		pusher: runtime.pusher,
-		encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
+		encryption: runtime.capabilities.encryption,
 		caller: (withPermissions: boolean) => readCaller(accountability, services, schema, withPermissions),
 		helpers: callerHelpers(accountability, services, schema, deps.database),
 		directusUserNamed: directusUser,
@@ -244,7 +244,7 @@ export function registerRoutes(router: Router, deps: Deps): void {
 							collectionExists: (collection) => Object.hasOwn(schema.collections, collection),
 							readItem: (collection, key, fields) => itemForDryRun(services, schema, collection, key, fields),
 							maxPayloadBytes: runtime.config.publish.maxPayloadBytes,
-							encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
+							encryption: runtime.capabilities.encryption,
 							user: admin.user ?? null,
 						}),
 					};

@@ -27,10 +27,9 @@ export { coalescedReader, ReadCoalescer } from './items/coalesce.js';
 export { ScriptSandbox } from './sandbox/index.js';
 export { scriptValidation } from './script-validation.js';
 
-export { publishItemsEvent, readForChannels, type ItemsEvent, type PreRead, type PublisherDeps } from './publisher/pipeline.js';
+export { type ItemsEvent, type PublisherDeps } from './publisher/pipeline.js';
+export { ItemsEventPublisher, type HostEventContext, type ItemsEventPublisherDeps, type Writer } from './publisher/items-events.js';
 export { flowEvent, FLOW_SOURCE, type FlowSend, type FlowSendOptions } from './publisher/flow-event.js';
-export { CommitGate, committed, openTransaction, type Transaction } from './publisher/commit-gate.js';
-export { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './publisher/pending.js';
 
 export { MAX_AUTH_BODY_BYTES, PRE_READ_BODY, readBodyFields, type RequestLike } from './auth/body.js';
 export { callerHelpers, readCaller, type Accountability, type CallerServices } from './auth/caller.js';
@@ -50,7 +49,7 @@ export { SenderCache, SENDER_CACHE_TTL_MS } from './webhooks/sender-cache.js';
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
 export { loadDirectusCors, loadDirectusEmitter, directusRunsWithRedis, loadDirectusModule, loadDirectusRedis, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
 
-export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger, type PusherProbe } from './runtime.js';
+export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type RuntimeCapabilities, type RuntimeLimits, type Logger, type PusherProbe } from './runtime.js';
 
 export { parseDryRun, MAX_DRY_RUN_BODY_BYTES, type AuthorizerDryRun, type PublisherDryRun } from './admin/dry-run-request.js';
 export { dryRunPublisher, type PublisherDryRunAnswer, type PublisherDryRunDeps } from './admin/publisher-dry-run.js';
