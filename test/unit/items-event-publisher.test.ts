@@ -117,9 +117,9 @@ const context = (extra: HostEventContext = {}): HostEventContext => ({ schema: {
 describe('the item-event publisher', () => {
 	it('publishes a create on the rows with a publisher, reading once per field set', async () => {
 		const { publisher, reads, data } = setUp([row('a'), row('b'), row('c', { publisher: '  ' }), row('d', { trigger_on_create: false })]);
-		publisher.created('posts', 1, writer, context());
+		publisher.created('posts', 1, writer, context({ database: 'the host connection' }));
 		await settle();
-		assert.equal(reads.length, 1);
+		assert.deepEqual(reads, [{ collection: 'posts', keys: [1], database: undefined }], 'read once, after the write, not through its connection');
 		assert.deepEqual(
 			data().map((e) => e.channel),
 			['news-a', 'news-b'],

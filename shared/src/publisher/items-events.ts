@@ -39,7 +39,7 @@ export interface Writer {
 
 export interface ItemsEventPublisherDeps extends PublisherDeps {
 	registry: ChannelRegistry;
-	/** A reader for one event: through `context.database` when it has one. */
+	/** A reader for one event: through `context.database` when given one (before a delete, inside a transaction). */
 	readerFor(context: HostEventContext): ItemReader;
 	/** An update's delta without its secrets (a hashed field is still the plain text in it). */
 	redact(context: HostEventContext, collection: string, item: Item): Item;
@@ -149,7 +149,10 @@ export class ItemsEventPublisher {
 		const snapshot = await this.deps.registry.snapshot();
 		const channels = snapshot.publishingFor(event.collection, event.action);
 		if (channels.length === 0) return;
-		const items = await readForChannels(this.deps, this.deps.readerFor(context), event.collection, event.keys, channels);
+		// After the write: read on the host's own connections (merged with concurrent reads), not
+		// through the event's, which may be a transaction already over.
+		const { database: _done, ...after } = context;
+		const items = await readForChannels(this.deps, this.deps.readerFor(after), event.collection, event.keys, channels);
 		await publishRead(this.deps, withChanged?.() ?? event, { snapshot, channels, items });
 	}
 
