@@ -1,9 +1,9 @@
 /**
  * The bundle's hook: creates the channels table on first start, gates the auth routes before
- * Directus reads a body, guards the channel rows, and wires items events to the publish pipeline.
+ * Directus reads a body, guards the channel rows, and hands items events to the item-event publisher.
  */
 import type { HookConfig } from '@directus/types';
-import { closestVariable, loadDirectusCors, realtimeEnv, realtimeRuntime, scriptValidation, unknownVariables } from '@directus-realtime/shared';
+import { closestVariable, ItemsEventPublisher, loadDirectusCors, realtimeEnv, realtimeRuntime, redactItem, scriptValidation, unknownVariables, type SchemaLike } from '@directus-realtime/shared';
 import { authBodyGate } from './auth-gate.js';
 import { registerChannelCollectionHooks } from './channel-rows.js';
 import { allowedByDirectus } from './delete-access.js';
@@ -97,20 +97,23 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 
 	registerPublisherHooks(
 		once,
-		{
+		new ItemsEventPublisher({
 			registry,
 			scripts: scripts.publishers,
 			readerFor: eventReaders(services, () => getSchema(), reads),
+			redact: (context, collection, item) => redactItem(context.schema as SchemaLike, collection, item),
+			// The system (no accountability) and admins may; others as Directus' own check says.
+			mayDelete: async (context, collection, keys) => {
+				const accountability = context.accountability as { admin?: boolean } | null | undefined;
+				if (!accountability || accountability.admin === true) return true;
+				return allowedByDirectus({ accountability, action: 'delete', collection, keys }, { schema: context.schema, knex: context.database as never }, (m) => logger.warn(m));
+			},
 			enqueue: (event) => runtime.publish(event),
 			observer: runtime.observer,
-			maxPayloadBytes: config.publish.maxPayloadBytes,
-			encryption: config.pusher.encryptionMasterKeyBase64 !== undefined,
+			encryption: runtime.capabilities.encryption,
+			...runtime.limits,
 			log: { warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
-			mayDelete: (accountability, collection, keys, context) =>
-				allowedByDirectus({ accountability, action: 'delete', collection, keys }, { schema: context.schema, knex: context.database as never }, (m) => logger.warn(m)),
-			maxKeysPerEvent: config.items.maxKeysPerEvent,
-			pendingMaxBytes: config.items.pendingMaxBytes,
-		},
+		}),
 	);
 };
 

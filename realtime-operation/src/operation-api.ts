@@ -14,8 +14,8 @@ const operation: OperationApiConfig<FlowSendOptions> = {
 	handler: async (options, { env, database, logger }) => {
 		const runtime = realtimeRuntime({ env, database, logger });
 		const send = flowEvent(options ?? {}, {
-			maxPayloadBytes: runtime.config.publish.maxPayloadBytes,
-			encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
+			maxPayloadBytes: runtime.limits.maxPayloadBytes,
+			encryption: runtime.capabilities.encryption,
 			snapshot: await runtime.registry.snapshot(),
 		});
 		if (!send.ok) {

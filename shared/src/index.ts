@@ -27,10 +27,9 @@ export { coalescedReader, ReadCoalescer } from './items/coalesce.js';
 export { ScriptSandbox } from './sandbox/index.js';
 export { scriptValidation } from './script-validation.js';
 
-export { publishItemsEvent, readForChannels, type ItemsEvent, type PreRead, type PublisherDeps } from './publisher/pipeline.js';
+export { type ItemsEvent, type PublisherDeps } from './publisher/pipeline.js';
+export { ItemsEventPublisher, type HostEventContext, type ItemsEventPublisherDeps, type Writer } from './publisher/items-events.js';
 export { flowEvent, FLOW_SOURCE, type FlowSend, type FlowSendOptions } from './publisher/flow-event.js';
-export { CommitGate, committed, openTransaction, type Transaction } from './publisher/commit-gate.js';
-export { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './publisher/pending.js';
 
 export { callerHelpers, readCaller, requireAdmin, type Accountability, type CallerServices } from './auth/caller.js';
 export { readRowSafely, readUserSafely, type RowReader } from './auth/safe-read.js';
@@ -69,7 +68,7 @@ export {
 export { handedOver, handOver, type HandedBody } from './http/hand-over.js';
 export { MAX_AUTH_BODY_BYTES, readBodyFields, type RequestLike } from './http/body-fields.js';
 
-export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type Logger } from './runtime.js';
+export { realtimeRuntime, runtimeStats, type RealtimeRuntime, type RuntimeCapabilities, type RuntimeLimits, type Logger } from './runtime.js';
 
 export { parseDryRun, MAX_DRY_RUN_BODY_BYTES, type AuthorizerDryRun, type PublisherDryRun } from './admin/dry-run-request.js';
 export { dryRunPublisher, type PublisherDryRunDeps } from './admin/publisher-dry-run.js';

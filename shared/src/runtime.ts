@@ -9,7 +9,6 @@ import { ChannelRegistry } from './channels/registry.js';
 import { databaseChannelSource } from './channels/source.js';
 import { ReadCoalescer } from './items/coalesce.js';
 import { readConfig, realtimeEnv, type RealtimeConfig } from './config.js';
-import { batchSender } from './delivery/sender.js';
 import { PublishQueue, type OutgoingEvent } from './delivery/queue.js';
 import { DeliveryActivity } from './delivery/activity.js';
 import { PusherApp } from './pusher/app.js';
@@ -29,8 +28,26 @@ export interface Logger {
 	debug?(message: string): void;
 }
 
+/** What this configuration can do: asked here, never re-derived from the settings. */
+export interface RuntimeCapabilities {
+	/** RT_ENCRYPTION_MASTER_KEY is set: private-encrypted channels can be authorized and published to. */
+	encryption: boolean;
+}
+
+/** The bounds every entry applies the same way. */
+export interface RuntimeLimits {
+	/** Largest payload of one event, bytes (RT_MAX_PAYLOAD_KB). */
+	maxPayloadBytes: number;
+	/** Most keys of one items event read and published (RT_MAX_KEYS_PER_EVENT). */
+	maxKeysPerEvent: number;
+	/** Memory budget of the delete pre-reads waiting for their action, bytes (RT_PENDING_MAX_MB). */
+	pendingMaxBytes: number;
+}
+
 export interface RealtimeRuntime {
 	config: RealtimeConfig;
+	capabilities: RuntimeCapabilities;
+	limits: RuntimeLimits;
 	registry: ChannelRegistry;
 	/**
 	 * Authorizers and publishers run in isolate pools of their own: authorizers run for whoever
@@ -92,7 +109,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	const pusher = new PusherApp(config.pusher);
 	const activity = new DeliveryActivity();
 	let probe: { at: number; answer: Promise<PusherProbe> } | undefined;
-	const queue = new PublishQueue(batchSender(pusher), {
+	const queue = new PublishQueue((batch) => pusher.triggerBatch(batch), {
 		retryForMs: config.publish.retryForMs,
 		maxQueued: config.publish.maxQueuedEvents,
 		batchWaitMs: config.publish.batchWaitMs,
@@ -101,6 +118,12 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	const consoleBudget = new ConsoleBudget();
 	const runtime: RealtimeRuntime = {
 		config,
+		capabilities: Object.freeze({ encryption: pusher.encryption !== undefined }),
+		limits: Object.freeze({
+			maxPayloadBytes: config.publish.maxPayloadBytes,
+			maxKeysPerEvent: config.items.maxKeysPerEvent,
+			pendingMaxBytes: config.items.pendingMaxBytes,
+		}),
 		// A join request waiting past a full queue is refused (403) rather than kept: its caller retries.
 		scripts: { authorizers: sandbox(AUTHORIZER_QUEUE), publishers: sandbox(PUBLISHER_QUEUE) },
 		pusher,

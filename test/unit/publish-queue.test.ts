@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PublishQueue, type OutgoingEvent } from '../../shared/src/delivery/queue.js';
+import { PublishQueue, type BatchSender, type OutgoingEvent } from '../../shared/src/delivery/queue.js';
+import type { BatchEvent } from '../../shared/src/pusher/rest-client.js';
 
 const event = (n: number, channel = 'news'): OutgoingEvent => ({ channel, name: 'e', data: JSON.stringify({ n }), source: 'test' });
 
@@ -9,7 +10,7 @@ function recordingLogger() {
 	return { lines, logger: { warn: (m: string) => lines.push(`warn ${m}`), error: (m: string) => lines.push(`error ${m}`) } };
 }
 
-function queueWith(send: (batch: OutgoingEvent[]) => Promise<void>, extra: Partial<ConstructorParameters<typeof PublishQueue>[1]> = {}) {
+function queueWith(send: BatchSender, extra: Partial<ConstructorParameters<typeof PublishQueue>[1]> = {}) {
 	const { lines, logger } = recordingLogger();
 	const queue = new PublishQueue(send, { retryForMs: 60_000, maxQueued: 1000, backoffInitialMs: 5, backoffMaxMs: 20, logger, ...extra });
 	return { queue, lines };
@@ -17,7 +18,7 @@ function queueWith(send: (batch: OutgoingEvent[]) => Promise<void>, extra: Parti
 
 describe('the publish queue', () => {
 	it('sends 500 events in 50 batches of 10, in order', async () => {
-		const batches: OutgoingEvent[][] = [];
+		const batches: BatchEvent[][] = [];
 		const { queue } = queueWith(async (b) => void batches.push(b));
 		for (let i = 0; i < 500; i++) queue.enqueue(event(i));
 		await queue.idle();
@@ -46,7 +47,7 @@ describe('the publish queue', () => {
 	});
 
 	it('gives each attempt fresh event objects', async () => {
-		const seen: OutgoingEvent[] = [];
+		const seen: BatchEvent[] = [];
 		let first = true;
 		const { queue } = queueWith(async (b) => {
 			seen.push({ ...b[0]! });

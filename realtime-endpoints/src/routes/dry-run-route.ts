@@ -18,8 +18,8 @@ export function dryRunRoute({ runtime, services, database }: RouteDeps): Handler
 					loadRow,
 					collectionExists: (collection) => Object.hasOwn(schema.collections, collection),
 					readItem: (collection, key, fields) => itemForDryRun(services, schema, collection, key, fields),
-					maxPayloadBytes: runtime.config.publish.maxPayloadBytes,
-					encryption: runtime.config.pusher.encryptionMasterKeyBase64 !== undefined,
+					maxPayloadBytes: runtime.limits.maxPayloadBytes,
+					encryption: runtime.capabilities.encryption,
 					user: admin.user ?? null,
 				}),
 			};

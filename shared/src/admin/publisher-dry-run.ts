@@ -38,7 +38,6 @@ export async function dryRunPublisher(request: PublisherDryRun, deps: PublisherD
 	const quiet = () => undefined;
 	const failure = await runPublisher(
 		{
-			registry: deps.registry,
 			scripts: deps.scripts,
 			enqueue: (event) => events.push({ channel: event.channel, event: event.name, data: JSON.parse(event.data) }),
 			maxPayloadBytes: deps.maxPayloadBytes,

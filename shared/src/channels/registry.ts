@@ -21,6 +21,8 @@ export interface ChannelSource {
 	load(): Promise<ChannelRow[]>;
 	/** Changes whenever anything the registry reads of any row changes (a hash of their content). */
 	signature(): Promise<string>;
+	/** The same rows read through another connection (a transaction); absent: read as usual. */
+	through?(database: unknown): ChannelSource;
 }
 
 /**
@@ -59,6 +61,8 @@ export class ChannelSnapshot {
 	private readonly byCollection = new Map<string, Channel[]>();
 	private readonly byPattern = new Map<string, Channel>();
 	private readonly byShape = new Map<string, Channel>();
+	/** Rows with a publisher, by collection and action: chosen once per snapshot. */
+	private readonly publishing = new Map<string, readonly Channel[]>();
 
 	constructor(
 		channels: Channel[],
@@ -75,6 +79,17 @@ export class ChannelSnapshot {
 	/** Rows of `collection` that publish on `action`. */
 	forEvent(collection: string, action: ChannelAction): Channel[] {
 		return (this.byCollection.get(collection) ?? []).filter((c) => c.row[`trigger_on_${action}`]);
+	}
+
+	/** Rows of `collection` that publish on `action` and have a publisher to run, in match order. */
+	publishingFor(collection: string, action: ChannelAction): readonly Channel[] {
+		const key = `${action}\u0000${collection}`;
+		let channels = this.publishing.get(key);
+		if (channels === undefined) {
+			channels = Object.freeze(this.forEvent(collection, action).filter((c) => c.row.publisher?.trim()));
+			this.publishing.set(key, channels);
+		}
+		return channels;
 	}
 
 	/** Every row whose pattern matches `name`, in match order (only rows of the name's type). */
@@ -182,6 +197,18 @@ export class ChannelRegistry {
 	/** Rows of `collection` that publish on `action`. */
 	async forEvent(collection: string, action: ChannelAction): Promise<Channel[]> {
 		return (await this.snapshot()).forEvent(collection, action);
+	}
+
+	/**
+	 * The rows for a caller inside a transaction, which must not wait on another connection
+	 * (SQLite has one, and the transaction holds it): the snapshot at hand when it needs no check
+	 * yet, else the rows read through `database` itself (used for this caller only, not kept).
+	 */
+	async snapshotThrough(database: unknown): Promise<ChannelSnapshot> {
+		const atHand = this.peek();
+		if (atHand) return atHand;
+		const source = this.source.through?.(database) ?? this.source;
+		return new ChannelSnapshot((await source.load()).flatMap((row) => this.compile(row)));
 	}
 
 	/** The first row, in match order, whose pattern matches `name`. */

@@ -51,6 +51,7 @@ export function databaseChannelSource(database: Knex): ChannelSource {
 			const rows = await database(CHANNELS_COLLECTION).select(columns).orderBy('id');
 			return contentSignature(rows);
 		},
+		through: (connection) => databaseChannelSource(connection as Knex),
 	};
 }
 

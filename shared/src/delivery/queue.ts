@@ -6,6 +6,7 @@
  * the queue itself is bounded: past `maxQueued` the oldest events are dropped and counted.
  */
 import type { QueueStats } from '../wire.js';
+import type { BatchEvent } from '../pusher/rest-client.js';
 
 export interface OutgoingEvent {
 	channel: string;
@@ -20,8 +21,11 @@ export interface OutgoingEvent {
 	row?: string;
 }
 
-/** Sends one batch; rejects with an error whose `status` (if any) is the HTTP status. */
-export type BatchSender = (batch: OutgoingEvent[]) => Promise<void>;
+/**
+ * Sends one batch, as Pusher's batch API takes it; rejects with an error whose `status` (if any)
+ * is the HTTP status. The batch is the sender's to change (seal a payload in place, say).
+ */
+export type BatchSender = (batch: BatchEvent[]) => Promise<void>;
 
 export interface QueueLogger {
 	warn(message: string): void;
@@ -49,6 +53,12 @@ interface Entry {
 	enqueuedAt: number;
 	/** Sent alone: its batch was refused and we are finding the event at fault. */
 	solo: boolean;
+}
+
+function wireEvent(event: OutgoingEvent): BatchEvent {
+	const wire: BatchEvent = { channel: event.channel, name: event.name, data: event.data };
+	if (event.socketId) wire.socket_id = event.socketId;
+	return wire;
 }
 
 const RETRYABLE = (status: number | undefined) => status === undefined || status === 429 || status >= 500;
@@ -158,8 +168,8 @@ export class PublishQueue {
 		this.lastSendAt = Date.now();
 		this.counters.batches++;
 		try {
-			// Fresh objects per attempt: a sender may change what it is given (encrypt in place, say).
-			await this.send(batch.map((e) => ({ ...e.event })));
+			// The one copy per attempt, in the wire's shape: a sender may change what it is given.
+			await this.send(batch.map((e) => wireEvent(e.event)));
 			this.counters.sent += batch.length;
 			this.failures = 0;
 		} catch (error) {

@@ -1,12 +1,12 @@
 /**
- * What happens when items change: which channel rows care (registry) -> what data (reader, one
- * read per field set) -> what to send (the row's publisher, sandboxed, once per item) -> checked
- * and queued (names, sizes) -> sent by the queue. Nothing here waits on Pusher, and a failing row
- * is logged and affects no other row or item.
+ * The steps of publishing an items event once its channels are chosen (items-events.ts): what
+ * data (reader, one read per field set) -> what to send (the row's publisher, sandboxed, once
+ * per item) -> checked and queued (names, sizes) -> sent by the queue. Nothing here waits on
+ * Pusher, and a failing row is logged and affects no other row or item.
  */
 import { userChannel, channelType } from '../pusher/names.js';
 import type { ChannelPattern } from '../channels/pattern.js';
-import type { Channel, ChannelRegistry, ChannelSnapshot } from '../channels/registry.js';
+import type { Channel, ChannelSnapshot } from '../channels/registry.js';
 import type { ChannelAction } from '../channels/row.js';
 import { RealtimeError } from '../errors.js';
 import { outgoingEvent } from '../delivery/event.js';
@@ -28,7 +28,6 @@ export interface ItemsEvent {
 }
 
 export interface PublisherDeps {
-	registry: ChannelRegistry;
 	scripts: ScriptRunner;
 	enqueue: (event: OutgoingEvent) => void;
 	maxPayloadBytes: number;
@@ -38,25 +37,34 @@ export interface PublisherDeps {
 	observer?: RunObserver;
 }
 
-/** Items read before a delete, by field set: the delete action can no longer read them. */
+/** Items read for an event's channels, by field set (a delete's before the rows go). */
 export type PreRead = Map<string, ItemsByKey>;
 
-function byFieldSet(channels: Channel[]): Map<string, Channel[]> {
+/** An event's channels, chosen once, with the snapshot they came from and their items. */
+export interface ReadForEvent {
+	snapshot: ChannelSnapshot;
+	channels: readonly Channel[];
+	items: PreRead;
+}
+
+function byFieldSet(channels: readonly Channel[]): Map<string, Channel[]> {
 	const groups = new Map<string, Channel[]>();
 	for (const channel of channels) {
 		const key = fieldSetKey(channel.row.fields);
-		groups.set(key, [...(groups.get(key) ?? []), channel]);
+		const group = groups.get(key);
+		if (group) group.push(channel);
+		else groups.set(key, [channel]);
 	}
 	return groups;
 }
 
 /** Reads the items once per distinct field set of the channels. */
 export async function readForChannels(
-	deps: PublisherDeps,
+	deps: Pick<PublisherDeps, 'log'>,
 	reader: ItemReader,
 	collection: string,
 	keys: PrimaryKey[],
-	channels: Channel[],
+	channels: readonly Channel[],
 ): Promise<PreRead> {
 	const read: PreRead = new Map();
 	for (const [key, group] of byFieldSet(channels)) {
@@ -71,13 +79,9 @@ export async function readForChannels(
 	return read;
 }
 
-/** Publishes an event; the items come from `source`: a reader, or what was read before a delete. */
-export async function publishItemsEvent(deps: PublisherDeps, event: ItemsEvent, source: ItemReader | PreRead): Promise<void> {
-	// One snapshot for the whole event: the host functions check filled names against it synchronously.
-	const snapshot = await deps.registry.snapshot();
-	const channels = snapshot.forEvent(event.collection, event.action).filter((c) => c.row.publisher?.trim());
-	if (channels.length === 0) return;
-	const items = source instanceof Map ? source : await readForChannels(deps, source, event.collection, event.keys, channels);
+/** Runs each channel's publisher on each item of the event that was read. */
+export async function publishRead(deps: PublisherDeps, event: ItemsEvent, read: ReadForEvent): Promise<void> {
+	const { snapshot, channels, items } = read;
 	for (const channel of channels) {
 		const byKey = items.get(fieldSetKey(channel.row.fields));
 		if (!byKey) continue;

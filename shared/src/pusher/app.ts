@@ -29,13 +29,15 @@ export class PusherApp {
 		return signUserAuthentication(this.credentials, socketId, user);
 	}
 
-	/** Sends up to 10 events in one call; private-encrypted-* payloads are sealed first. */
+	/**
+	 * Sends up to 10 events in one call; private-encrypted-* payloads are sealed first, in place:
+	 * the batch is the caller's own copy for this attempt (the publish queue makes one per attempt).
+	 */
 	async triggerBatch(batch: BatchEvent[]): Promise<void> {
-		await this.rest.triggerBatch(
-			batch.map((event) =>
-				channelType(event.channel) === 'private-encrypted' ? { ...event, data: this.requireEncryption(event.channel).encrypt(event.channel, event.data) } : event,
-			),
-		);
+		for (const event of batch) {
+			if (channelType(event.channel) === 'private-encrypted') event.data = this.requireEncryption(event.channel).encrypt(event.channel, event.data);
+		}
+		await this.rest.triggerBatch(batch);
 	}
 
 	/**
