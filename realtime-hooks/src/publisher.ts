@@ -8,13 +8,11 @@
  * write's `items.update` filter and action share one `keys` array.
  */
 import type { RegisterFunctions } from '@directus/types';
-import { SYSTEM_SOURCES, type ItemsEventPublisher, type Item, type PrimaryKey, type Writer } from '@directus-realtime/shared';
+import { SYSTEM_SOURCES, type Accountability, type ItemsEventPublisher, type Item, type PrimaryKey, type Writer } from '@directus-realtime/shared';
 import { currentSocketId } from './request-context.js';
 
-type Accountability = { user?: string | null; admin?: boolean } | null | undefined;
-
 function writerOf(accountability: unknown): Writer {
-	return { user: (accountability as Accountability)?.user ?? null, socketId: currentSocketId() };
+	return { user: (accountability as Partial<Accountability> | null | undefined)?.user ?? null, socketId: currentSocketId() };
 }
 
 export function registerPublisherHooks({ filter, action }: Pick<RegisterFunctions, 'filter' | 'action'>, publisher: ItemsEventPublisher): void {
