@@ -9,6 +9,7 @@ import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } 
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { rawRequest } from '../harness/raw-http.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { waitFor } from '../harness/ports.js';
 import { authorizerDryRunReply, publisherDryRunReply } from '../../shared/src/wire.js';
 
 const PUBLISHER = [
@@ -53,6 +54,13 @@ describe('dry-run of scripts (POST /realtime/dry-run)', () => {
 		stranger = await createUser(d, { first_name: 'Stranger' });
 		docId = (await createItem<{ id: number }>(d, 'docs', { title: 'first' })).id;
 		roomId = (await createItem<{ id: number }>(d, 'rooms', { name: 'blue' })).id;
+		// The create's three events go out after Directus answered: wait for them, so the first
+		// test's subscriber cannot receive them late and its counts start from a settled queue.
+		const sent = async () => (await d.request('GET', '/realtime/health')).body.queue;
+		await waitFor(async () => {
+			const q = await sent();
+			return q.sent >= 3 && q.queued === 0 && q.inFlight === 0;
+		}, 15_000, () => 'the create\'s events were not sent');
 	});
 
 	after(async () => {
