@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import type { Accountability, RealtimeError } from '@directus-realtime/shared';
-import { currentAccountability, describeInactive, PUBLIC_ACCOUNTABILITY } from './user-accountability.js';
+import { currentAccountability, describeInactive, PUBLIC_ACCOUNTABILITY, stateOfRow } from './user-accountability.js';
 
 /**
  * The route as a log line names it: route descriptions carry a channel name from the request,
@@ -19,15 +19,39 @@ export function loggedRoute(route: string): string {
 	return route.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '?');
 }
 
+/** Whom a request acts for, and the user's row when it was read to decide that (undefined when not). */
+export interface Acting {
+	accountability: Accountability;
+	/** The user's row as an authorizer sees it (no secret); null for a request without a user. */
+	user: Record<string, unknown> | null | undefined;
+}
+
 export function actingCaller(database: Knex, log: { info(m: string): void }) {
-	return async (token: Accountability | undefined, route: string, refusal: () => RealtimeError): Promise<Accountability> => {
+	/**
+	 * With `readRow` (the user's secret-safe row, null when missing), that one read decides
+	 * whether the user may act (its status and role) and is handed on; without it, only the
+	 * user's id, role and status are read.
+	 */
+	return async (
+		token: Accountability | undefined,
+		route: string,
+		refusal: () => RealtimeError,
+		readRow?: (id: string) => Promise<Record<string, unknown> | null>,
+	): Promise<Acting> => {
 		// Share links and anonymous requests act for no user: nothing here is theirs (not admin either).
-		if (!token?.user) return { ...PUBLIC_ACCOUNTABILITY, ip: token?.ip ?? null, ...(token?.userAgent ? { userAgent: token.userAgent } : {}) };
-		const current = await currentAccountability(database, token as Accountability & { user: string });
+		if (!token?.user) return { accountability: { ...PUBLIC_ACCOUNTABILITY, ip: token?.ip ?? null, ...(token?.userAgent ? { userAgent: token.userAgent } : {}) }, user: null };
+		let row: Record<string, unknown> | null | undefined;
+		const readState = readRow
+			? async (id: string) => {
+					row = await readRow(id);
+					return row === null ? null : stateOfRow(row);
+				}
+			: undefined;
+		const current = await currentAccountability(database, token as Accountability & { user: string }, readState);
 		if ('inactive' in current) {
 			log.info(`realtime: refused ${loggedRoute(route)} for user ${token.user}: ${describeInactive(current.inactive)} (the token is still valid until it expires)`);
 			throw refusal();
 		}
-		return current.accountability;
+		return { accountability: current.accountability, user: row };
 	};
 }

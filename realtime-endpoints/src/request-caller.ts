@@ -1,14 +1,15 @@
 /**
  * The caller of a /realtime request, built once per request (`callerOf(req)`) and handed to its
  * route's handler: what Directus decided for the token, and whom the request acts for now (read
- * once, on first need: see acting-caller.ts). Admins-only routes check the token first, before
+ * once, on first need, with the user's row for the routes that hand it to authorizers: see
+ * acting-caller.ts). Admins-only routes check the token first, before
  * anything of the request is read (no query for anyone else), then that the user is still
  * active and still an administrator now.
  */
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { adminsOnly, requireAdmin, type Accountability, type RealtimeError, type SchemaLike } from '@directus-realtime/shared';
-import { actingCaller, loggedRoute } from './acting-caller.js';
+import { actingCaller, loggedRoute, type Acting } from './acting-caller.js';
 
 /** The schema as the routes use it: Directus' own, with its collections. */
 export type Schema = SchemaLike & { collections: Record<string, any> };
@@ -24,6 +25,12 @@ export interface Caller {
 	 * missing or not active. Read at most once per request.
 	 */
 	acting(route: string, refusal: () => RealtimeError): Promise<Accountability>;
+	/**
+	 * As acting(), with the user's row as an authorizer sees it (`auth.user`: every field, no
+	 * secret; null for a request without a user). One read of the row decides whether the user
+	 * may act and is the row handed on.
+	 */
+	actingUser(route: string, refusal: () => RealtimeError): Promise<{ accountability: Accountability; user: Record<string, unknown> | null }>;
 	/** The administrator acting now; the refusal for anyone else (anonymous, not an admin, no longer one). */
 	admin(route: string, refusal?: () => RealtimeError): Promise<Accountability>;
 }
@@ -31,6 +38,8 @@ export interface Caller {
 export interface CallerDeps {
 	database: Knex;
 	getSchema: () => Promise<unknown>;
+	/** The user's secret-safe row with every field, null when there is no such user (readUserRow). */
+	readUser: (schema: Schema, id: string) => Promise<Record<string, unknown> | null>;
 	log: { info(m: string): void };
 }
 
@@ -41,11 +50,17 @@ export function callers(deps: CallerDeps): (req: Request) => Caller {
 	const acting = actingCaller(deps.database, deps.log);
 	return (req) => {
 		const { accountability: token, schema } = req as DirectusRequest;
-		let current: Promise<Accountability> | undefined;
+		let current: Promise<Acting> | undefined;
 		const caller: Caller = {
 			token,
 			schema: async () => (schema ?? (await deps.getSchema())) as Schema,
-			acting: (route, refusal) => (current ??= acting(token, route, refusal)),
+			acting: async (route, refusal) => (await (current ??= acting(token, route, refusal))).accountability,
+			async actingUser(route, refusal) {
+				const readRow = async (id: string) => deps.readUser(await caller.schema(), id);
+				const { accountability, user } = await (current ??= acting(token, route, refusal, readRow));
+				// acting() came first and read the user's state only.
+				return { accountability, user: user !== undefined ? user : accountability.user ? await readRow(accountability.user) : null };
+			},
 			async admin(route, refusal = adminsOnly) {
 				requireAdmin(token, refusal);
 				if (!token.user) throw refusal();

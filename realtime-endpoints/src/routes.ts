@@ -4,7 +4,7 @@
  * RealtimeError as its HTTP answer (http-errors.ts in shared).
  */
 import type { Router, Request, Response } from 'express';
-import { errorAnswer, RealtimeError } from '@directus-realtime/shared';
+import { errorAnswer, readUserRow, RealtimeError } from '@directus-realtime/shared';
 import { callers } from './request-caller.js';
 import { channelAuthRoute } from './routes/auth-route.js';
 import { channelMembersRoute, occupiedChannelsRoute } from './routes/channels-route.js';
@@ -27,7 +27,7 @@ const ROUTES: ReadonlyArray<readonly ['get' | 'post', string, (deps: RouteDeps) 
 ];
 
 export function registerRoutes(router: Router, deps: RouteDeps): void {
-	const callerOf = callers({ database: deps.database, getSchema: deps.getSchema, log: deps.logger });
+	const callerOf = callers({ database: deps.database, getSchema: deps.getSchema, readUser: (schema, id) => readUserRow(deps.services, schema, id), log: deps.logger });
 	for (const [method, path, route] of ROUTES) {
 		const handler = route(deps);
 		router[method](path, (req: Request, res: Response) => {

@@ -36,10 +36,19 @@ function clientOf(database: Knex): string {
 	return typeof client === 'string' ? client : '';
 }
 
-interface UserState {
+export interface UserState {
 	id: string;
 	role: string | null;
 	status: string;
+}
+
+/** Reads what decides whether a user may act: their row's id, role and status; null when there is no such user. */
+export type UserStateReader = (id: string) => Promise<UserState | null>;
+
+/** id, role and status of a user's row as Directus' UsersService reads it (the role as its key). */
+export function stateOfRow(row: Record<string, unknown>): UserState {
+	const role = row.role !== null && typeof row.role === 'object' ? (row.role as { id?: unknown }).id : row.role;
+	return { id: String(row.id), role: role === undefined || role === null ? null : String(role), status: String(row.status) };
 }
 
 /**
@@ -121,11 +130,16 @@ async function actingAs(database: Knex, userId: string, ip: string | null): Prom
 /**
  * The request's accountability with the user's current role, roles, admin and app; ip,
  * userAgent and the rest (session, OAuth scopes) from the request. `{ inactive }` when the user
- * is missing or not active. Only for a request that carries a user.
+ * is missing or not active. Only for a request that carries a user. `readState` reads the user's
+ * id, role and status (by default those three columns alone).
  */
-export async function currentAccountability(database: Knex, token: Accountability & { user: string }): Promise<{ accountability: Accountability } | { inactive: Inactive }> {
+export async function currentAccountability(
+	database: Knex,
+	token: Accountability & { user: string },
+	readState: UserStateReader = (id) => userState(database, id),
+): Promise<{ accountability: Accountability } | { inactive: Inactive }> {
 	const ip = token.ip ?? null;
-	const state = await userState(database, token.user);
+	const state = await readState(token.user);
 	if (!state) return { inactive: { missing: true } };
 	if (state.status !== 'active') return { inactive: { status: state.status } };
 	// Directus built the token's roles, admin and app for this very request, with the same two

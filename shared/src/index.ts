@@ -32,7 +32,7 @@ export { ItemsEventPublisher, type HostEventContext, type ItemsEventPublisherDep
 export { flowEvent, FLOW_SOURCE, type FlowSend, type FlowSendOptions } from './publisher/flow-event.js';
 
 export { callerHelpers, readCaller, requireAdmin, type Accountability, type CallerServices } from './auth/caller.js';
-export { readRowSafely, readUserSafely, type RowReader } from './auth/safe-read.js';
+export { readRowSafely, readUserRow, readUserSafely, type RowReader } from './auth/safe-read.js';
 export { admitToChannel, authorizeChannel, notAllowedToJoin } from './auth/channel-auth.js';
 export { channelMembers, occupiedChannels } from './auth/channel-queries.js';
 export { authenticateUser } from './auth/user-auth.js';

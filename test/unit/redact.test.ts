@@ -146,6 +146,58 @@ describe('redacting items read for scripts', () => {
 	});
 });
 
+describe('redaction rules kept across schema copies', () => {
+	// Directus hands every request and event a fresh deep copy of its schema: rules are kept per
+	// collection and made again when the copy differs for that collection.
+	const copy = (): SchemaLike => structuredClone(schema);
+
+	it('redacts the same in every copy of an unchanged schema', () => {
+		const first = redactItem(copy(), 'messages', { id: 1, pin: 'pin-hash', recipient: user('u1') });
+		for (let i = 0; i < 3; i++) assert.deepEqual(redactItem(copy(), 'messages', { id: 1, pin: 'pin-hash', recipient: user('u1') }), first);
+		assertNoSecret(first);
+	});
+
+	it('makes a collection\'s rules again when a copy gives one of its fields a secret special', () => {
+		assert.deepEqual(redactItem(copy(), 'messages', { id: 1, text: 'hi' }), { id: 1, text: 'hi' });
+		const changed = copy();
+		changed.collections!.messages!.fields!.text = f('string', ['conceal']);
+		assert.deepEqual(redactItem(changed, 'messages', { id: 1, text: 'now a secret' }), { id: 1 });
+		assert.deepEqual(redactItem(copy(), 'messages', { id: 1, text: 'hi' }), { id: 1, text: 'hi' }, 'and back');
+	});
+
+	it('tells a special list from one comma-joined name', () => {
+		const listed: SchemaLike = { collections: { vault: { fields: { id: f('integer'), key: f('string', ['cast-json', 'conceal']) } } } };
+		const joined: SchemaLike = { collections: { vault: { fields: { id: f('integer'), key: f('string', ['cast-json,conceal']) } } } };
+		assert.deepEqual(redactItem(listed, 'vault', { id: 1, key: 'k' }), { id: 1 });
+		assert.deepEqual(redactItem(joined, 'vault', { id: 1, key: 'k' }), { id: 1, key: 'k' });
+		assert.deepEqual(redactItem(listed, 'vault', { id: 1, key: 'k' }), { id: 1 });
+	});
+
+	it('follows a relation added in a later copy (a new field, or an o2m on the other side)', () => {
+		const before = copy();
+		before.collections!.messages!.fields!.author = f('uuid');
+		// Not a relation yet: a column's value is the row's own data.
+		assert.deepEqual((redactItem(before, 'messages', { id: 1, author: { token: 'a value' } }) as any).author, { token: 'a value' });
+		const after = copy();
+		after.collections!.messages!.fields!.author = f('uuid', ['m2o']);
+		after.relations!.push({ collection: 'messages', field: 'author', related_collection: 'directus_users', meta: null });
+		assert.deepEqual((redactItem(after, 'messages', { id: 1, author: user('u2') }) as any).author, { id: 'u2', first_name: 'Uu2', role: { id: 'r1', name: 'Editors', users: [{ id: 'u9', first_name: 'Nine' }] } });
+		// A relation that points at the collection from elsewhere changes it too.
+		const reversed = copy();
+		reversed.relations!.push({ collection: 'directus_shares', field: 'user', related_collection: 'directus_users', meta: { one_field: 'shares' } });
+		reversed.collections!.directus_users!.fields!.shares = f('alias', ['o2m']);
+		assert.deepEqual(redactItem(reversed, 'directus_users', { id: 'u1', shares: [{ id: 's1', password: 'share-pw-hash' }] }), { id: 'u1', shares: [{ id: 's1' }] });
+	});
+
+	it('stays right past its bound of collections', () => {
+		const many: SchemaLike = { collections: {} };
+		for (let i = 0; i < 600; i++) many.collections![`c${i}`] = { fields: { id: f('integer'), [`secret_${i}`]: f('string', ['conceal']) } };
+		for (let round = 0; round < 2; round++) {
+			for (let i = 0; i < 600; i++) assert.deepEqual(redactItem(structuredClone(many), `c${i}`, { id: i, [`secret_${i}`]: 'x', other: 1 }), { id: i, other: 1 });
+		}
+	});
+});
+
 describe('channel rows are for admins only', () => {
 	it('drops every permission row on realtime_channels and keeps the others', () => {
 		const rows = [

@@ -14,7 +14,7 @@ export function occupiedChannelsRoute({ runtime }: RouteDeps): Handler {
 export function channelMembersRoute(deps: RouteDeps): Handler {
 	return async (caller, req) => {
 		const name = req.params.name;
-		const accountability = await caller.acting(`the members of ${String(name).slice(0, 200)}`, notAllowedToJoin);
-		return channelMembers(name, accountability.user, authorizerDeps(deps, accountability, await caller.schema()));
+		const { accountability, user } = await caller.actingUser(`the members of ${String(name).slice(0, 200)}`, notAllowedToJoin);
+		return channelMembers(name, accountability.user, authorizerDeps(deps, accountability, await caller.schema(), user));
 	};
 }

@@ -8,7 +8,7 @@ import { RealtimeError } from '../errors.js';
 import { loadValidateAccess } from '../host.js';
 import { queryReadsSecret } from './secret-reads.js';
 import { redactItem } from './redact.js';
-import { readUserSafely } from './safe-read.js';
+import { readUserSafely, type UserRowServices } from './safe-read.js';
 import { adminsOnly } from './http-errors.js';
 
 export interface Accountability {
@@ -21,8 +21,7 @@ export interface Accountability {
 	userAgent?: string;
 }
 
-export interface CallerServices {
-	UsersService: new (options: { schema: any; knex?: Knex }) => { readOne(key: string, query?: object): Promise<Record<string, unknown>> };
+export interface CallerServices extends UserRowServices {
 	ItemsService: new (collection: string, options: { schema: any; accountability?: any; knex?: Knex }) => {
 		readOne(key: string | number, query?: object): Promise<Record<string, unknown>>;
 		readByQuery(query: object): Promise<Array<Record<string, unknown>>>;
@@ -53,13 +52,18 @@ export function requireAdmin<A extends Pick<Accountability, 'admin'>>(accountabi
 const ACTIONS = new Set(['create', 'read', 'update', 'delete', 'share']);
 export const MAX_QUERY_LIMIT = 100;
 
+/**
+ * `auth` for the authorizers. `known.user` is the caller's row when the request has read it
+ * already (readUserRow(), with the check that they may act): it is not read again.
+ */
 export async function readCaller(
 	accountability: Accountability,
 	services: CallerServices,
 	schema: any,
 	withPermissions: boolean,
+	known?: { user: Record<string, unknown> | null },
 ): Promise<AuthContext> {
-	const user = accountability.user ? await readUserSafely(services, schema, accountability.user, ['*']) : null;
+	const user = known ? known.user : accountability.user ? await readUserSafely(services, schema, accountability.user, ['*']) : null;
 	return {
 		user,
 		role: accountability.role ?? null,

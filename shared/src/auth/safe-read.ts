@@ -5,12 +5,17 @@
  * caller's row an authorizer sees (`auth.user`), the user_info of /realtime/user-auth, and the
  * item a publisher dry-run runs on.
  */
+import type { Knex } from 'knex';
 import { fieldReadsSecret } from './secret-reads.js';
 import { redactItem, type SchemaLike } from './redact.js';
-import type { CallerServices } from './caller.js';
 
 export interface RowReader {
 	readOne(key: string | number, query?: object): Promise<Record<string, unknown>>;
+}
+
+/** The Directus service a user's row is read with (as the system: no accountability). */
+export interface UserRowServices {
+	UsersService: new (options: { schema: any; knex?: Knex }) => RowReader;
 }
 
 /** Row `key` of `collection` through `reader` (a Directus service), with `fields`, no secret in it. */
@@ -20,6 +25,22 @@ export async function readRowSafely(reader: RowReader, schema: SchemaLike, colle
 }
 
 /** A user's row as the system reads it (no accountability), without a secret. */
-export function readUserSafely(services: Pick<CallerServices, 'UsersService'>, schema: SchemaLike, user: string, fields: readonly string[]): Promise<Record<string, unknown>> {
+export function readUserSafely(services: UserRowServices, schema: SchemaLike, user: string, fields: readonly string[]): Promise<Record<string, unknown>> {
 	return readRowSafely(new services.UsersService({ schema }), schema, 'directus_users', user, fields);
+}
+
+/**
+ * The caller's own row as an authorizer sees it (`auth.user`: every field, no secret), or null
+ * when there is no such user (Directus answers a read of a missing key, or of a string that
+ * cannot be a key, with FORBIDDEN). Any other failure is thrown: nothing is decided on a database
+ * that did not answer. One read serves both the check that the user may act now (its `status`
+ * and `role`) and the authorizers.
+ */
+export async function readUserRow(services: UserRowServices, schema: SchemaLike, user: string): Promise<Record<string, unknown> | null> {
+	try {
+		return await readUserSafely(services, schema, user, ['*']);
+	} catch (error) {
+		if ((error as { code?: unknown } | null)?.code === 'FORBIDDEN') return null;
+		throw error;
+	}
 }
