@@ -146,9 +146,9 @@ describe('redacting items read for scripts', () => {
 	});
 });
 
-describe('redaction rules kept across schema copies', () => {
-	// Directus hands every request and event a fresh deep copy of its schema: rules are kept per
-	// collection and made again when the copy differs for that collection.
+describe('redaction and fresh schema copies', () => {
+	// Directus hands every request and event a fresh deep copy of its schema (unless
+	// CACHE_SCHEMA_FREEZE_ENABLED): whatever is kept between them, each copy is redacted by what it says.
 	const copy = (): SchemaLike => structuredClone(schema);
 
 	it('redacts the same in every copy of an unchanged schema', () => {
@@ -157,7 +157,7 @@ describe('redaction rules kept across schema copies', () => {
 		assertNoSecret(first);
 	});
 
-	it('makes a collection\'s rules again when a copy gives one of its fields a secret special', () => {
+	it('follows a copy that gives one of a collection\'s fields a secret special', () => {
 		assert.deepEqual(redactItem(copy(), 'messages', { id: 1, text: 'hi' }), { id: 1, text: 'hi' });
 		const changed = copy();
 		changed.collections!.messages!.fields!.text = f('string', ['conceal']);
@@ -189,7 +189,7 @@ describe('redaction rules kept across schema copies', () => {
 		assert.deepEqual(redactItem(reversed, 'directus_users', { id: 'u1', shares: [{ id: 's1', password: 'share-pw-hash' }] }), { id: 'u1', shares: [{ id: 's1' }] });
 	});
 
-	it('stays right past its bound of collections', () => {
+	it('stays right over many collections and copies', () => {
 		const many: SchemaLike = { collections: {} };
 		for (let i = 0; i < 600; i++) many.collections![`c${i}`] = { fields: { id: f('integer'), [`secret_${i}`]: f('string', ['conceal']) } };
 		for (let round = 0; round < 2; round++) {

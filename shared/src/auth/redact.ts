@@ -52,50 +52,7 @@ function specials(value: string[] | string | null | undefined): string[] {
 	return typeof value === 'string' ? value.split(',').map((s) => s.trim()) : [];
 }
 
-/**
- * What a collection's rules are made of: its fields (name, type, special) and the relations on
- * either side of it. Two schemas that agree on these have the same rules for the collection.
- */
-function fingerprint(schema: SchemaLike, collection: string): string | null {
-	const info = schema.collections?.[collection];
-	if (!info) return null;
-	let key = '';
-	const fields = info.fields ?? {};
-	for (const name of Object.keys(fields)) {
-		const field = fields[name];
-		key += `${name}\u0001${field?.type ?? ''}\u0001${specials(field?.special).join('\u0004')}\u0002`;
-	}
-	key += '\u0003';
-	for (const r of schema.relations ?? []) {
-		if (r.collection !== collection && r.related_collection !== collection) continue;
-		const m = r.meta;
-		key += `${r.collection}\u0001${r.field}\u0001${r.related_collection ?? ''}\u0001${m?.one_field ?? ''}\u0001${m?.one_collection_field ?? ''}\u0001${m?.one_allowed_collections?.join('\u0004') ?? ''}\u0002`;
-	}
-	return key;
-}
-
-/**
- * Rules by collection, across schema objects: Directus hands every request and event a fresh
- * deep copy of its schema, so rules kept per schema object were made again each time. Each
- * entry carries the fingerprint it was made from; a schema that differs for the collection (a
- * field added, a special set, a relation changed) makes them again. Bounded: the oldest go first.
- */
-export const RULES_CACHE_SIZE = 500;
-const rulesByCollection = new Map<string, { key: string; rules: CollectionRules }>();
-
-function cachedRules(schema: SchemaLike, collection: string): CollectionRules | null {
-	const key = fingerprint(schema, collection);
-	if (key === null) return null;
-	const known = rulesByCollection.get(collection);
-	if (known?.key === key) return known.rules;
-	const rules = computeRules(schema, collection)!;
-	rulesByCollection.delete(collection);
-	if (rulesByCollection.size >= RULES_CACHE_SIZE) rulesByCollection.delete(rulesByCollection.keys().next().value!);
-	rulesByCollection.set(collection, { key, rules });
-	return rules;
-}
-
-/** Per schema object, looked up per collection on first use. */
+/** Per schema object, computed per collection on first use. */
 class SchemaRules {
 	private readonly byCollection = new Map<string, CollectionRules | null>();
 	private anywhere: Set<string> | undefined;
@@ -105,7 +62,7 @@ class SchemaRules {
 	of(collection: string): CollectionRules | null {
 		let rules = this.byCollection.get(collection);
 		if (rules === undefined) {
-			rules = cachedRules(this.schema, collection);
+			rules = this.compute(collection);
 			this.byCollection.set(collection, rules);
 		}
 		return rules;
@@ -119,33 +76,32 @@ class SchemaRules {
 		}
 		return this.anywhere;
 	}
-}
 
-/** A collection's rules, made from the schema (null for a collection it has not). Never changed once made: shared across schemas. */
-function computeRules(schema: SchemaLike, collection: string): CollectionRules | null {
-	const info = schema.collections?.[collection];
-	if (!info) return null;
-	const secrets = new Set<string>(collection === USERS ? SECRET_USER_FIELDS : []);
-	const columns = new Set<string>();
-	for (const [name, field] of Object.entries(info.fields ?? {})) {
-		if (specials(field?.special).some((s) => SECRET_SPECIALS.includes(s))) secrets.add(name);
-		if (field?.type !== 'alias') columns.add(name);
-	}
-	const relations = new Map<string, Relation>();
-	const add = (field: string, relation: Relation) => {
-		const known = relations.get(field);
-		relations.set(field, known ? { targets: [...new Set([...known.targets, ...relation.targets])] } : relation);
-	};
-	for (const r of schema.relations ?? []) {
-		if (r.collection === collection) {
-			if (r.related_collection) add(r.field, { targets: [r.related_collection] });
-			else if (r.meta?.one_allowed_collections?.length) {
-				add(r.field, { targets: [...r.meta.one_allowed_collections], ...(r.meta.one_collection_field ? { selector: r.meta.one_collection_field } : {}) });
-			}
+	private compute(collection: string): CollectionRules | null {
+		const info = this.schema.collections?.[collection];
+		if (!info) return null;
+		const secrets = new Set<string>(collection === USERS ? SECRET_USER_FIELDS : []);
+		const columns = new Set<string>();
+		for (const [name, field] of Object.entries(info.fields ?? {})) {
+			if (specials(field?.special).some((s) => SECRET_SPECIALS.includes(s))) secrets.add(name);
+			if (field?.type !== 'alias') columns.add(name);
 		}
-		if (r.related_collection === collection && r.meta?.one_field) add(r.meta.one_field, { targets: [r.collection] });
+		const relations = new Map<string, Relation>();
+		const add = (field: string, relation: Relation) => {
+			const known = relations.get(field);
+			relations.set(field, known ? { targets: [...new Set([...known.targets, ...relation.targets])] } : relation);
+		};
+		for (const r of this.schema.relations ?? []) {
+			if (r.collection === collection) {
+				if (r.related_collection) add(r.field, { targets: [r.related_collection] });
+				else if (r.meta?.one_allowed_collections?.length) {
+					add(r.field, { targets: r.meta.one_allowed_collections, ...(r.meta.one_collection_field ? { selector: r.meta.one_collection_field } : {}) });
+				}
+			}
+			if (r.related_collection === collection && r.meta?.one_field) add(r.meta.one_field, { targets: [r.collection] });
+		}
+		return { secrets, columns, relations };
 	}
-	return { secrets, columns, relations };
 }
 
 const rulesBySchema = new WeakMap<object, SchemaRules>();
