@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { sleep } from '../harness/time.js';
 
 describe('cutting off removed users', () => {
 	let stack: Stack;
@@ -155,7 +156,7 @@ describe('cutting off removed users', () => {
 		await authObtained;
 		assert.equal((await stack.directus.request('PATCH', `/users/${user.id}`, { status: 'suspended' })).status, 200);
 		// Past the first cut-off call: it had nothing to end yet.
-		await new Promise((resolve) => setTimeout(resolve, 1000));
+		await sleep(1000);
 		release();
 		await signedIn;
 		assert.notEqual(await within(client, closed), 'connected');

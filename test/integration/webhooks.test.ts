@@ -12,6 +12,7 @@ import { createChannel, createCollection, createUser, type TestUser } from '../h
 import { createItemFlow, createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
 import { rawRequest } from '../harness/raw-http.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { sleep } from '../harness/time.js';
 
 const PRESENCE_AUTHORIZER = 'return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };';
 
@@ -96,7 +97,7 @@ describe('POST /realtime/webhook', () => {
 		const deadline = Date.now() + 10_000;
 		while ((await health()).dropped_client_events === before.dropped_client_events) {
 			assert.ok(Date.now() < deadline, 'the client_event webhook never reached Directus');
-			await new Promise((r) => setTimeout(r, 100));
+			await sleep(100);
 		}
 
 		// Open: presence-room-2 (the presence row has it on) and private-doc-open-3 (the more specific row decides).
@@ -244,7 +245,7 @@ describe('Flows on realtime.client_event run with the sender\'s permissions', ()
 		await clientEvent('presence-desk-1', writer.id, 'from-writer');
 		const rows = await waitForItems(stack.directus, 'notes', {}, (r) => r.some((row) => String(row.note).includes('from-writer')));
 		// The writer's event came last: the others had their turn and made nothing.
-		await new Promise((resolve) => setTimeout(resolve, 1500));
+		await sleep(1500);
 		const all = await readItems(stack.directus, 'notes');
 		assert.deepEqual(all.map((r) => JSON.parse(r.note).note), ['from-writer'], JSON.stringify(all));
 		assert.equal(rows[0].user_created, writer.id, 'created as the sender');
