@@ -132,6 +132,18 @@ describe('code layout', () => {
 		assert.deepEqual(logInFirst, ['shared/src/auth/http-errors.ts']);
 	});
 
+	it('has docs/architecture.md picture every layer of shared/ and every entry', () => {
+		const picture = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+		const files = readdirSync(SHARED, { withFileTypes: true });
+		for (const layer of Object.keys(LAYERS)) {
+			const shown = files.find((e) => e.name === layer || e.name === `${layer}.ts`);
+			assert.ok(shown, `${layer} is in LAYERS but not in shared/src`);
+			const name = shown.isDirectory() ? `${layer}/` : `${layer}.ts`;
+			assert.ok(picture.includes(name), `docs/architecture.md does not show ${name}`);
+		}
+		for (const entry of ENTRIES) assert.ok(picture.includes(basename(dirname(entry))), `docs/architecture.md does not show ${basename(dirname(entry))}`);
+	});
+
 	// (The sandbox's realm script removes globals inside the isolate: not the host's.)
 	it('keeps one runtime per process in the bundle\'s module scope: no global symbol', () => {
 		const files = [...tsFiles(SHARED), ...ENTRIES.flatMap(tsFiles), join(ROOT, 'dist', 'api.js')];
