@@ -10,11 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
 import { createItemFlow, createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
+import { MEMBER_AUTHORIZER } from '../harness/presence.js';
 import { rawRequest } from '../harness/raw-http.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { sleep } from '../harness/time.js';
-
-const PRESENCE_AUTHORIZER = 'return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };';
 
 function signed(stack: Stack, body: string, secret = stack.soketi.app.secret) {
 	return { 'content-type': 'application/json', 'x-pusher-key': stack.soketi.app.key, 'x-pusher-signature': createHmac('sha256', secret).update(body).digest('hex') };
@@ -40,7 +39,7 @@ describe('POST /realtime/webhook', () => {
 			{ field: 'data', type: 'json', meta: { special: ['cast-json'] } },
 		]);
 		const base = { collection: 'rooms', publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
-		await createChannel(stack.directus, { ...base, channel_name: 'presence-room-:roomId', authorizer: PRESENCE_AUTHORIZER, client_events: true });
+		await createChannel(stack.directus, { ...base, channel_name: 'presence-room-:roomId', authorizer: MEMBER_AUTHORIZER, client_events: true });
 		await createChannel(stack.directus, { ...base, channel_name: 'private-doc-:docId', authorizer: 'return true;' });
 		await createChannel(stack.directus, { ...base, channel_name: 'private-doc-open-:docId', authorizer: 'return true;', client_events: true });
 		await createItemFlow(stack.directus, 'realtime.member_added', 'presence_log', { kind: 'added', channel: '{{$trigger.channel}}', user_id: '{{$trigger.user_id}}' });
@@ -224,7 +223,7 @@ describe('Flows on realtime.client_event run with the sender\'s permissions', ()
 			{ field: 'note', type: 'string' },
 			{ field: 'user_created', type: 'uuid', meta: { special: ['user-created'] } },
 		]);
-		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'presence-desk-:id', authorizer: PRESENCE_AUTHORIZER, client_events: true });
+		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'presence-desk-:id', authorizer: MEMBER_AUTHORIZER, client_events: true });
 		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'private-desk-:id', authorizer: 'return true;', client_events: true });
 		// "From Trigger" permissions: the Flow may do what whoever caused the action may do.
 		await createOperationFlow(stack.directus, 'realtime.client_event', 'item-create', {
