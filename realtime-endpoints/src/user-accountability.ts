@@ -9,7 +9,7 @@
  * instances when it runs with Redis). Nothing of a user's status is cached here.
  */
 import type { Knex } from 'knex';
-import { loadDirectusModule, type Accountability } from '@directus-realtime/shared';
+import { isUuid, loadDirectusModule, type Accountability } from '@directus-realtime/shared';
 
 type RolesTree = (role: string | null, context: { knex: Knex }) => Promise<string[]>;
 type GlobalAccess = (
@@ -29,7 +29,6 @@ function directusAccess() {
 
 /** Databases whose uuid column throws on a string that is not a uuid (rather than matching nothing). */
 const TYPED_UUID_CLIENTS = new Set(['pg', 'postgres', 'postgresql', 'cockroachdb', 'mssql']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function clientOf(database: Knex): string {
 	const client = (database.client as { config?: { client?: unknown } } | undefined)?.config?.client;
@@ -58,7 +57,7 @@ export function stateOfRow(row: Record<string, unknown>): UserState {
  */
 async function userState(database: Knex, id: string): Promise<UserState | null> {
 	if (id === '' || id.length > 255) return null;
-	if (!UUID.test(id) && TYPED_UUID_CLIENTS.has(clientOf(database))) return null;
+	if (!isUuid(id) && TYPED_UUID_CLIENTS.has(clientOf(database))) return null;
 	const row = (await database('directus_users').select('id', 'role', 'status').where({ id }).first()) as UserState | undefined;
 	return row ? { id: String(row.id), role: row.role ?? null, status: String(row.status) } : null;
 }

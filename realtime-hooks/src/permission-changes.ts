@@ -5,13 +5,11 @@
  * roles, policies, their access links or permissions change. Runs after the change is committed,
  * so a lookup made after it reads the new state.
  */
-interface Registrar {
-	action(event: string, handler: (meta: Record<string, any>, context: any) => void): void;
-}
+import type { ActionRegistrar } from '@directus-realtime/shared';
 
 export const PERMISSION_COLLECTIONS = ['roles', 'policies', 'access', 'permissions'] as const;
 
-export function registerPermissionChangeHooks({ action }: Registrar, cache: { invalidate(keys: readonly unknown[]): void; clear(): void }): void {
+export function registerPermissionChangeHooks({ action }: ActionRegistrar, cache: { invalidate(keys: readonly unknown[]): void; clear(): void }): void {
 	const keysOf = (meta: Record<string, any>): unknown[] => (Array.isArray(meta.keys) ? meta.keys : Array.isArray(meta.payload) ? meta.payload : meta.key !== undefined ? [meta.key] : []);
 	for (const event of ['create', 'update', 'delete']) action(`users.${event}`, (meta) => cache.invalidate(keysOf(meta)));
 	for (const collection of PERMISSION_COLLECTIONS) {

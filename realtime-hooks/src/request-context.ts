@@ -5,15 +5,13 @@
  * the request's async chain.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isSocketId } from '@directus-realtime/shared';
+import { isSocketId, type Middleware } from '@directus-realtime/shared';
 
 interface RequestContext {
 	socketId: string | null;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
-
-type Middleware = (req: { get(name: string): string | undefined }, res: unknown, next: () => void) => void;
 
 export const socketIdMiddleware: Middleware = (req, _res, next) => {
 	const header = req.get('x-socket-id');

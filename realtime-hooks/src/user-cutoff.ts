@@ -7,16 +7,12 @@
  * A sign-in already under way when the user changed (its /realtime/user-auth answered just before)
  * may reach the Pusher server after the first call: a second call, AGAIN_AFTER_MS later, ends it.
  */
-import { cutOffReason, cutOffUsers, type PusherApp } from '@directus-realtime/shared';
-
-interface Registrar {
-	action(event: string, handler: (meta: Record<string, any>, context: any) => void): void;
-}
+import { cutOffReason, cutOffUsers, type ActionRegistrar, type PusherApp } from '@directus-realtime/shared';
 
 export const AGAIN_AFTER_MS = 5000;
 
 export function registerUserCutOffHooks(
-	{ action }: Registrar,
+	{ action }: ActionRegistrar,
 	deps: { pusher: PusherApp; log: { info(m: string): void; warn(m: string): void }; againAfterMs?: number },
 ): void {
 	const terminate = (userId: string) => deps.pusher.terminateUserConnections(userId);

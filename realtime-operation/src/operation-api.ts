@@ -9,7 +9,7 @@
 import type { OperationApiConfig } from '@directus/types';
 import { flowEvent, realtimeRuntime, type FlowSendOptions } from '@directus-realtime/shared';
 
-const operation: OperationApiConfig<FlowSendOptions> = {
+const operationApi: OperationApiConfig<FlowSendOptions> = {
 	id: 'realtime-trigger',
 	handler: async (options, { env, database, logger }) => {
 		const runtime = realtimeRuntime({ env, database, logger });
@@ -27,4 +27,4 @@ const operation: OperationApiConfig<FlowSendOptions> = {
 	},
 };
 
-export default operation;
+export default operationApi;

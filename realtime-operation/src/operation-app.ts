@@ -1,7 +1,7 @@
 /** The Flows operation `realtime-trigger` (Data Studio side): its name, overview and options form. */
 import type { OperationAppConfig } from '@directus/types';
 
-const operation: OperationAppConfig = {
+const operationApp: OperationAppConfig = {
 	id: 'realtime-trigger',
 	name: 'Realtime Event',
 	icon: 'cell_tower',
@@ -67,4 +67,4 @@ const operation: OperationAppConfig = {
 	],
 };
 
-export default operation;
+export default operationApp;

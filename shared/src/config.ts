@@ -105,7 +105,7 @@ export const RT_VARIABLES = [
 
 export type RtVariable = (typeof RT_VARIABLES)[number];
 
-const KNOWN: ReadonlySet<string> = new Set(RT_VARIABLES);
+const KNOWN_VARIABLES: ReadonlySet<string> = new Set(RT_VARIABLES);
 
 /**
  * RT_* names set in `env` that the extension does not read, e.g. a misspelled RT_APP_SECRET,
@@ -113,7 +113,7 @@ const KNOWN: ReadonlySet<string> = new Set(RT_VARIABLES);
  */
 export function unknownVariables(env: Record<string, unknown>): string[] {
 	return Object.keys(env)
-		.filter((name) => name.startsWith('RT_') && !KNOWN.has(name))
+		.filter((name) => name.startsWith('RT_') && !KNOWN_VARIABLES.has(name))
 		.sort();
 }
 

@@ -47,3 +47,10 @@ export class ConfigError extends RealtimeError {
 		this.variable = variable;
 	}
 }
+
+/** Where a script is wrong, in the admin's own code: line 1, column 1 is its first character. */
+export interface ScriptDiagnostic {
+	message: string;
+	line: number;
+	column: number;
+}

@@ -37,6 +37,11 @@ export function loadValidateAccess(): Promise<ValidateAccess | null> {
 
 export type Middleware = (req: any, res: any, next: (error?: unknown) => void) => void;
 
+/** The `action` of a Directus hook's register functions: runs `handler` after the event is committed. */
+export interface ActionRegistrar {
+	action(event: string, handler: (meta: Record<string, any>, context: any) => void): void;
+}
+
 /**
  * Directus' CORS middleware (configured by its CORS_* variables; a pass-through when CORS is
  * off), so that answers given before Directus' own middlewares run still carry its CORS headers:

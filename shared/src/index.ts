@@ -21,7 +21,7 @@ export { clientEventsProblem, validateChannelPayload, type StoredChannelRow, typ
 export { SYSTEM_SOURCES, systemSourceProblem } from './channels/system-collections.js';
 export { carriesScripts, revisionWithoutScripts, withoutChannelPermissions, SCRIPT_FIELDS } from './channels/admin-only.js';
 
-export { fieldSetKey, type Item, type ItemReader, type ItemsByKey, type PrimaryKey } from './items/types.js';
+export { fieldSetKey, isUuid, type Item, type ItemReader, type ItemsByKey, type PrimaryKey } from './items/types.js';
 export { coalescedReader, ReadCoalescer } from './items/coalesce.js';
 
 export { ScriptSandbox } from './sandbox/index.js';
@@ -48,7 +48,7 @@ export { SenderCache, SENDER_CACHE_TTL_MS } from './webhooks/sender-cache.js';
 export { emitWebhook, type WebhookEmitDeps, type WebhookReceipt } from './webhooks/emit.js';
 
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';
-export { loadDirectusCors, loadDirectusEmitter, directusRunsWithRedis, loadDirectusModule, loadDirectusRedis, loadValidateAccess, type ActionEmitter, type Middleware } from './host.js';
+export { loadDirectusCors, loadDirectusEmitter, directusRunsWithRedis, loadDirectusModule, loadDirectusRedis, loadValidateAccess, type ActionEmitter, type ActionRegistrar, type Middleware } from './host.js';
 
 export {
 	carriesCredential,

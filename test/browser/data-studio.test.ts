@@ -7,71 +7,37 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artefactDir, chromiumOrSkip, launchBrowser, openPage, type Browser, type BrowserContext, type Page } from '../harness/browser.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../harness/directus.js';
+import { chromiumOrSkip, type Page } from '../harness/browser.js';
 import { createCollection } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { openStudio, type Studio } from '../harness/studio.js';
 
 const chromium = chromiumOrSkip();
-/** The Studio is a large app; on a 2-core machine a view can take several seconds to appear. */
-const STUDIO_WAIT = 30_000;
 
 describe('the Data Studio with the realtime_channels preset, in a real browser', { skip: chromium.skip }, () => {
 	let stack: Stack;
-	let browser: Browser;
-	let context: BrowserContext;
+	let studio: Studio;
 	let page: Page;
-	let diagnostics: () => string = () => '';
-	let shots: string;
 	const channelName = 'studio-broken-publisher';
 
 	before(async () => {
 		stack = await startStack();
 		await createCollection(stack.directus, 'articles', [{ field: 'title', type: 'string' }]);
-		shots = artefactDir('data-studio');
-		browser = await launchBrowser();
-		// With reduced motion the login view's animated WebGL background stays still: rendered in
-		// software here, it would take most of the CPU while the test types.
-		context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, reducedMotion: 'reduce' });
-		({ page, diagnostics } = await openPage(context));
-		page.setDefaultTimeout(STUDIO_WAIT);
-		// Directus 12 greets a fresh project's admin with licensing dialogs ("Have a license key?",
-		// "You have not set a project owner") over every view. Dismiss them as an admin would: the
-		// first is remembered in a cookie that survives login, the second is asked again after each
-		// login (see dismissOwnerReminder). Handlers catch them should they appear anyway.
-		await context.addCookies([{ name: 'license-onboarding-dismissed', value: 'true', url: stack.directus.url }]);
-		await page.addLocatorHandler(page.getByText('Have a license key?'), () => page.getByRole('button', { name: 'Skip' }).click());
-		await page.addLocatorHandler(page.getByText('You have not set a project owner'), () =>
-			page.getByRole('button', { name: 'Remind Later' }).click(),
-		);
+		// Directus 12 greets a fresh project's admin with licensing dialogs over every view: the
+		// Studio harness answers them as an admin would.
+		studio = await openStudio(stack.directus.url, { artefacts: 'data-studio', dismissLicensing: true });
+		page = studio.page;
 	});
 
 	after(async () => {
-		await browser?.close();
+		await studio?.close();
 		await stack?.stop();
 	});
 
-	const dismissOwnerReminder = () => context.addCookies([{ name: 'license-banner-dismissed', value: 'true', url: stack.directus.url }]);
-
-	/** Waits for `what`; on a time-out, fails with a screenshot of the Studio and what the page logged. */
-	async function seen(what: string, wait: () => Promise<unknown>): Promise<void> {
-		try {
-			await wait();
-		} catch (error) {
-			const path = join(shots, `failed-${what.replace(/\W+/g, '-')}.png`);
-			await page.screenshot({ path, fullPage: true }).catch(() => undefined);
-			assert.fail(`the Studio did not show ${what} (screenshot: ${path}): ${(error as Error).message.split('\n')[0]}${diagnostics()}`);
-		}
-	}
+	const seen: Studio['seen'] = (what, wait) => studio.seen(what, wait);
 
 	it('lets the admin log in with email and password', async () => {
-		await page.goto(`${stack.directus.url}/admin/login`);
-		await seen('the login form', () => page.locator('input[type=email]').waitFor());
-		await page.fill('input[type=email]', ADMIN_EMAIL);
-		await page.fill('input[type=password]', ADMIN_PASSWORD);
-		await page.click('button[type=submit]');
-		await seen('the content module after login', () => page.waitForURL(/\/admin\/content/));
-		await dismissOwnerReminder();
+		await studio.logIn();
 	});
 
 	it('refuses a publisher that does not compile and shows the message with line and column', async (t) => {
@@ -97,7 +63,7 @@ describe('the Data Studio with the realtime_channels preset, in a real browser',
 
 		const shown = page.locator('.v-form .validation-errors .validation-error', { has: page.locator('strong.field', { hasText: /^Publisher$/ }) });
 		await seen('the validation error of the publisher', () => shown.waitFor());
-		const screenshot = join(shots, 'publisher-validation.png');
+		const screenshot = join(studio.shots, 'publisher-validation.png');
 		await page.screenshot({ path: screenshot });
 		t.diagnostic(`screenshot: ${screenshot}`);
 

@@ -15,26 +15,23 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 // @ts-expect-error plain ESM scripts shared with `npm start`
 import { PLAYGROUND_DIRECTUS_ENV, seedPlayground } from '../../playground/seed.mjs';
-import { artefactDir, chromiumOrSkip, launchBrowser, openPage, type Browser, type BrowserContext, type Page } from '../harness/browser.js';
+import { chromiumOrSkip, openPage, type Page } from '../harness/browser.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../harness/directus.js';
 import { createChannel } from '../harness/fixtures.js';
 import { ROOT } from '../harness/paths.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { openStudio, STUDIO_WAIT, type Studio } from '../harness/studio.js';
+import { sleep } from '../harness/time.js';
 
 const chromium = chromiumOrSkip();
-/** The Studio is a large app; on a 2-core machine a view can take several seconds to appear. */
-const STUDIO_WAIT = 30_000;
 
 /** A publisher that compiles but throws on its second line for every item. */
 const BROKEN_PUBLISHER = 'const text = meta.payload.text;\nnull.boom(text);\n';
 
 describe('the Realtime module in the Data Studio, in a real browser', { skip: chromium.skip }, () => {
 	let stack: Stack;
-	let browser: Browser;
-	let context: BrowserContext;
+	let studio: Studio;
 	let page: Page;
-	let diagnostics: () => string = () => '';
-	let shots: string;
 	let messageId: number;
 	let brokenRow: string;
 
@@ -56,52 +53,31 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 			const counted = (name: string, key: 'sent' | 'errors') => rows.find((r) => r.channel_name === name)?.counters?.[key] >= 1;
 			if (counted('messages', 'sent') && counted('broken-messages', 'errors')) break;
 			if (Date.now() > deadline) assert.fail(`the health rows never counted the item: ${JSON.stringify(rows)}`);
-			await new Promise((r) => setTimeout(r, 100));
+			await sleep(100);
 		}
 
-		shots = artefactDir('realtime-module');
-		browser = await launchBrowser();
 		// No licensing cookies and no dialog handlers here: the playground's settings must do.
-		context = await browser.newContext({ viewport: { width: 1800, height: 1000 }, reducedMotion: 'reduce' });
-		({ page, diagnostics } = await openPage(context));
-		page.setDefaultTimeout(STUDIO_WAIT);
+		studio = await openStudio(stack.directus.url, { artefacts: 'realtime-module', viewport: { width: 1800, height: 1000 } });
+		page = studio.page;
 	});
 
 	after(async () => {
-		await browser?.close();
+		await studio?.close();
 		await stack?.stop();
 	});
 
-	/** Waits for `what`; on a time-out, fails with a screenshot of the Studio and what the page logged. */
-	async function seen(what: string, wait: () => Promise<unknown>, where: Page = page): Promise<void> {
-		try {
-			await wait();
-		} catch (error) {
-			const path = join(shots, `failed-${what.replace(/\W+/g, '-')}.png`);
-			await where.screenshot({ path, fullPage: true }).catch(() => undefined);
-			assert.fail(`the Studio did not show ${what} (screenshot: ${path}): ${(error as Error).message.split('\n')[0]}${diagnostics()}`);
-		}
-	}
+	const seen: Studio['seen'] = (what, wait, where) => studio.seen(what, wait, where);
 
 	/** A screenshot into the suite's folder, and into docs/images/ with RT_DOCS_SCREENSHOTS=1. */
 	async function screenshot(name: string): Promise<string> {
-		const path = join(shots, name);
+		const path = join(studio.shots, name);
 		await page.screenshot({ path });
 		if (process.env.RT_DOCS_SCREENSHOTS === '1') copyFileSync(path, join(ROOT, 'docs', 'images', name));
 		return path;
 	}
 
-	async function logIn(target: Page, email: string, password: string): Promise<void> {
-		await target.goto(`${stack.directus.url}/admin/login`);
-		await seen('the login form', () => target.locator('input[type=email]').waitFor(), target);
-		await target.fill('input[type=email]', email);
-		await target.fill('input[type=password]', password);
-		await target.click('button[type=submit]');
-		await seen('the content module after login', () => target.waitForURL(/\/admin\/content/), target);
-	}
-
 	it('opens the Data Studio on the channel list with no licensing dialog over it', async () => {
-		await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+		await studio.logIn();
 		await page.goto(`${stack.directus.url}/admin/content/realtime_channels`);
 		const row = page.locator('.v-table tbody tr', { hasText: 'presence-lobby' });
 		await seen('the channel list', () => row.waitFor());
@@ -224,11 +200,11 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 		const editor = { email: `editor-${tag}@example.com`, password: `pw-${tag}-editor` };
 		assert.equal((await api('POST', '/users', { ...editor, role: role.id, status: 'active' })).status, 200);
 
-		const other = await browser.newContext({ viewport: { width: 1400, height: 900 }, reducedMotion: 'reduce' });
+		const other = await studio.browser.newContext({ viewport: { width: 1400, height: 900 }, reducedMotion: 'reduce' });
 		try {
 			const { page: editorPage } = await openPage(other);
 			editorPage.setDefaultTimeout(STUDIO_WAIT);
-			await logIn(editorPage, editor.email, editor.password);
+			await studio.logIn(editor.email, editor.password, editorPage);
 			await seen('the editor\'s module bar', () => editorPage.locator('.module-bar a[href$="/admin/content"]').waitFor(), editorPage);
 			assert.equal(await editorPage.locator('.module-bar a[href$="/admin/realtime"]').count(), 0, 'no Realtime module in the bar');
 			await editorPage.goto(`${stack.directus.url}/admin/realtime`);

@@ -1,5 +1,6 @@
 /** Directus Flows for tests, created through the REST API as the admin. */
 import type { Directus } from './directus.js';
+import { sleep } from './time.js';
 
 function ok<T>(res: { status: number; body: any }, what: string): T {
 	if (res.status >= 300) throw new Error(`${what} failed with ${res.status}: ${JSON.stringify(res.body)}`);
@@ -55,7 +56,7 @@ export async function waitForItems<T = any>(directus: Directus, collection: stri
 		const rows = await readItems<T>(directus, collection, filter);
 		if (done(rows)) return rows;
 		if (Date.now() > deadline) throw new Error(`${collection} never reached the expected rows; last: ${JSON.stringify(rows)}`);
-		await new Promise((r) => setTimeout(r, 100));
+		await sleep(100);
 	}
 }
 

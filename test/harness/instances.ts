@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Directus } from './directus.js';
 import type { ChannelInput, TestUser } from './fixtures.js';
+import { sleep } from './time.js';
 
 /** How soon another instance must follow a change of the channel rows. */
 export const FOLLOW_MS = 2000;
@@ -21,7 +22,7 @@ export async function follows(directus: Directus, user: TestUser, channel_name: 
 	while (Date.now() - since < FOLLOW_MS * 3) {
 		last = await joinStatus(directus, user, channel_name);
 		if (last === status) break;
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await sleep(50);
 	}
 	const took = Date.now() - since;
 	assert.equal(last, status, `the other instance still answers ${last} for ${channel_name} after ${took} ms`);

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { sleep } from './time.js';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -30,6 +31,6 @@ export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, 
 		});
 		if (ready) return;
 		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-		await new Promise((r) => setTimeout(r, 100));
+		await sleep(100);
 	}
 }

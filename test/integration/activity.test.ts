@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { adminHealthReply, publicHealthReply, tailReply } from '../../shared/src/wire.js';
+import { pollUntil } from '../harness/time.js';
 
 describe('row counters, the outgoing tail and script console lines', () => {
 	let stack: Stack;
@@ -44,14 +45,10 @@ describe('row counters, the outgoing tail and script console lines', () => {
 		const tailBefore = (await stack.directus.request('GET', '/realtime/tail')).body.seq;
 		// Events of two separate writes are not ordered against each other yet: the second item is
 		// written once the first one's event has left, so the tail's order below is the writes' order.
-		const deadline = Date.now() + 10_000;
 		await createItem(stack.directus, 'posts', { title: 'post 0' });
-		while (rowOf(await health(), good).counters.sent < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+		await pollUntil(health, (body) => rowOf(body, good).counters.sent >= 1, { intervalMs: 50 });
 		await createItem(stack.directus, 'posts', { title: 'post 1' });
-		let body: any;
-		do {
-			body = await health();
-		} while ((rowOf(body, good).counters.sent < 2 || rowOf(body, broken).counters.errors < 2 || rowOf(body, refusing).counters.refused < 2) && Date.now() < deadline);
+		const body = await pollUntil(health, (b) => rowOf(b, good).counters.sent >= 2 && rowOf(b, broken).counters.errors >= 2 && rowOf(b, refusing).counters.refused >= 2, { intervalMs: 50 });
 
 		const goodRow = rowOf(body, good);
 		assert.deepEqual({ ...goodRow, counters: undefined }, { id: good, channel_name: 'posts', collection: 'posts', type: 'public', enabled: true, order: goodRow.order, counters: undefined });
@@ -106,10 +103,7 @@ describe('row counters, the outgoing tail and script console lines', () => {
 	it('cuts the preview of a large payload to 1 KB', async () => {
 		const before = (await stack.directus.request('GET', '/realtime/tail')).body.seq;
 		await createItem(stack.directus, 'posts', { title: 'y'.repeat(5000) });
-		let tail: any;
-		const deadline = Date.now() + 10_000;
-		do tail = (await stack.directus.request('GET', `/realtime/tail?after=${before}`)).body;
-		while (!tail.data.some((e: any) => e.row === good) && Date.now() < deadline);
+		const tail = await pollUntil(async () => (await stack.directus.request('GET', `/realtime/tail?after=${before}`)).body, (t) => t.data.some((e: any) => e.row === good), { intervalMs: 50 });
 		const event = tail.data.find((e: any) => e.row === good);
 		assert.ok(event.bytes > 5000);
 		assert.ok(Buffer.byteLength(event.preview) <= 1024);
@@ -141,10 +135,7 @@ describe('row counters, the outgoing tail and script console lines', () => {
 
 	it('reports the Pusher server unreachable, without the signed URL or the secret', async () => {
 		await stack.soketi.stop();
-		let body: any;
-		const deadline = Date.now() + 15_000;
-		do body = await health();
-		while (body.pusher.reachable && Date.now() < deadline);
+		const body = await pollUntil(health, (b) => !b.pusher.reachable, { timeoutMs: 15_000, intervalMs: 50 });
 		assert.equal(body.pusher.reachable, false);
 		assert.equal(typeof body.pusher.error, 'string');
 		assert.doesNotMatch(JSON.stringify(body), /auth_signature|auth_key/);

@@ -13,6 +13,7 @@ import { createChannel, createCollection, createItem, createRelationM2O, createU
 import { connectDatabase } from '../harness/databases.js';
 import { rawRequest } from '../harness/raw-http.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { sleep } from '../harness/time.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const MARK = 'attacker-script-marker-7d2a';
@@ -20,8 +21,6 @@ const MARK = 'attacker-script-marker-7d2a';
 // The seed README's authorizers, as written there (they end without a return when they refuse).
 const SEED_PRIVATE = `// ${MARK}\nif (auth.user.id === params.userId) {\n    return true;\n}`;
 const SEED_PRESENCE = `// ${MARK}\nif(auth.user.id === params.userId)\n{\nreturn {user_id:auth.user.id,user_info:{name:auth.user.first_name}};\n}`;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('an attacker where the trust features meet', () => {
 	let stack: Stack;

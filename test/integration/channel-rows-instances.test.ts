@@ -12,6 +12,7 @@ import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createUser, type ChannelInput, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { authorizingRow as row, follows, joinStatus } from '../harness/instances.js';
+import { startOfSecond } from '../harness/time.js';
 
 const DB = process.env.DB ?? 'sqlite';
 
@@ -47,11 +48,6 @@ async function startPair(env: Record<string, string>, envB: Record<string, strin
 		await stack.stop();
 		throw error;
 	}
-}
-
-/** Waits until the clock is early in a second, so that what follows falls within that second. */
-async function startOfSecond(): Promise<void> {
-	while (Date.now() % 1000 > 150) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 describe(`channel rows changed on one instance, in force on another sharing the ${DB} database`, () => {
@@ -118,7 +114,7 @@ describe(`channel rows changed on one instance, in force on another sharing the 
 		const { a, b, user } = pair;
 		const edited = await createChannel(a, row({ channel_name: 'private-twice-:x', authorizer: ALLOW }));
 		await follows(b, user, 'private-twice-1', 200, Date.now());
-		await startOfSecond();
+		await startOfSecond(150);
 		const since = Date.now();
 		assert.equal((await a.request('PATCH', `/items/realtime_channels/${edited.id}`, { authorizer: REFUSE })).status, 200);
 		await follows(b, user, 'private-twice-1', 403, since);

@@ -15,11 +15,10 @@ import { createChannel, createCollection, createUser, type TestUser } from '../h
 import { createItemFlow, createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { postWebhookEvents } from '../harness/webhooks.js';
+import { sleep } from '../harness/time.js';
 
 /** RT_CLIENT_EVENTS_PER_SECOND of the suite: low, so the bound shows however slowly the webhooks of a flood arrive. */
 const BOUND = 2;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('client events stay inside what the admin opened', () => {
 	let stack: Stack;
 	let alice: TestUser;

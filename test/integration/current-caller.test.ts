@@ -15,6 +15,7 @@ import { createChannel, createCollection, createItem, createUser, login, type Gr
 import { createOperationFlow, readItems, waitForItemWith } from '../harness/flows.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { postWebhookEvents } from '../harness/webhooks.js';
+import { sleep } from '../harness/time.js';
 
 const REFUSED_JOIN = { errors: [{ message: 'not allowed to join this channel', extensions: { code: 'FORBIDDEN', reason: 'not allowed to join this channel' } }] };
 const ADMINS_ONLY = "You don't have permission to access this.";
@@ -298,7 +299,7 @@ describe('Flows on client events of users no longer active run with the public\'
 		await clientEvent('presence-desk-1', officeAdmin, 'from-the-office-admin');
 		await clientEvent('presence-desk-1', 'guest-6', 'after-the-office-admin');
 		await noteOf('after-the-office-admin');
-		await new Promise((resolve) => setTimeout(resolve, 1000));
+		await sleep(1000);
 		const notes = await readItems(d, 'notes');
 		assert.ok(!notes.some((n) => String(n.note).includes('from-the-office-admin')), JSON.stringify(notes));
 	});

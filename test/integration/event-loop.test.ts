@@ -8,8 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../harness/time.js';
 
 describe('scripts do not stall Directus', () => {
 	let stack: Stack;

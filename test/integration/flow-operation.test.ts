@@ -12,6 +12,7 @@ import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } 
 import type { Directus } from '../harness/directus.js';
 import { createChannel, createCollection, createItem } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { pollUntil } from '../harness/time.js';
 
 function ok<T = any>(res: { status: number; body: any; text: string }, what: string): T {
 	assert.ok(res.status >= 200 && res.status < 300, `${what}: ${res.status} ${res.text}`);
@@ -196,12 +197,7 @@ describe('the Flows operation realtime-trigger', () => {
 		const tag = randomBytes(3).toString('hex');
 		await createItem(stack.directus, 'chat', { to: `chat-${tag}`, text: 'to a chat' });
 		await createItem(stack.directus, 'chat', { to: `admin-${tag}`, text: 'steered' });
-		let refusals: any[] = [];
-		const deadline = Date.now() + 10_000;
-		while (refusals.length === 0 && Date.now() < deadline) {
-			refusals = (await stack.directus.request('GET', '/items/chat_refusals')).body.data;
-			if (refusals.length === 0) await new Promise((r) => setTimeout(r, 100));
-		}
+		const refusals: any[] = await pollUntil(async () => (await stack.directus.request('GET', '/items/chat_refusals')).body.data, (rows: any[]) => rows.length > 0);
 		assert.deepEqual(refusals.map((r) => r.title), [`admin-${tag}`], 'only the steered name was refused');
 		assert.match(refusals[0].reason, /no enabled channel row of type private/);
 	});
@@ -241,12 +237,7 @@ describe('the Flows operation realtime-trigger', () => {
 		assert.deepEqual(await log.waitFor(1), [{ id: order.id, title: tag }]);
 
 		await createItem(stack.directus, 'orders', { title: 'has spaces' });
-		let refusals: any[] = [];
-		const deadline = Date.now() + 10_000;
-		while (refusals.length === 0 && Date.now() < deadline) {
-			refusals = (await stack.directus.request('GET', '/items/refusals')).body.data;
-			if (refusals.length === 0) await new Promise((r) => setTimeout(r, 100));
-		}
+		const refusals: any[] = await pollUntil(async () => (await stack.directus.request('GET', '/items/refusals')).body.data, (rows: any[]) => rows.length > 0);
 		assert.equal(refusals.length, 1, 'only the refused send took the refusal branch');
 		assert.equal(refusals[0].title, 'has spaces');
 		assert.match(refusals[0].reason, /channel name/i);

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { sleep } from '../harness/time.js';
 
 const BUNDLE = 'directus-extension-realtime-pusher';
 
@@ -54,7 +55,7 @@ describe('the bundle installed twice: in extensions/ and as an npm dependency', 
 		const log = new EventLog(await subscribe(client, 'twice-feed'), 'changed');
 		await createItem(stack.directus, 'twice', { title: 'one' });
 		await log.waitFor(1);
-		await new Promise((resolve) => setTimeout(resolve, 2_000));
+		await sleep(2_000);
 		assert.equal(log.events.length, 1, `events: ${JSON.stringify(log.events)}`);
 	});
 });

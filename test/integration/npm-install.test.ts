@@ -76,7 +76,7 @@ describe(`npm install of the packed bundle into a fresh Directus ${DIRECTUS_HOST
 			.filter((e) => e.isFile())
 			.map((e) => join(e.parentPath, e.name).slice(installed.length + 1))
 			.sort();
-		assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
+		assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE.md', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
 		assert.equal(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
 		for (const folder of ['extensions', 'migrations']) {
 			assert.ok(!existsSync(join(project, folder)) || readdirSync(join(project, folder)).length === 0, `nothing in ${folder}/`);

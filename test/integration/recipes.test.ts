@@ -1,16 +1,24 @@
 /**
  * The recipes of docs/recipes.md, each with its channel rows, Flows and scripts as written
- * there, run with real pusher-js clients against a real Directus and a real Soketi that sends
- * webhooks.
+ * there (the scripts read from the page itself), run with real pusher-js clients against a real
+ * Directus and a real Soketi that sends webhooks.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
+import { docScripts } from '../harness/doc-scripts.js';
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
 import { createItemFlow, createOperationFlow, waitForItems } from '../harness/flows.js';
 import { startStack, type Stack } from '../harness/stack.js';
 
 const none = { trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
+
+const recipes = docScripts('docs/recipes.md', 'recipe');
+const ran = new Set<string>();
+const recipe = (name: string) => {
+	ran.add(name);
+	return recipes.script(name);
+};
 
 describe('recipes', () => {
 	let stack: Stack;
@@ -45,8 +53,8 @@ describe('recipes', () => {
 			channel_name: 'presence-chat-:roomId(\\d+)',
 			collection: 'chat_messages',
 			fields: ['id', 'room', 'text', 'user_created'],
-			authorizer: "if (!(await can('read', 'chat_messages'))) return false;\nreturn { user_id: auth.user.id, user_info: { name: auth.user.first_name } };",
-			publisher: "trigger({ roomId: meta.payload.room }, 'message', { id: meta.key, text: meta.payload.text, author: meta.payload.user_created }, meta.socket_id);",
+			authorizer: recipe('chat-authorizer'),
+			publisher: recipe('chat-publisher'),
 			trigger_on_create: true,
 			trigger_on_update: false,
 			trigger_on_delete: false,
@@ -85,7 +93,7 @@ describe('recipes', () => {
 			channel_name: 'poll-:pollId(\\d+)',
 			collection: 'poll_votes',
 			fields: ['poll.id', 'poll.votes.answer'],
-			publisher: "const counts = {};\nfor (const vote of meta.payload.poll.votes) counts[vote.answer] = (counts[vote.answer] ?? 0) + 1;\ntrigger({ pollId: meta.payload.poll.id }, 'counts', counts);",
+			publisher: recipe('poll-publisher'),
 			trigger_on_create: true,
 			trigger_on_update: false,
 			trigger_on_delete: false,
@@ -107,7 +115,7 @@ describe('recipes', () => {
 			channel_name: 'counter-:name',
 			collection: 'counters',
 			fields: ['name', 'value'],
-			publisher: "trigger({ name: meta.payload.name }, 'value', { value: meta.payload.value });",
+			publisher: recipe('counter-publisher'),
 			...none,
 			trigger_on_update: true,
 		});
@@ -124,7 +132,7 @@ describe('recipes', () => {
 			channel_name: 'config',
 			collection: 'app_config',
 			fields: ['flags'],
-			publisher: "trigger({}, 'config', meta.payload.flags);",
+			publisher: recipe('config-publisher'),
 			...none,
 			trigger_on_update: true,
 		});
@@ -143,7 +151,7 @@ describe('recipes', () => {
 		await createChannel(stack.directus, {
 			channel_name: 'presence-site',
 			collection: 'online_users',
-			authorizer: 'return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };',
+			authorizer: recipe('online-authorizer'),
 			publisher: null,
 			...none,
 		});
@@ -162,5 +170,9 @@ describe('recipes', () => {
 		b.disconnect();
 		const left = await waitForItems(stack.directus, 'online_users', {}, (rows) => rows.length === 1);
 		assert.deepEqual(left.map((r) => r.user_id), [alice.id]);
+	});
+
+	it('runs every script the page marks', () => {
+		assert.deepEqual([...ran].sort(), [...recipes.names].sort());
 	});
 });

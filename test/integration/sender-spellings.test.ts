@@ -17,6 +17,7 @@ import { createChannel, createCollection, createUser } from '../harness/fixtures
 import { createOperationFlow, waitForItemWith } from '../harness/flows.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { postWebhookEvents } from '../harness/webhooks.js';
+import { sleep } from '../harness/time.js';
 
 describe('a user id in another spelling', () => {
 	let stack: Stack;
@@ -65,7 +66,7 @@ describe('a user id in another spelling', () => {
 		assert.equal((await noteOf('upper-after-own')).user_created, upperIs, "the upper-case spelling got the writer's cached permissions");
 
 		// Past the cache's second, the other order: the writer is not left with the public's.
-		await new Promise((resolve) => setTimeout(resolve, 1200));
+		await sleep(1200);
 		await clientEvents([
 			[upper, 'upper-first'],
 			[writer.id, 'own-spelling-after-upper'],

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { sleep } from '../harness/time.js';
 
 describe('publishing statistics (RT_USE_STATS)', () => {
 	let stack: Stack;
@@ -38,7 +39,7 @@ describe('publishing statistics (RT_USE_STATS)', () => {
 		assert.deepEqual(Object.keys(counters.queue).sort(), ['batches', 'dropped', 'failedBatches', 'inFlight', 'queued', 'sent']);
 		assert.ok(counters.reads.queries >= 1 && counters.reads.queries <= counters.reads.requested);
 		// Every second, not once a minute: more than one line within a few seconds.
-		await new Promise((r) => setTimeout(r, 2_500));
+		await sleep(2_500);
 		const lines = stack.directus.logs().filter((l) => stats(l) !== null);
 		assert.ok(lines.length >= 2, `${lines.length} stats lines`);
 		for (const l of stack.directus.logs()) assert.doesNotMatch(JSON.stringify(l), new RegExp(stack.soketi.app.secret));

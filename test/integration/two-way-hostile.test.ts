@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { createPresenceChannel } from '../harness/presence.js';
 import { startStack, type Stack } from '../harness/stack.js';
 
 describe('two-way features under attack', () => {
@@ -27,15 +28,7 @@ describe('two-way features under attack', () => {
 	before(async () => {
 		stack = await startStack();
 		await createCollection(stack.directus, 'rooms', [{ field: 'name', type: 'string' }]);
-		await createChannel(stack.directus, {
-			channel_name: 'presence-hall',
-			collection: 'rooms',
-			authorizer: 'return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };',
-			publisher: null,
-			trigger_on_create: false,
-			trigger_on_update: false,
-			trigger_on_delete: false,
-		});
+		await createPresenceChannel(stack.directus, { channel_name: 'presence-hall', collection: 'rooms' });
 	});
 
 	after(async () => {

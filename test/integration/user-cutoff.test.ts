@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { createPresenceChannel } from '../harness/presence.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { sleep } from '../harness/time.js';
 
 describe('cutting off removed users', () => {
 	let stack: Stack;
@@ -29,15 +31,7 @@ describe('cutting off removed users', () => {
 	before(async () => {
 		stack = await startStack();
 		await createCollection(stack.directus, 'rooms', [{ field: 'name', type: 'string' }]);
-		await createChannel(stack.directus, {
-			channel_name: 'presence-lobby',
-			collection: 'rooms',
-			authorizer: 'return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };',
-			publisher: null,
-			trigger_on_create: false,
-			trigger_on_update: false,
-			trigger_on_delete: false,
-		});
+		await createPresenceChannel(stack.directus, { channel_name: 'presence-lobby', collection: 'rooms' });
 		const watching = await createUser(stack.directus, { first_name: 'Watcher' });
 		watcher = await connectClient(stack.soketi, { directusUrl: stack.directus.url, token: watching.token });
 		clients.push(watcher);
@@ -155,7 +149,7 @@ describe('cutting off removed users', () => {
 		await authObtained;
 		assert.equal((await stack.directus.request('PATCH', `/users/${user.id}`, { status: 'suspended' })).status, 200);
 		// Past the first cut-off call: it had nothing to end yet.
-		await new Promise((resolve) => setTimeout(resolve, 1000));
+		await sleep(1000);
 		release();
 		await signedIn;
 		assert.notEqual(await within(client, closed), 'connected');

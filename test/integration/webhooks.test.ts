@@ -10,10 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
 import { createItemFlow, createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
+import { MEMBER_AUTHORIZER } from '../harness/presence.js';
 import { rawRequest } from '../harness/raw-http.js';
 import { startStack, type Stack } from '../harness/stack.js';
-
-const PRESENCE_AUTHORIZER = 'return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };';
+import { sleep } from '../harness/time.js';
 
 function signed(stack: Stack, body: string, secret = stack.soketi.app.secret) {
 	return { 'content-type': 'application/json', 'x-pusher-key': stack.soketi.app.key, 'x-pusher-signature': createHmac('sha256', secret).update(body).digest('hex') };
@@ -39,7 +39,7 @@ describe('POST /realtime/webhook', () => {
 			{ field: 'data', type: 'json', meta: { special: ['cast-json'] } },
 		]);
 		const base = { collection: 'rooms', publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
-		await createChannel(stack.directus, { ...base, channel_name: 'presence-room-:roomId', authorizer: PRESENCE_AUTHORIZER, client_events: true });
+		await createChannel(stack.directus, { ...base, channel_name: 'presence-room-:roomId', authorizer: MEMBER_AUTHORIZER, client_events: true });
 		await createChannel(stack.directus, { ...base, channel_name: 'private-doc-:docId', authorizer: 'return true;' });
 		await createChannel(stack.directus, { ...base, channel_name: 'private-doc-open-:docId', authorizer: 'return true;', client_events: true });
 		await createItemFlow(stack.directus, 'realtime.member_added', 'presence_log', { kind: 'added', channel: '{{$trigger.channel}}', user_id: '{{$trigger.user_id}}' });
@@ -96,7 +96,7 @@ describe('POST /realtime/webhook', () => {
 		const deadline = Date.now() + 10_000;
 		while ((await health()).dropped_client_events === before.dropped_client_events) {
 			assert.ok(Date.now() < deadline, 'the client_event webhook never reached Directus');
-			await new Promise((r) => setTimeout(r, 100));
+			await sleep(100);
 		}
 
 		// Open: presence-room-2 (the presence row has it on) and private-doc-open-3 (the more specific row decides).
@@ -223,7 +223,7 @@ describe('Flows on realtime.client_event run with the sender\'s permissions', ()
 			{ field: 'note', type: 'string' },
 			{ field: 'user_created', type: 'uuid', meta: { special: ['user-created'] } },
 		]);
-		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'presence-desk-:id', authorizer: PRESENCE_AUTHORIZER, client_events: true });
+		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'presence-desk-:id', authorizer: MEMBER_AUTHORIZER, client_events: true });
 		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'private-desk-:id', authorizer: 'return true;', client_events: true });
 		// "From Trigger" permissions: the Flow may do what whoever caused the action may do.
 		await createOperationFlow(stack.directus, 'realtime.client_event', 'item-create', {
@@ -244,7 +244,7 @@ describe('Flows on realtime.client_event run with the sender\'s permissions', ()
 		await clientEvent('presence-desk-1', writer.id, 'from-writer');
 		const rows = await waitForItems(stack.directus, 'notes', {}, (r) => r.some((row) => String(row.note).includes('from-writer')));
 		// The writer's event came last: the others had their turn and made nothing.
-		await new Promise((resolve) => setTimeout(resolve, 1500));
+		await sleep(1500);
 		const all = await readItems(stack.directus, 'notes');
 		assert.deepEqual(all.map((r) => JSON.parse(r.note).note), ['from-writer'], JSON.stringify(all));
 		assert.equal(rows[0].user_created, writer.id, 'created as the sender');

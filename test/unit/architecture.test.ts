@@ -1,12 +1,13 @@
 /**
  * The layout rules of the code, checked on its imports: shared/ is the Directus-agnostic core
  * behind one front door, its layers import one way, the bundle's entries meet only through it,
- * and no two modules or exported functions share a name.
+ * and no two modules share a name or declare the same name at their top level, exported or not.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { namesDeclaredTwice, type SourceText } from '../harness/declarations.js';
 import { ROOT } from '../harness/paths.js';
 
 const SHARED = join(ROOT, 'shared', 'src');
@@ -45,6 +46,12 @@ const LAYERS: Record<string, number> = {
 	http: 6,
 	index: 7,
 };
+
+/**
+ * Top-level names two modules may both declare, each with the reason. Empty: a name declared
+ * twice is either one fact to keep in one place, or two facts that deserve two names.
+ */
+const DECLARED_TWICE_ON_PURPOSE = new Map<string, string>([]);
 
 /** The layer name of a file under shared/src: its top folder, or its own name at the top. */
 function layerOf(file: string): string {
@@ -104,6 +111,14 @@ describe('code layout', () => {
 		assert.deepEqual([...exported].filter(([, where]) => where.length > 1), [], 'exported names');
 	});
 
+	it('declares every top-level name in one module only, exported or not', () => {
+		// Vue views stay out: the top level of a `<script setup>` is one component's state.
+		const sources: SourceText[] = [...tsFiles(SHARED), ...ENTRIES.flatMap(tsFiles)].map((file) => ({ path: relative(ROOT, file), text: readFileSync(file, 'utf8') }));
+		assert.deepEqual(namesDeclaredTwice(sources, new Set(DECLARED_TWICE_ON_PURPOSE.keys())), []);
+		const stale = [...DECLARED_TWICE_ON_PURPOSE.keys()].filter((name) => !namesDeclaredTwice(sources).some(([twice]) => twice === name));
+		assert.deepEqual(stale, [], 'allowed duplicates that are no longer declared twice');
+	});
+
 	it('declares the one-way helpers once, exported or not: the admin check, the content type, the "log in first" refusal', () => {
 		const files = [...tsFiles(SHARED), ...ENTRIES.flatMap(tsFiles)];
 		const declared = new Map<string, string[]>();
@@ -115,6 +130,18 @@ describe('code layout', () => {
 		}
 		const logInFirst = files.filter((file) => readFileSync(file, 'utf8').includes("'log in first")).map((f) => relative(ROOT, f));
 		assert.deepEqual(logInFirst, ['shared/src/auth/http-errors.ts']);
+	});
+
+	it('has docs/architecture.md picture every layer of shared/ and every entry', () => {
+		const picture = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+		const files = readdirSync(SHARED, { withFileTypes: true });
+		for (const layer of Object.keys(LAYERS)) {
+			const shown = files.find((e) => e.name === layer || e.name === `${layer}.ts`);
+			assert.ok(shown, `${layer} is in LAYERS but not in shared/src`);
+			const name = shown.isDirectory() ? `${layer}/` : `${layer}.ts`;
+			assert.ok(picture.includes(name), `docs/architecture.md does not show ${name}`);
+		}
+		for (const entry of ENTRIES) assert.ok(picture.includes(basename(dirname(entry))), `docs/architecture.md does not show ${basename(dirname(entry))}`);
 	});
 
 	// (The sandbox's realm script removes globals inside the isolate: not the host's.)

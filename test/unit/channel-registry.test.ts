@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ANNOUNCED_CHECK_GAP_MS, ChannelRegistry, type ChannelPeers, type ChannelSource } from '../../shared/src/channels/registry.js';
 import { channelPattern } from '../../shared/src/channels/pattern.js';
 import type { ChannelRow } from '../../shared/src/channels/row.js';
+import { sleep } from '../harness/time.js';
 
 function row(id: string, channel_name: string, extra: Partial<ChannelRow> = {}): ChannelRow {
 	return {
@@ -202,12 +203,12 @@ describe('the channel registry', () => {
 			{ checkIntervalMs: 50, warn: () => {} },
 		);
 		await registry.snapshot();
-		await new Promise((resolve) => setTimeout(resolve, 60));
+		await sleep(60);
 		slow = true;
 		const order: string[] = [];
 		const first = registry.snapshot().then(() => order.push('first'));
 		const second = registry.snapshot().then(() => order.push('second'));
-		await new Promise((resolve) => setTimeout(resolve, 10));
+		await sleep(10);
 		assert.deepEqual(order, [], 'no caller may go ahead while the check runs');
 		release();
 		await Promise.all([first, second]);
@@ -272,7 +273,7 @@ describe('the channel registry', () => {
 			state.version++;
 			// Not announced: the hour-long interval keeps the rows.
 			assert.ok(await registry.match('news'));
-			await new Promise((resolve) => setTimeout(resolve, ANNOUNCED_CHECK_GAP_MS));
+			await sleep(ANNOUNCED_CHECK_GAP_MS);
 			bus.hear();
 			assert.equal(registry.peek(), undefined, 'an announced change is not at hand without a check');
 			assert.equal(await registry.match('news'), null);
@@ -285,7 +286,7 @@ describe('the channel registry', () => {
 			const bus = peers();
 			registry.connect(bus.p);
 			await registry.match('news');
-			await new Promise((resolve) => setTimeout(resolve, ANNOUNCED_CHECK_GAP_MS));
+			await sleep(ANNOUNCED_CHECK_GAP_MS);
 			bus.hear();
 			assert.ok(await registry.match('news'));
 			assert.equal(state.loads, 1);
@@ -302,7 +303,7 @@ describe('the channel registry', () => {
 			for (let i = 0; i < 2000; i++) {
 				bus.hear();
 				await registry.match('news');
-				if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+				if (i % 100 === 0) await sleep(5);
 			}
 			const elapsed = Date.now() - started;
 			assert.ok(state.checks - 1 <= Math.ceil(elapsed / ANNOUNCED_CHECK_GAP_MS) + 1, `${state.checks - 1} checks in ${elapsed} ms`);

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IsolateSlot, SlotRun } from '../../shared/src/sandbox/isolate-slot.js';
 import { IsolateLease } from '../../shared/src/sandbox/isolate-lease.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../harness/time.js';
 
 function setup() {
 	const events: string[] = [];

@@ -11,6 +11,7 @@ import type { OutgoingEvent } from '../../shared/src/delivery/queue.js';
 import type { ItemReader, PrimaryKey } from '../../shared/src/items/types.js';
 import { ItemsEventPublisher, type HostEventContext } from '../../shared/src/publisher/items-events.js';
 import type { ScriptRunner } from '../../shared/src/scripts.js';
+import { sleep } from '../harness/time.js';
 
 function row(id: string, extra: Partial<ChannelRow> = {}): ChannelRow {
 	return {
@@ -38,7 +39,7 @@ const runner: ScriptRunner = {
 	},
 };
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const settle = () => sleep(20);
 
 function setUp(rows: ChannelRow[], options: { mayDelete?: boolean } = {}) {
 	const loads = { outside: 0, through: [] as unknown[] };

@@ -16,8 +16,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const semver = createRequire(join(ROOT, 'package.json'))('semver') as { satisfies(version: string, range: string): boolean };
 
 describe('the published package', () => {
-	it('holds the built bundle, README, LICENSE and CHANGELOG, and nothing else', () => {
-		assert.deepEqual(packedFiles(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
+	it('holds the built bundle, README, LICENSE.md and CHANGELOG, and nothing else', () => {
+		assert.deepEqual(packedFiles(), ['CHANGELOG.md', 'LICENSE.md', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
 	});
 
 	it('is a Directus bundle whose entries are the hook, the endpoint, the Flows operation and the Data Studio module', () => {
@@ -51,7 +51,7 @@ describe('the published package', () => {
 
 	it('carries what a registry page needs: licence, repository, homepage, keywords, changelog entry', () => {
 		assert.equal(pkg.license, 'MIT');
-		assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License/);
+		assert.match(readFileSync(join(ROOT, 'LICENSE.md'), 'utf8'), /^MIT License/);
 		assert.match(pkg.repository?.url ?? '', /^git\+https:\/\//);
 		assert.match(pkg.homepage ?? '', /^https:\/\//);
 		for (const keyword of ['directus', 'directus-extension', 'directus-extension-bundle', 'pusher', 'soketi']) assert.ok(pkg.keywords.includes(keyword), keyword);

@@ -4,6 +4,7 @@ import { afterCommit } from '../../realtime-hooks/src/channel-rows.js';
 import { directusBusPeers, fromAnotherInstance, ROWS_BUS_CHANNEL } from '../../realtime-hooks/src/row-announcements.js';
 import { CHANNEL_COLUMNS } from '../../shared/src/channels/row.js';
 import { contentSignature } from '../../shared/src/channels/source.js';
+import { sleep } from '../harness/time.js';
 
 const raw = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
 	id: '6a1f0c1e-0000-4000-8000-000000000001',
@@ -136,7 +137,7 @@ describe('afterCommit', () => {
 		const trx = { isTransaction: true, isCompleted: () => completed, executionPromise };
 		let done = false;
 		const waiting = afterCommit(trx).then(() => (done = true));
-		await new Promise((resolve) => setTimeout(resolve, 10));
+		await sleep(10);
 		assert.equal(done, false);
 		completed = true;
 		commit();

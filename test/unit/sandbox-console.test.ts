@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConsoleBudget, ScriptLog, ScriptSandbox, SCRIPT_LOG_CUT, SCRIPT_LOG_LIMITS } from '../../shared/src/sandbox/index.js';
-import { DIRECTUS_DIR } from '../harness/paths.js';
+import { testSandbox } from '../harness/sandbox.js';
 
-const directus = join(DIRECTUS_DIR, 'node_modules');
-process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
-
-const sandbox = new ScriptSandbox({ timeoutMs: 5000, maxCalls: 5, sliceMs: 5 });
-after(() => sandbox.dispose());
+const sandbox = testSandbox({ timeoutMs: 5000, maxCalls: 5, sliceMs: 5 });
 
 describe('script sandbox: console', () => {
 	it('collects console.log/info/warn/error/debug lines with their level, values printed as JSON', async () => {

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
-import { DIRECTUS_DIR } from '../harness/paths.js';
-
-// isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
-const directus = join(DIRECTUS_DIR, 'node_modules');
-process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
+import { describe, it } from 'node:test';
+import { testSandbox } from '../harness/sandbox.js';
+import { sleep } from '../harness/time.js';
 
 // One isolate, so that every run below shares the realm of the runs before it.
-const sandbox = new ScriptSandbox({ timeoutMs: 1000, poolSize: 1 });
-after(() => sandbox.dispose());
+const sandbox = testSandbox({ timeoutMs: 1000, poolSize: 1 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const noop = () => undefined;
 
 describe('script sandbox: nothing of the host is reachable', () => {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
-import { DIRECTUS_DIR } from '../harness/paths.js';
+import { useHostIsolatedVm } from '../harness/sandbox.js';
+import { nextTurn } from '../harness/time.js';
 
-// isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
-const directus = join(DIRECTUS_DIR, 'node_modules');
-process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
+useHostIsolatedVm();
 
 const sandboxes: ScriptSandbox[] = [];
 const open = (options: ConstructorParameters<typeof ScriptSandbox>[0]) => {
@@ -19,7 +16,6 @@ after(() => {
 	for (const sandbox of sandboxes) sandbox.dispose();
 });
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Script text: keeps the isolate busy for `ms` (more than the slice, less than the time limit). */
 const busy = (ms: number) => `{ const end = Date.now() + ${ms}; while (Date.now() < end) {} }`;
 

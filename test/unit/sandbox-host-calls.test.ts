@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
-import { DIRECTUS_DIR } from '../harness/paths.js';
-
-// isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
-const directus = join(DIRECTUS_DIR, 'node_modules');
-process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
+import { describe, it } from 'node:test';
+import { testSandbox } from '../harness/sandbox.js';
+import { sleep } from '../harness/time.js';
 
 // A roomy time limit (the machine may be busy), and a short one for the deadline.
-const sandbox = new ScriptSandbox({ timeoutMs: 5000, maxCalls: 5, maxConcurrentCalls: 2 });
-const short = new ScriptSandbox({ timeoutMs: 300, maxCalls: 5, maxConcurrentCalls: 2 });
-after(() => {
-	sandbox.dispose();
-	short.dispose();
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sandbox = testSandbox({ timeoutMs: 5000, maxCalls: 5, maxConcurrentCalls: 2 });
+const short = testSandbox({ timeoutMs: 300, maxCalls: 5, maxConcurrentCalls: 2 });
 
 describe('script sandbox: host calls per run', () => {
 	it('throws in the script past the most calls a run may make, with a clear message', async () => {

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
-import { DIRECTUS_DIR } from '../harness/paths.js';
+import { testSandbox } from '../harness/sandbox.js';
+import { sleep } from '../harness/time.js';
 
-// isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
-const directus = join(DIRECTUS_DIR, 'node_modules');
-process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
-
-const sandbox = new ScriptSandbox({ timeoutMs: 300, memoryMb: 32, poolSize: 2 });
+const sandbox = testSandbox({ timeoutMs: 300, memoryMb: 32, poolSize: 2 });
 // A generous time limit, so that running out of memory is what stops the script.
-const roomy = new ScriptSandbox({ timeoutMs: 20_000, memoryMb: 16, poolSize: 1 });
-after(() => {
-	sandbox.dispose();
-	roomy.dispose();
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const roomy = testSandbox({ timeoutMs: 20_000, memoryMb: 16, poolSize: 1 });
 
 describe('script sandbox: limits', () => {
 	it('ends an infinite loop with a timeout error, and the next run works', async () => {

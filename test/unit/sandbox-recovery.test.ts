@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
-import { DIRECTUS_DIR } from '../harness/paths.js';
-
-// isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
-const directus = join(DIRECTUS_DIR, 'node_modules');
-process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
+import { testSandbox } from '../harness/sandbox.js';
 
 // One isolate, and a time limit a memory bomb often outlasts: its run fails with a time-out
 // first and the isolate then runs out of memory (isolated-vm disposes it) before it stops.
-const sandbox = new ScriptSandbox({ timeoutMs: 150, memoryMb: 32, poolSize: 1 });
-after(() => sandbox.dispose());
+const sandbox = testSandbox({ timeoutMs: 150, memoryMb: 32, poolSize: 1 });
 
 describe('script sandbox: an isolate lost after its run failed', () => {
 	it('is replaced, so the next run of another script does not fail with "Isolate is disposed"', async () => {

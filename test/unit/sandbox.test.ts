@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
-import { DIRECTUS_DIR } from '../harness/paths.js';
-
-// isolated-vm is found by the sandbox's own loader; tests point it at the Directus host's copy.
-const directus = join(DIRECTUS_DIR, 'node_modules');
-process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
+import { testSandbox } from '../harness/sandbox.js';
+import { sleep } from '../harness/time.js';
 
 const PUBLISHER_NAMES = ['collection', 'action', 'meta', 'trigger', 'broadcastTo', 'sendToUser'];
-const sandbox = new ScriptSandbox({ timeoutMs: 1000, memoryMb: 32 });
-after(() => sandbox.dispose());
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sandbox = testSandbox({ timeoutMs: 1000, memoryMb: 32 });
 
 describe('script sandbox: running scripts', () => {
 	it('runs the body of a function and resolves with what it returns', async () => {

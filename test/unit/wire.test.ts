@@ -3,9 +3,7 @@
  * the schemas of shared/src/wire.ts: health (runtime counters, row overview), tail, dry-runs.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { dryRunAuthorizer } from '../../shared/src/admin/authorizer-dry-run.js';
 import { channelRowsOverview } from '../../shared/src/admin/overview.js';
@@ -16,16 +14,11 @@ import { DeliveryActivity } from '../../shared/src/delivery/activity.js';
 import { PublishQueue } from '../../shared/src/delivery/queue.js';
 import { ReadCoalescer } from '../../shared/src/items/coalesce.js';
 import { runtimeStats, type RealtimeRuntime } from '../../shared/src/runtime.js';
-import { ScriptSandbox } from '../../shared/src/sandbox/index.js';
 import { WebhookCounters } from '../../shared/src/webhooks/actions.js';
 import * as wire from '../../shared/src/wire.js';
-import { DIRECTUS_DIR } from '../harness/paths.js';
+import { testSandbox } from '../harness/sandbox.js';
 
-const directus = join(DIRECTUS_DIR, 'node_modules');
-process.env.RT_ISOLATED_VM_PATH ??= [join(directus, 'isolated-vm'), join(directus, '@directus', 'api', 'node_modules', 'isolated-vm')].find(existsSync);
-
-const sandbox = new ScriptSandbox({ timeoutMs: 1000, memoryMb: 32 });
-after(() => sandbox.dispose());
+const sandbox = testSandbox({ timeoutMs: 1000, memoryMb: 32 });
 
 const USER = '6f1c1b1e-7a57-4c2e-9d0b-1f2a3b4c5d6e';
 

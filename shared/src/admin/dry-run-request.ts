@@ -14,14 +14,13 @@
 import { RealtimeError } from '../errors.js';
 import { assertChannelName, isSocketId } from '../pusher/names.js';
 import type { ChannelAction } from '../channels/row.js';
-import type { Item, PrimaryKey } from '../items/types.js';
+import { isUuid, type Item, type PrimaryKey } from '../items/types.js';
 
 /** The largest dry-run body (scripts included); the body gate answers 413 past it. */
 export const MAX_DRY_RUN_BODY_BYTES = 64 * 1024;
 
 const MAX_FIELDS = 100;
-const MAX_KEY_LENGTH = 255;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ITEM_KEY_LENGTH = 255;
 
 /** A saved row, or the text of one not saved yet. */
 export type ScriptSource = { row: string } | { script: string; pattern: string };
@@ -52,7 +51,7 @@ const AUTHORIZER_TEXT = ['authorizer', 'channel_name_pattern', 'channel_name', '
 
 const invalid = (message: string) => new RealtimeError('INVALID_PAYLOAD', message);
 
-function text(body: Record<string, unknown>, name: string, max = MAX_KEY_LENGTH): string {
+function text(body: Record<string, unknown>, name: string, max = MAX_ITEM_KEY_LENGTH): string {
 	const value = body[name];
 	if (typeof value !== 'string' || value.trim() === '') throw invalid(`${name} is required (a string)`);
 	if (value.length > max) throw invalid(`${name} is longer than ${max} characters`);
@@ -61,7 +60,7 @@ function text(body: Record<string, unknown>, name: string, max = MAX_KEY_LENGTH)
 
 function rowId(body: Record<string, unknown>): string {
 	const value = body.row;
-	if (typeof value !== 'string' || !UUID.test(value)) throw invalid('row must be the id (a uuid) of a channel row');
+	if (typeof value !== 'string' || !isUuid(value)) throw invalid('row must be the id (a uuid) of a channel row');
 	return value.toLowerCase();
 }
 
@@ -85,7 +84,7 @@ export function parseDryRun(body: unknown): PublisherDryRun | AuthorizerDryRun {
 		const channel_name = text(b, 'channel_name', 200);
 		assertChannelName(channel_name);
 		const user = text(b, 'user');
-		if (!UUID.test(user)) throw invalid('user must be the id (a uuid) of a Directus user');
+		if (!isUuid(user)) throw invalid('user must be the id (a uuid) of a Directus user');
 		const socket_id = b.socket_id === undefined ? '1234.5678' : b.socket_id;
 		if (!isSocketId(socket_id)) throw invalid('socket_id must look like "1234.5678"');
 		const source: ScriptSource = saved ? { row: rowId(b) } : { script: text(b, 'authorizer', MAX_DRY_RUN_BODY_BYTES), pattern: text(b, 'channel_name_pattern', 200) };
@@ -95,8 +94,8 @@ export function parseDryRun(body: unknown): PublisherDryRun | AuthorizerDryRun {
 	const action = b.action;
 	if (action !== 'create' && action !== 'update' && action !== 'delete') throw invalid('action must be "create", "update" or "delete"');
 	const key = b.key;
-	if (!((typeof key === 'string' && key !== '' && key.length <= MAX_KEY_LENGTH) || (typeof key === 'number' && Number.isSafeInteger(key)))) {
-		throw invalid(`key must be the item's primary key (a string of at most ${MAX_KEY_LENGTH} characters, or a whole number)`);
+	if (!((typeof key === 'string' && key !== '' && key.length <= MAX_ITEM_KEY_LENGTH) || (typeof key === 'number' && Number.isSafeInteger(key)))) {
+		throw invalid(`key must be the item's primary key (a string of at most ${MAX_ITEM_KEY_LENGTH} characters, or a whole number)`);
 	}
 	const changed = b.changed ?? null;
 	if (changed !== null && (typeof changed !== 'object' || Array.isArray(changed))) throw invalid('changed must be an object (the update as saved)');

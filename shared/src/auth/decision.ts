@@ -35,7 +35,7 @@ export function decide(type: ChannelType, result: unknown, callerId: string): De
 	if (result === null) return { allowed: false, pass: true, reason: 'the authorizer returned null (not its call)' };
 	if (type === 'presence') {
 		if (result === null || typeof result !== 'object' || Array.isArray(result)) {
-			return { allowed: false, reason: `a presence authorizer must return { user_id, user_info }; it returned ${describe(result)}` };
+			return { allowed: false, reason: `a presence authorizer must return { user_id, user_info }; it returned ${describeResult(result)}` };
 		}
 		const { user_id, user_info } = result as Record<string, unknown>;
 		const id = user_id === undefined || user_id === null ? callerId : user_id;
@@ -52,7 +52,7 @@ export function decide(type: ChannelType, result: unknown, callerId: string): De
 		return { allowed: true, member };
 	}
 	if (result === true) return { allowed: true };
-	return { allowed: false, reason: `the authorizer returned ${describe(result)}, not true` };
+	return { allowed: false, reason: `the authorizer returned ${describeResult(result)}, not true` };
 }
 
 /**
@@ -71,11 +71,11 @@ export async function bindMember(decision: Decision, callerId: string, directusU
 	return {
 		allowed: false,
 		misbound: true,
-		reason: `user_id ${describe(decision.member.user_id)} is another Directus user's id (${named}): a presence member's user_id must be the caller's own id or an id that is no Directus user's`,
+		reason: `user_id ${describeResult(decision.member.user_id)} is another Directus user's id (${named}): a presence member's user_id must be the caller's own id or an id that is no Directus user's`,
 	};
 }
 
-function describe(value: unknown): string {
+function describeResult(value: unknown): string {
 	if (value === undefined) return 'nothing';
 	const text = JSON.stringify(value) ?? String(value);
 	return text.length > 80 ? `${text.slice(0, 77)}...` : text;

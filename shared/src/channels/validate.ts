@@ -4,7 +4,7 @@
  * strings, both scripts compile (with line and column in the admin's own code), and client
  * events are opened only on private and presence channels.
  */
-import { RealtimeError } from '../errors.js';
+import { RealtimeError, type ScriptDiagnostic } from '../errors.js';
 import { assertChannelName, channelType, MAX_CHANNEL_NAME_LENGTH } from '../pusher/names.js';
 import { channelPattern } from './pattern.js';
 import { CHANNELS_COLLECTION } from './row.js';
@@ -13,12 +13,6 @@ import { systemSourceProblem } from './system-collections.js';
 export interface FieldProblem {
 	field: string;
 	message: string;
-}
-
-export interface ScriptDiagnostic {
-	message: string;
-	line?: number | undefined;
-	column?: number | undefined;
 }
 
 export interface ValidationDeps {

@@ -48,7 +48,7 @@ export interface QueueOptions {
 	logger: QueueLogger;
 }
 
-interface Entry {
+interface QueueEntry {
 	event: OutgoingEvent;
 	enqueuedAt: number;
 	/** Sent alone: its batch was refused and we are finding the event at fault. */
@@ -64,7 +64,7 @@ function wireEvent(event: OutgoingEvent): BatchEvent {
 const RETRYABLE = (status: number | undefined) => status === undefined || status === 429 || status >= 500;
 
 export class PublishQueue {
-	private readonly entries: Entry[] = [];
+	private readonly entries: QueueEntry[] = [];
 	private readonly maxBatch: number;
 	private readonly concurrency: number;
 	private readonly backoffInitialMs: number;
@@ -163,7 +163,7 @@ export class PublishQueue {
 		if (expired > 0) this.drop(expired, `not delivered within ${this.options.retryForMs} ms`);
 	}
 
-	private async sendBatch(batch: Entry[]): Promise<void> {
+	private async sendBatch(batch: QueueEntry[]): Promise<void> {
 		this.inFlight++;
 		this.lastSendAt = Date.now();
 		this.counters.batches++;
@@ -181,7 +181,7 @@ export class PublishQueue {
 		this.schedule(0);
 	}
 
-	private handleFailure(batch: Entry[], error: Error & { status?: number }): void {
+	private handleFailure(batch: QueueEntry[], error: Error & { status?: number }): void {
 		const status = error.status;
 		const reason = status ? `HTTP ${status}` : error.message;
 		if (RETRYABLE(status)) {

@@ -2,6 +2,13 @@
 
 export type PrimaryKey = string | number;
 export type Item = Record<string, unknown>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a uuid, the key type of channel rows and Directus users. */
+export function isUuid(value: string): boolean {
+	return UUID.test(value);
+}
 /** Items by String(primary key). */
 export type ItemsByKey = Map<string, Item>;
 

@@ -55,7 +55,7 @@ export interface ItemsEventPublisherDeps extends PublisherDeps {
 }
 
 /** A read made inside a transaction: null when no row publishes, undefined when it failed. */
-type ReadInside = ReadForEvent | null | undefined;
+type ReadInsideResult = ReadForEvent | null | undefined;
 
 export class ItemsEventPublisher {
 	private readonly deletes: Pending<ReadForEvent>;
@@ -100,7 +100,7 @@ export class ItemsEventPublisher {
 			void committed(trx).then(() => this.publishNow(event, context, redacted), rolledBack).catch(failed);
 			return;
 		}
-		const gate = CommitGate.of<ReadInside>(
+		const gate = CommitGate.of<ReadInsideResult>(
 			trx,
 			(name, gateKeys, savepoint) => this.readInside(name, 'update', this.bounded(name, 'batch update', gateKeys), { ...context, database: savepoint }),
 			this.fail('reading a batch update before its commit'),
@@ -157,7 +157,7 @@ export class ItemsEventPublisher {
 	}
 
 	/** Inside a transaction (through `context.database`): nothing may wait on another connection. */
-	private async readInside(collection: string, action: ChannelAction, keys: PrimaryKey[], context: HostEventContext): Promise<ReadInside> {
+	private async readInside(collection: string, action: ChannelAction, keys: PrimaryKey[], context: HostEventContext): Promise<ReadInsideResult> {
 		const snapshot: ChannelSnapshot = await this.deps.registry.snapshotThrough(context.database);
 		const channels = snapshot.publishingFor(collection, action);
 		if (channels.length === 0) return null;

@@ -16,7 +16,7 @@ export interface PendingLimits {
 
 export type EvictionReason = 'age' | 'entries' | 'bytes';
 
-interface Entry<T> {
+interface PendingEntry<T> {
 	value: T;
 	bytes: number;
 	at: number;
@@ -26,7 +26,7 @@ export const DEFAULT_PENDING_LIMITS: PendingLimits = { maxEntries: 1000, maxByte
 
 export class Pending<T> {
 	// A Map iterates in insertion order: the first entry is always the oldest.
-	private readonly entries = new Map<string, Entry<T>>();
+	private readonly entries = new Map<string, PendingEntry<T>>();
 	private bytes = 0;
 	private readonly evicted: Record<EvictionReason, number> = { age: 0, entries: 0, bytes: 0 };
 	private readonly unreported: Record<EvictionReason, number> = { age: 0, entries: 0, bytes: 0 };

@@ -22,7 +22,8 @@ export function channelType(name: string): ChannelType {
 	return 'public';
 }
 
-function describe(value: unknown): string {
+/** At most 60 characters of a refused name, to quote in its error. */
+function quotedPart(value: unknown): string {
 	const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
 	return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -35,7 +36,7 @@ export function assertChannelName(name: unknown): asserts name is string {
 		throw new RealtimeError('INVALID_CHANNEL_NAME', `channel name is longer than ${MAX_CHANNEL_NAME_LENGTH} characters`);
 	}
 	if (!CHANNEL_NAME.test(name)) {
-		throw new RealtimeError('INVALID_CHANNEL_NAME', `channel name "${describe(name)}" has characters outside A-Z a-z 0-9 _ - = @ , . ;`);
+		throw new RealtimeError('INVALID_CHANNEL_NAME', `channel name "${quotedPart(name)}" has characters outside A-Z a-z 0-9 _ - = @ , . ;`);
 	}
 }
 
@@ -52,7 +53,7 @@ export function assertEventName(name: unknown): asserts name is string {
 		throw new RealtimeError('INVALID_EVENT_NAME', `event name is longer than ${MAX_EVENT_NAME_LENGTH} characters`);
 	}
 	if (name.startsWith('pusher:') || name.startsWith('pusher_internal:')) {
-		throw new RealtimeError('INVALID_EVENT_NAME', `event name "${describe(name)}" uses a prefix reserved by Pusher`);
+		throw new RealtimeError('INVALID_EVENT_NAME', `event name "${quotedPart(name)}" uses a prefix reserved by Pusher`);
 	}
 }
 
@@ -71,7 +72,7 @@ export function userChannel(userId: unknown): string {
 	}
 	const id = String(userId);
 	if (id.length > MAX_CHANNEL_NAME_LENGTH || !CHANNEL_NAME.test(id)) {
-		throw new RealtimeError('INVALID_CHANNEL_NAME', `user id "${describe(id)}" cannot be part of a channel name`);
+		throw new RealtimeError('INVALID_CHANNEL_NAME', `user id "${quotedPart(id)}" cannot be part of a channel name`);
 	}
 	return `${USER_CHANNEL_PREFIX}${id}`;
 }

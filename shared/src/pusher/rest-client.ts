@@ -103,7 +103,7 @@ export class PusherRestClient {
 				(res) => readAnswer(res, resolve, reject),
 			);
 			req.on('timeout', () => req.destroy(new PusherRequestError(`no answer within ${timeoutMs} ms`)));
-			req.on('error', (error) => reject(error instanceof PusherRequestError ? error : new PusherRequestError(firstLine(error.message))));
+			req.on('error', (error) => reject(error instanceof PusherRequestError ? error : new PusherRequestError(shortReason(error.message))));
 			if (body === undefined) req.end();
 			else req.end(body);
 		});
@@ -122,16 +122,16 @@ function readAnswer(res: IncomingMessage, resolve: (text: string) => void, rejec
 		if (size < 4096) chunks.push(chunk);
 		size += chunk.length;
 	});
-	res.on('error', (error) => reject(new PusherRequestError(firstLine(error.message))));
+	res.on('error', (error) => reject(new PusherRequestError(shortReason(error.message))));
 	res.on('end', () => {
 		const text = Buffer.concat(chunks).toString('utf8');
 		const status = res.statusCode ?? 0;
 		if (status >= 200 && status < 300) return resolve(text);
-		const reason = firstLine(text);
+		const reason = shortReason(text);
 		reject(new PusherRequestError(reason ? `HTTP ${status}: ${reason}` : `HTTP ${status}`, status));
 	});
 }
 
-function firstLine(text: string): string {
+function shortReason(text: string): string {
 	return text.trim().split('\n')[0]!.slice(0, MAX_REASON);
 }

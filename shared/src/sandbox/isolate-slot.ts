@@ -8,7 +8,7 @@ import type { CompiledScript } from './compile.js';
 import type { IsolatedVmModule } from './engine.js';
 import { LruMap } from './lru.js';
 import { REALM_FILENAME, REALM_SOURCE, SCRIPT_FILENAME } from './realm.js';
-import { encodeError } from './transfer.js';
+import { RUN_ENDED } from './transfer.js';
 
 /** The run holding a slot; receives the isolate's host calls and its final outcome. */
 export interface SlotRun {
@@ -17,8 +17,6 @@ export interface SlotRun {
 	/** A console line of the script; false when no more are wanted this run. */
 	onLog(token: number, level: string, text: string): boolean;
 }
-
-const RUN_ENDED = encodeError('The script run this call belongs to has ended');
 
 export class IsolateSlot {
 	private context!: Context;

@@ -123,7 +123,7 @@ function messageText(value) {
   return text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE) + '\u2026' : text;
 }
 
-function describe(error) {
+function describeThrown(error) {
   let name = null;
   let message;
   let line = null;
@@ -241,16 +241,16 @@ return {
         apply(promiseThen, apply(promiseResolve, PromiseCtor, [result]), [
           (value) => {
             let outcome;
-            try { outcome = encodeResult(value); } catch (error) { outcome = describe(error); }
+            try { outcome = encodeResult(value); } catch (error) { outcome = describeThrown(error); }
             finish(token, outcome);
           },
-          (error) => finish(token, describe(error)),
+          (error) => finish(token, describeThrown(error)),
         ]);
         return undefined;
       }
       return encodeResult(result);
     } catch (error) {
-      return describe(error);
+      return describeThrown(error);
     }
   },
 

@@ -40,7 +40,7 @@ import type { SandboxLogger } from './options.js';
 import { decodeOutcome, engineFailure, isTimeout } from './run-outcome.js';
 import { ScriptTimeoutError } from './script-errors.js';
 import type { ScriptLog } from './script-log.js';
-import { decodeFromScript, encodeError } from './transfer.js';
+import { decodeFromScript, encodeError, RUN_ENDED } from './transfer.js';
 
 export interface RunHost {
 	functions: Readonly<Record<string, HostFunction>>;
@@ -67,8 +67,6 @@ export interface SlowScripts {
 	add(id: number): void;
 	delete(id: number): void;
 }
-
-const RUN_ENDED = encodeError('The script run this call belongs to has ended');
 
 /**
  * Runs `script` on `slot` and calls `release(slot)` once the isolate is idle (or disposed).

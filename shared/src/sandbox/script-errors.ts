@@ -4,6 +4,10 @@
  * host file paths or host stack traces (the `stack` of these errors is the sandbox's, not the
  * script's; log `message`, not `stack`).
  */
+import type { ScriptDiagnostic } from '../errors.js';
+
+export type { ScriptDiagnostic };
+
 export type SandboxErrorCode =
 	| 'SCRIPT_SYNTAX'
 	| 'SCRIPT_RUNTIME'
@@ -11,13 +15,6 @@ export type SandboxErrorCode =
 	| 'SCRIPT_MEMORY'
 	| 'SANDBOX_BUSY'
 	| 'SANDBOX_UNAVAILABLE';
-
-/** Where a script is wrong, in the admin's own code: line 1, column 1 is its first character. */
-export interface ScriptDiagnostic {
-	message: string;
-	line: number;
-	column: number;
-}
 
 export class SandboxError extends Error {
 	readonly code: SandboxErrorCode;

@@ -43,6 +43,9 @@ export function encodeError(message: string): string {
 	return `e${message}`;
 }
 
+/** The answer to a host call that arrives after its script run has ended. */
+export const RUN_ENDED = encodeError('The script run this call belongs to has ended');
+
 /**
  * JSON produced by a script, parsed on the host. JSON.parse only creates plain data; `__proto__`
  * keys are dropped as well so that a later Object.assign or merge by the caller cannot turn them

@@ -38,12 +38,12 @@ export interface WebhookOutcome {
 	unknownEvents: number;
 }
 
-const KNOWN = new Set<string>(WEBHOOK_EVENT_NAMES);
+const KNOWN_EVENTS = new Set<string>(WEBHOOK_EVENT_NAMES);
 
 export function webhookActions(batch: WebhookBatch, snapshot: Pick<ChannelSnapshot, 'match'>): WebhookOutcome {
 	const outcome: WebhookOutcome = { actions: [], closedClientEvents: 0, publicClientEvents: 0, invalidClientEvents: 0, throttledClientEvents: 0, unknownEvents: 0 };
 	for (const event of batch.events) {
-		if (!KNOWN.has(event.name)) {
+		if (!KNOWN_EVENTS.has(event.name)) {
 			outcome.unknownEvents++;
 			continue;
 		}

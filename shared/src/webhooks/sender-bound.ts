@@ -31,12 +31,12 @@ export const REDIS_TIMEOUT_MS = 250;
 /** How long the memory store stands in after the shared store failed, before it is tried again, in ms. */
 export const SHARED_RETRY_AFTER_MS = 5000;
 /** Keys longer than this are hashed: a sender names at most this many characters in memory or Redis. */
-const MAX_KEY_LENGTH = 80;
+const MAX_SENDER_KEY_LENGTH = 80;
 
 /** The sender a client event is counted for. */
 export function clientEventSender(event: { user_id?: string | undefined; socket_id?: string | undefined }): string {
 	const key = event.user_id ? `user:${event.user_id}` : event.socket_id ? `socket:${event.socket_id}` : 'unnamed';
-	return key.length <= MAX_KEY_LENGTH ? key : `sha256:${createHash('sha256').update(key).digest('base64url')}`;
+	return key.length <= MAX_SENDER_KEY_LENGTH ? key : `sha256:${createHash('sha256').update(key).digest('base64url')}`;
 }
 
 export class MemoryBoundStore implements BoundStore {

@@ -17,7 +17,7 @@
 export const SENDER_CACHE_TTL_MS = 1000;
 export const SENDER_CACHE_MAX_ENTRIES = 5000;
 
-interface Entry<V> {
+interface SenderCacheEntry<V> {
 	at: number;
 	value: Promise<V>;
 }
@@ -29,7 +29,7 @@ export interface SenderCacheOptions {
 }
 
 export class SenderCache<V> {
-	private readonly entries = new Map<string, Entry<V>>();
+	private readonly entries = new Map<string, SenderCacheEntry<V>>();
 	private readonly ttlMs: number;
 	private readonly maxEntries: number;
 	private readonly now: () => number;
@@ -55,7 +55,7 @@ export class SenderCache<V> {
 			if (this.entries.size < this.maxEntries && now - entry.at < this.ttlMs) break;
 			this.entries.delete(oldest);
 		}
-		const entry: Entry<V> = { at: now, value: load() };
+		const entry: SenderCacheEntry<V> = { at: now, value: load() };
 		this.entries.set(key, entry);
 		entry.value.catch(() => {
 			if (this.entries.get(key) === entry) this.entries.delete(key);
