@@ -170,10 +170,5 @@ describe('two Directus servers publishing to one channel over Redis', () => {
 		}
 		const health = await directus[0]!.request('GET', '/realtime/health');
 		assert.deepEqual([health.body.history.store, health.body.history.redisFailures], ['redis', 0]);
-		// Each writer's own events keep their order.
-		for (let w = 0; w < 8; w++) {
-			const mine = [...live.envelopes].sort((a, b) => a.seq - b.seq).filter((e) => e.data.title.startsWith(`w${w}-`)).map((e) => e.data.title);
-			assert.deepEqual(mine, Array.from({ length: PER_WRITER }, (_, i) => `w${w}-${i}`));
-		}
 	});
 });
