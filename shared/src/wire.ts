@@ -65,7 +65,10 @@ export const rowOverview = z.strictObject({
 	id: z.string(),
 	channel_name: z.string(),
 	collection: z.string(),
+	/** How its channels are authorized. */
 	type: z.enum(['public', 'private', 'presence', 'private-encrypted']),
+	/** What names it matches: the type, or its cache- kind (Soketi's cache channels). */
+	kind: z.enum(['public', 'private', 'presence', 'private-encrypted', 'cache', 'private-cache', 'presence-cache', 'private-encrypted-cache']),
 	enabled: z.boolean(),
 	order: z.nullable(count),
 	counters: rowCounters,

@@ -13,7 +13,7 @@ function snapshotOf(...rows: Array<[string, number?]>): ChannelSnapshot {
 		rows.map(([channel_name, sort], index): Channel => {
 			const row = { id: `r${index}`, enabled: true, sort: sort ?? null, channel_name, collection: 'c', fields: ['*'], authorizer: null, publisher: '', trigger_on_create: true, trigger_on_update: false, trigger_on_delete: false, client_events: false } as ChannelRow;
 			const pattern = channelPattern(channel_name);
-			return { row, pattern, type: pattern.type, label: `channel row r${index} (${channel_name})` };
+			return { row, pattern, kind: pattern.kind, type: pattern.type, label: `channel row r${index} (${channel_name})` };
 		}),
 	);
 }
