@@ -15,6 +15,7 @@ import { PusherApp } from './pusher/app.js';
 import { ConsoleBudget, runFailure, ScriptSandbox } from './sandbox/index.js';
 import type { RunObserver } from './scripts.js';
 import { WebhookCounters } from './webhooks/actions.js';
+import { CacheMissResender } from './webhooks/cache-miss.js';
 import { ClientEventBound, RedisBoundStore } from './webhooks/sender-bound.js';
 import { SenderCache } from './webhooks/sender-cache.js';
 import { loadDirectusRedis } from './host.js';
@@ -74,6 +75,12 @@ export interface RealtimeRuntime {
 	 * Directus has it) and the senders' permissions, looked up at most once a second each.
 	 */
 	clientEvents: { bound: ClientEventBound; senders: SenderCache<Accountability> };
+	/**
+	 * Answers Soketi's cache_miss webhooks with the channel's last event, at most once per channel
+	 * and second. Its last events come from the channels' history (`use()`); without one, a miss
+	 * is counted and left unanswered.
+	 */
+	cacheMisses: CacheMissResender;
 }
 
 export interface RuntimeContext {
@@ -129,6 +136,12 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		pusher,
 		reads: new ReadCoalescer(),
 		webhooks: new WebhookCounters(),
+		cacheMisses: new CacheMissResender({
+			source: null,
+			// Straight to the queue: the event is in history already and keeps its number.
+			send: (event) => queue.enqueue({ ...event, source: 'a cache_miss re-send' }),
+			log: { warn: log('warn') },
+		}),
 		clientEvents: {
 			bound: new ClientEventBound({
 				perSecond: config.webhooks.clientEventsPerSecond,

@@ -91,6 +91,10 @@ export const webhookStats = z.strictObject({
 	invalid_client_events: count,
 	throttled_client_events: count,
 	unknown_events: count,
+	/** Soketi's cache_miss webhooks; those answered by sending the channel's last event again, and those within its one-second interval. */
+	cache_misses: count,
+	cache_resent: count,
+	cache_throttled: count,
 });
 export type WebhookStats = z.infer<typeof webhookStats>;
 
