@@ -40,6 +40,22 @@ describe('cache channels', () => {
 		return log;
 	};
 
+	const webhookStats = async () => {
+		const res = await stack.directus.request('GET', '/realtime/health');
+		assert.equal(res.status, 200, res.text);
+		return res.body.webhooks;
+	};
+	/** Soketi sends its webhooks after the fact: waits until the counters satisfy `done`. */
+	const webhookStatsUntil = async (done: (stats: any) => boolean) => {
+		const deadline = Date.now() + 20_000;
+		for (;;) {
+			const stats = await webhookStats();
+			if (done(stats)) return stats;
+			assert.ok(Date.now() < deadline, `webhook counters: ${JSON.stringify(stats)}`);
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+	};
+
 	before(async () => {
 		stack = await startStack({ encryptionMasterKey: ENCRYPTION_KEY, directus: { env: { RT_CHANNELS_CHECK_INTERVAL: '0' } } });
 		await createCollection(stack.directus, 'notes', [
@@ -79,10 +95,15 @@ describe('cache channels', () => {
 		}
 	});
 
-	it('tells a later subscriber of a cache channel nothing was sent yet (Soketi\'s cache_miss)', async () => {
+	it('hears Soketi\'s cache_miss webhook when a subscriber finds nothing cached, and counts it', async () => {
+		const before = await webhookStats();
 		const late = await as(ada);
 		const misses = subscribeLogging(late, 'private-cache-notes-empty', 'pusher:cache_miss');
 		await misses.waitFor(1);
+		const after = await webhookStatsUntil((stats) => stats.cache_misses > before.cache_misses);
+		assert.equal(after.cache_misses, before.cache_misses + 1);
+		// Nothing was ever sent there: nothing to send again.
+		assert.equal(after.cache_resent, before.cache_resent);
 	});
 
 	it('answers /realtime/auth for each cache kind exactly as for its kind without the cache', async () => {
