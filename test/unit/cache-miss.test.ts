@@ -5,7 +5,7 @@ import { WebhookCounters } from '../../shared/src/webhooks/actions.js';
 import { CacheMissResender, type LastEvent, type LastEventSource, type ResentEvent } from '../../shared/src/webhooks/cache-miss.js';
 import { emitWebhook } from '../../shared/src/webhooks/emit.js';
 
-const LAST: LastEvent = { event: 'note', data: { text: 'hello' }, id: 'k3x9-1f', seq: 42, epoch: 'mf1c-7d3e' };
+const LAST: LastEvent = { event: 'note', data: '{"text":"hello"}', id: 'k3x9-1f', seq: 42, epoch: 'mf1c-7d3e' };
 
 /** An in-memory history: the last event per channel, and every read it was asked for. */
 function memoryHistory(events: Record<string, LastEvent>) {

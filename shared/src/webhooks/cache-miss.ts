@@ -8,10 +8,11 @@
  */
 import { channelKind, isCache, isChannelName } from '../pusher/names.js';
 
-/** A channel's newest event as history keeps it; `data` is the payload the script chose. */
+/** A channel's newest event as history keeps it. */
 export interface LastEvent {
 	event: string;
-	data: unknown;
+	/** The payload's JSON text, as the script or Flow chose it (the envelope is rebuilt around it). */
+	data: string;
 	id: string;
 	seq: number;
 	epoch: string;
@@ -50,9 +51,9 @@ export interface CacheMissOptions {
 export const CACHE_RESEND_INTERVAL_MS = 1000;
 export const CACHE_RESEND_MAX_CHANNELS = 10_000;
 
-/** The envelope of docs/delivery.md, keys in its order. */
+/** The envelope of docs/delivery.md around the kept payload text, keys in its order. */
 export function envelopeText(last: LastEvent): string {
-	return JSON.stringify({ id: last.id, seq: last.seq, epoch: last.epoch, data: last.data });
+	return `{"id":${JSON.stringify(last.id)},"seq":${last.seq},"epoch":${JSON.stringify(last.epoch)},"data":${last.data}}`;
 }
 
 export class CacheMissResender {
