@@ -15,7 +15,7 @@ import { PusherApp } from './pusher/app.js';
 import { ConsoleBudget, runFailure, ScriptSandbox } from './sandbox/index.js';
 import type { RunObserver } from './scripts.js';
 import { WebhookCounters } from './webhooks/actions.js';
-import { CacheMissResender } from './webhooks/cache-miss.js';
+import { CacheMissResender, historyLastEvents } from './webhooks/cache-miss.js';
 import { ClientEventBound, RedisBoundStore } from './webhooks/sender-bound.js';
 import { SenderCache } from './webhooks/sender-cache.js';
 import { loadDirectusRedis } from './host.js';
@@ -84,9 +84,8 @@ export interface RealtimeRuntime {
 	 */
 	clientEvents: { bound: ClientEventBound; senders: SenderCache<Accountability> };
 	/**
-	 * Answers Soketi's cache_miss webhooks with the channel's last event, at most once per channel
-	 * and second. Its last events come from the channels' history (`use()`); without one, a miss
-	 * is counted and left unanswered.
+	 * Answers Soketi's cache_miss webhooks with the channel's last event from history, at most
+	 * once per channel and second; without history (RT_ENVELOPE=false) a miss is only counted.
 	 */
 	cacheMisses: CacheMissResender;
 }
@@ -156,9 +155,9 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		reads: new ReadCoalescer(),
 		webhooks: new WebhookCounters(),
 		cacheMisses: new CacheMissResender({
-			source: null,
-			// Straight to the queue: the event is in history already and keeps its number.
-			send: (event) => queue.enqueue({ ...event, source: 'a cache_miss re-send' }),
+			source: history ? historyLastEvents(history) : null,
+			// Prepared: the event is in history already and keeps its id, seq and epoch.
+			send: (event) => queue.enqueue({ ...event, source: 'a cache_miss re-send' }, true),
 			log: { warn: log('warn') },
 		}),
 		clientEvents: {

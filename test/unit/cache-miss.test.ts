@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WebhookCounters } from '../../shared/src/webhooks/actions.js';
-import { CacheMissResender, type LastEvent, type LastEventSource, type ResentEvent } from '../../shared/src/webhooks/cache-miss.js';
+import { CacheMissResender, historyLastEvents, type LastEvent, type LastEventSource, type ResentEvent } from '../../shared/src/webhooks/cache-miss.js';
+import { envelopeJson } from '../../shared/src/history/envelope.js';
+import { MemoryHistory } from '../../shared/src/history/memory-history.js';
 import { emitWebhook } from '../../shared/src/webhooks/emit.js';
 
 const LAST: LastEvent = { event: 'note', data: '{"text":"hello"}', id: 'k3x9-1f', seq: 42, epoch: 'mf1c-7d3e' };
@@ -74,12 +76,10 @@ describe('answering cache_miss from history', () => {
 		assert.deepEqual(sent, []);
 	});
 
-	it('sends nothing without a history, and answers once one is in use', async () => {
+	it('sends nothing without a history (RT_ENVELOPE=false)', async () => {
 		const { resender, sent } = setup({ source: null });
 		assert.equal(await resender.resend('cache-news'), 'unanswered');
-		resender.use(memoryHistory({ 'cache-news': LAST }).source);
-		assert.equal(await resender.resend('cache-news'), 'resent');
-		assert.equal(sent.length, 1);
+		assert.deepEqual(sent, []);
 	});
 
 	it('reads nothing for names that are no cache channel or break the name rules', async () => {
@@ -91,12 +91,18 @@ describe('answering cache_miss from history', () => {
 		assert.deepEqual(sent, []);
 	});
 
-	it('logs a history that fails to answer and goes on', async () => {
+	it('logs a history that fails to answer, at most once a minute, and goes on', async () => {
 		const failing: LastEventSource = { last: async () => Promise.reject(new Error('redis down')) };
-		const { resender, warnings, sent } = setup({ source: failing });
+		const { resender, warnings, sent, clock } = setup({ source: failing });
+		assert.equal(await resender.resend('cache-news'), 'unanswered');
+		clock.now = 5000;
 		assert.equal(await resender.resend('cache-news'), 'unanswered');
 		assert.deepEqual(sent, []);
+		assert.equal(warnings.length, 1);
 		assert.match(warnings[0]!, /cache-news.*redis down/);
+		clock.now = 60_000;
+		await resender.resend('cache-news');
+		assert.equal(warnings.length, 2);
 	});
 
 	it('remembers at most maxChannels channels; past that, within the second, a miss is throttled', async () => {
@@ -119,6 +125,36 @@ describe('answering cache_miss from history', () => {
 			await resender.resend(`cache-c${i}`);
 		}
 		assert.ok(resender.size <= 100, `remembers ${resender.size}`);
+	});
+});
+
+describe('the last event of a channel\'s history', () => {
+	const history = () => new MemoryHistory({ size: 10, ttlMs: 60_000, maxBytes: 1_000_000 });
+
+	it('is its newest kept event, with the id, seq and epoch it went out with', async () => {
+		const kept = history();
+		const [, second] = await kept.append([
+			{ channel: 'cache-news', id: 'a1', name: 'first', data: '{"n":1}' },
+			{ channel: 'cache-news', id: 'a2', name: 'second', data: '{"n":2}' },
+			{ channel: 'cache-other', id: 'b1', name: 'other', data: '{"n":3}' },
+		]);
+		assert.deepEqual(await historyLastEvents(kept).last('cache-news'), { event: 'second', data: '{"n":2}', id: 'a2', seq: 2, epoch: second!.epoch });
+	});
+
+	it('is null for a channel with none, and when nothing is kept (RT_HISTORY=false)', async () => {
+		assert.equal(await historyLastEvents(history()).last('cache-news'), null);
+		const numberedOnly = new MemoryHistory({ size: 0, ttlMs: 60_000, maxBytes: 1_000_000 });
+		await numberedOnly.append([{ channel: 'cache-news', id: 'a1', name: 'first', data: '{}' }]);
+		assert.equal(await historyLastEvents(numberedOnly).last('cache-news'), null);
+	});
+
+	it('goes out again exactly as it first went out', async () => {
+		const kept = history();
+		const [mark] = await kept.append([{ channel: 'private-cache-chat-1', id: 'a1', name: 'note', data: '{"text":"hi"}' }]);
+		const sent: ResentEvent[] = [];
+		const resender = new CacheMissResender({ source: historyLastEvents(kept), send: (e) => sent.push(e), log: { warn: () => {} } });
+		assert.equal(await resender.resend('private-cache-chat-1'), 'resent');
+		assert.deepEqual(sent, [{ channel: 'private-cache-chat-1', name: 'note', data: envelopeJson('a1', 1, mark!.epoch, '{"text":"hi"}') }]);
 	});
 });
 

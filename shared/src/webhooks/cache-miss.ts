@@ -6,6 +6,8 @@
  * `id`. However many subscribers miss at once, a channel is re-sent at most once per interval
  * (one second), and the channels remembered for that are bounded.
  */
+import type { ChannelHistory } from '../history/channel-history.js';
+import { envelopeJson } from '../history/envelope.js';
 import { channelKind, isCache, isChannelName } from '../pusher/names.js';
 
 /** A channel's newest event as history keeps it. */
@@ -24,6 +26,17 @@ export interface LastEventSource {
 	last(channel: string): Promise<LastEvent | null>;
 }
 
+/** The channels' history as a LastEventSource: its newest kept event, under the current epoch. */
+export function historyLastEvents(history: Pick<ChannelHistory, 'read'>): LastEventSource {
+	return {
+		async last(channel) {
+			const window = await history.read(channel, { after: undefined, limit: 1 });
+			const event = window.events.at(-1);
+			return event ? { event: event.name, data: event.data, id: event.id, seq: event.seq, epoch: window.epoch } : null;
+		},
+	};
+}
+
 /** What became of one cache_miss: sent again, within its channel's interval, or nothing to send. */
 export type CacheMissOutcome = 'resent' | 'throttled' | 'unanswered';
 
@@ -35,9 +48,9 @@ export interface ResentEvent {
 }
 
 export interface CacheMissOptions {
-	/** The channels' history; null while there is none (then every miss is unanswered). */
+	/** The channels' history; null when there is none (RT_ENVELOPE=false): every miss is unanswered. */
 	source: LastEventSource | null;
-	/** Hands the event to the publish queue (sealed there on encrypted channels). */
+	/** Hands the event, already in its envelope, to the publish queue (sealed there on encrypted channels). */
 	send(event: ResentEvent): void;
 	log: { warn(message: string): void };
 	/** Least time between two re-sends of one channel, ms. */
@@ -51,10 +64,8 @@ export interface CacheMissOptions {
 export const CACHE_RESEND_INTERVAL_MS = 1000;
 export const CACHE_RESEND_MAX_CHANNELS = 10_000;
 
-/** The envelope of docs/delivery.md around the kept payload text, keys in its order. */
-export function envelopeText(last: LastEvent): string {
-	return `{"id":${JSON.stringify(last.id)},"seq":${last.seq},"epoch":${JSON.stringify(last.epoch)},"data":${last.data}}`;
-}
+/** A failing history is logged at most this often, ms: misses keep coming while it is down. */
+const WARN_EVERY_MS = 60_000;
 
 export class CacheMissResender {
 	/** Channel -> when it was last let through; insertion order is time order. */
@@ -62,23 +73,17 @@ export class CacheMissResender {
 	private readonly intervalMs: number;
 	private readonly maxChannels: number;
 	private readonly now: () => number;
-	private source: LastEventSource | null;
+	private warnedAt = -Infinity;
 
 	constructor(private readonly options: CacheMissOptions) {
-		this.source = options.source;
 		this.intervalMs = options.intervalMs ?? CACHE_RESEND_INTERVAL_MS;
 		this.maxChannels = options.maxChannels ?? CACHE_RESEND_MAX_CHANNELS;
 		this.now = options.now ?? (() => performance.now());
 	}
 
-	/** Sets where last events come from (the history, once it exists). */
-	use(source: LastEventSource | null): void {
-		this.source = source;
-	}
-
 	/** Answers one cache_miss of `channel`. Never throws. */
 	async resend(channel: string): Promise<CacheMissOutcome> {
-		const source = this.source;
+		const source = this.options.source;
 		// Only cache channels are cached: any other name is no miss to answer.
 		if (!source || !isChannelName(channel) || !isCache(channelKind(channel))) return 'unanswered';
 		// Decided before anything is read, so a burst of misses reads history once.
@@ -87,11 +92,15 @@ export class CacheMissResender {
 		try {
 			last = await source.last(channel);
 		} catch (error) {
-			this.options.log.warn(`realtime: cache_miss of ${channel}: its last event could not be read: ${(error as Error).message}`);
+			const now = this.now();
+			if (now - this.warnedAt >= WARN_EVERY_MS) {
+				this.warnedAt = now;
+				this.options.log.warn(`realtime: cache_miss of ${channel}: its last event could not be read (history unavailable; further misses are not logged for a minute): ${(error as Error).message}`);
+			}
 			return 'unanswered';
 		}
 		if (!last) return 'unanswered';
-		this.options.send({ channel, name: last.event, data: envelopeText(last) });
+		this.options.send({ channel, name: last.event, data: envelopeJson(last.id, last.seq, last.epoch, last.data) });
 		return 'resent';
 	}
 
