@@ -142,4 +142,26 @@ describe('cache channels', () => {
 		assert.equal(res.status, 400, res.text);
 		assert.match(res.text, /public channel/);
 	});
+
+	// Last: it restarts Soketi.
+	it('sends the last event again from history when Soketi lost its cache (restarted), to a new subscriber', async () => {
+		const early = await listener();
+		const seen = new EventLog(await subscribe(early, 'private-encrypted-cache-notes-r9'), 'note');
+		await createItem(stack.directus, 'notes', { room: 'r9', text: 'state' });
+		await seen.waitFor(1);
+		const first = seen.envelopes[0];
+		assert.ok(first, 'the event went out in its envelope');
+		early.disconnect();
+		await stack.soketi.stop();
+		await stack.soketi.start();
+		const before = await webhookStats();
+		const late = await as(ada);
+		const log = subscribeLogging(late, 'private-encrypted-cache-notes-r9', 'note');
+		await log.waitFor(1, 20_000);
+		// The same event, as it first went out: same id, seq and epoch, decrypted by the client.
+		assert.deepEqual(log.envelopes[0], first);
+		assert.deepEqual(log.events[0], { text: 'state' });
+		const after = await webhookStatsUntil((stats) => stats.cache_resent > before.cache_resent);
+		assert.equal(after.cache_resent, before.cache_resent + 1);
+	});
 });
