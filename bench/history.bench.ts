@@ -53,8 +53,10 @@ try {
 	}
 	const on = median(perSlice.on);
 	const off = median(perSlice.off);
-	results.writes = { perSlice, medianWritesPerSecond: { on, off }, ratio: round(on / off, 3), target: 0.95, pass: on / off >= 0.95 };
-	log(`writes/s median: history on ${on}, off ${off}: ${round(on / off, 3)}x (target >= 0.95)`);
+	// The ratio within each round (its on and off slices ran back to back), then the median over rounds.
+	const ratio = round(median(perSlice.on.map((rate, i) => rate / perSlice.off[i]!)), 3);
+	results.writes = { perSlice, medianWritesPerSecond: { on, off }, ratio, target: 0.95, pass: ratio >= 0.95 };
+	log(`writes/s median: history on ${on}, off ${off}: ${ratio}x, median of the rounds (target >= 0.95)`);
 
 	// 1,000 events a client missed, then its recovery: pages of up to 1,000 from since=<before>.
 	const history = (query: string) => servers.on.request('GET', `/realtime/channels/posts/history?${query}`, undefined, { token: null });

@@ -1,5 +1,5 @@
 /**
- * Turns bench/results/realtime.json and bench/results/sandbox.json into the summary printed at
+ * Turns bench/results/realtime.json, sandbox.json and history.json into the summary printed at
  * the end of `npm run bench` (PASS / MISS per target), the generated part of
  * docs/benchmarks.md (between its bench:begin / bench:end markers) and
  * docs/images/bench-fanout.png. A MISS is reported, not failed: the exit code is non-zero only
@@ -46,6 +46,12 @@ const END = '<!-- bench:end -->';
 const readJson = <T>(file: string): T | undefined => (existsSync(join(RESULTS, file)) ? (JSON.parse(readFileSync(join(RESULTS, file), 'utf8')) as T) : undefined);
 const realtime = readJson<RealtimeResults>('realtime.json');
 const sandbox = readJson<SandboxResults>('sandbox.json');
+interface HistoryResults {
+	date: string;
+	writes?: { medianWritesPerSecond: { on: number; off: number }; ratio: number; perSlice: { on: number[]; off: number[] } };
+	recovery?: { missed: number; medianMs: number; trialsMs: number[] };
+}
+const historyBench = readJson<HistoryResults>('history.json');
 if (!realtime && !sandbox) {
 	console.error('no results in bench/results/: run `npm run bench` first');
 	process.exit(1);
@@ -147,6 +153,24 @@ const targets: Target[] = [];
 			target: '>= 0.95x',
 			measured: `${auth.auth.requestsPerSecond} / ${auth.usersMe.requestsPerSecond} req/s = ${x(auth.ratio)} (Directus CPU per request ${ms(auth.auth.cpuMsPerRequest)} vs ${ms(auth.usersMe.cpuMsPerRequest)} ms)`,
 			pass: auth.ratio >= 0.95 && auth.auth.failed === 0,
+		});
+	}
+	if (historyBench?.writes) {
+		const w = historyBench.writes;
+		targets.push({
+			name: 'Writes with numbering and history on (Redis) / RT_ENVELOPE=false',
+			target: '>= 0.95x',
+			measured: `${x(w.ratio)}, median of ${w.perSlice.on.length} rounds (${w.medianWritesPerSecond.on} / ${w.medianWritesPerSecond.off} writes/s)`,
+			pass: w.ratio >= 0.95,
+		});
+	}
+	if (historyBench?.recovery) {
+		const r = historyBench.recovery;
+		targets.push({
+			name: `Recovery of ${r.missed.toLocaleString('en-US')} missed events through GET /realtime/channels/<name>/history`,
+			target: '< 250 ms',
+			measured: `${ms(r.medianMs)} ms, median of ${r.trialsMs.length}`,
+			pass: r.medianMs < 250,
 		});
 	}
 	// Memory. The extension's share at N: what it adds to Directus under the same write load (the
