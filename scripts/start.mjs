@@ -142,6 +142,8 @@ start('soketi', ensureSoketiNode(), [join(ROOT, 'node_modules', '@soketi', 'soke
 	SOKETI_DEFAULT_APP_SECRET: APP.secret,
 	SOKETI_DEFAULT_APP_USER_AUTHENTICATION: 'true',
 	SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES: 'true',
+	// A subscriber of a cache channel whose event Soketi no longer holds gets it again from Directus.
+	SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: `http://127.0.0.1:${PORTS.directus}/realtime/webhook`, event_types: ['cache_miss'] }]),
 	AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
 });
 await waitUntil(`http://127.0.0.1:${PORTS.soketi}/`, 'Soketi');

@@ -11,7 +11,7 @@
 export { RealtimeError, ConfigError, type RealtimeErrorCode } from './errors.js';
 export { closestVariable, readBoolean, readConfig, realtimeEnv, unknownVariables, type RealtimeConfig, type PusherConnectionConfig } from './config.js';
 
-export { channelType, isSocketId, type ChannelType } from './pusher/names.js';
+export { channelKind, channelType, isCache, isSocketId, type ChannelKind, type ChannelType } from './pusher/names.js';
 export { PusherApp } from './pusher/app.js';
 
 export { CHANNELS_COLLECTION, type ChannelRow, type ChannelAction } from './channels/row.js';
@@ -46,6 +46,7 @@ export { checkWebhookHeaders, MAX_WEBHOOK_BODY_BYTES, verifyWebhook, WEBHOOK_EVE
 export { boundClientEvents, webhookActions, WebhookCounters, type WebhookAction, type WebhookOutcome } from './webhooks/actions.js';
 export { ClientEventBound, clientEventSender, MemoryBoundStore, RedisBoundStore, type BoundStore } from './webhooks/sender-bound.js';
 export { SenderCache, SENDER_CACHE_TTL_MS } from './webhooks/sender-cache.js';
+export { CacheMissResender, historyLastEvents, type CacheMissOutcome, type LastEvent, type LastEventSource } from './webhooks/cache-miss.js';
 export { emitWebhook, type WebhookEmitDeps, type WebhookReceipt } from './webhooks/emit.js';
 
 export { ensureChannelsSchema, dropChannelsSchema, channelsSchemaComplete, type SchemaChanges, type SchemaOutcome } from './schema/channels-table.js';

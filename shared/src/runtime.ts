@@ -15,6 +15,7 @@ import { PusherApp } from './pusher/app.js';
 import { ConsoleBudget, runFailure, ScriptSandbox } from './sandbox/index.js';
 import type { RunObserver } from './scripts.js';
 import { WebhookCounters } from './webhooks/actions.js';
+import { CacheMissResender, historyLastEvents } from './webhooks/cache-miss.js';
 import { ClientEventBound, RedisBoundStore } from './webhooks/sender-bound.js';
 import { SenderCache } from './webhooks/sender-cache.js';
 import { loadDirectusRedis } from './host.js';
@@ -82,6 +83,11 @@ export interface RealtimeRuntime {
 	 * Directus has it) and the senders' permissions, looked up at most once a second each.
 	 */
 	clientEvents: { bound: ClientEventBound; senders: SenderCache<Accountability> };
+	/**
+	 * Answers Soketi's cache_miss webhooks with the channel's last event from history, at most
+	 * once per channel and second; without history (RT_ENVELOPE=false) a miss is only counted.
+	 */
+	cacheMisses: CacheMissResender;
 }
 
 export interface RuntimeContext {
@@ -148,6 +154,12 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		pusher,
 		reads: new ReadCoalescer(),
 		webhooks: new WebhookCounters(),
+		cacheMisses: new CacheMissResender({
+			source: history ? historyLastEvents(history) : null,
+			// Prepared: the event is in history already and keeps its id, seq and epoch.
+			send: (event) => queue.enqueue({ ...event, source: 'a cache_miss re-send' }, true),
+			log: { warn: log('warn') },
+		}),
 		clientEvents: {
 			bound: new ClientEventBound({
 				perSecond: config.webhooks.clientEventsPerSecond,

@@ -65,7 +65,10 @@ export const rowOverview = z.strictObject({
 	id: z.string(),
 	channel_name: z.string(),
 	collection: z.string(),
+	/** How its channels are authorized. */
 	type: z.enum(['public', 'private', 'presence', 'private-encrypted']),
+	/** What names it matches: the type, or its cache- kind (Soketi's cache channels). */
+	kind: z.enum(['public', 'private', 'presence', 'private-encrypted', 'cache', 'private-cache', 'presence-cache', 'private-encrypted-cache']),
 	enabled: z.boolean(),
 	order: z.nullable(count),
 	counters: rowCounters,
@@ -88,6 +91,10 @@ export const webhookStats = z.strictObject({
 	invalid_client_events: count,
 	throttled_client_events: count,
 	unknown_events: count,
+	/** Soketi's cache_miss webhooks; those answered by sending the channel's last event again, and those within its one-second interval. */
+	cache_misses: count,
+	cache_resent: count,
+	cache_throttled: count,
 });
 export type WebhookStats = z.infer<typeof webhookStats>;
 

@@ -21,20 +21,24 @@ export interface StackOptions {
 	soketi?: SoketiOptions;
 	/** RT_ENCRYPTION_MASTER_KEY for Directus, and the same key for the test's own Pusher client. */
 	encryptionMasterKey?: string;
-	/** Soketi sends webhooks of these types to the Directus' POST /realtime/webhook. */
+	/** Soketi sends webhooks of these types, and always cache_miss, to the Directus' POST /realtime/webhook. */
 	webhooks?: string[];
 }
 
-/** SOKETI_DEFAULT_APP_WEBHOOKS for webhooks of `eventTypes` to POST /realtime/webhook of a Directus on `port`. */
+/**
+ * SOKETI_DEFAULT_APP_WEBHOOKS for webhooks of `eventTypes` to POST /realtime/webhook of a Directus
+ * on `port`; cache_miss always, as a deployment should have it (cache channels' last event).
+ */
 export function webhookEnv(port: number, eventTypes: string[]): Record<string, string> {
-	return { SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: `http://127.0.0.1:${port}/realtime/webhook`, event_types: eventTypes }]) };
+	const types = [...new Set([...eventTypes, 'cache_miss'])];
+	return { SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: `http://127.0.0.1:${port}/realtime/webhook`, event_types: types }]) };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-	const directusPort = options.directus?.port ?? (options.webhooks ? await freePort() : undefined);
+	const directusPort = options.directus?.port ?? (await freePort());
 	const soketi = await startSoketi({
 		...options.soketi,
-		env: { ...(options.webhooks ? webhookEnv(directusPort!, options.webhooks) : {}), ...options.soketi?.env },
+		env: { ...webhookEnv(directusPort, options.webhooks ?? []), ...options.soketi?.env },
 	});
 	const rtEnv = {
 		RT_APP_ID: soketi.app.id,
@@ -47,7 +51,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 	};
 	let directus: Directus;
 	try {
-		directus = await startDirectus({ ...options.directus, ...(directusPort ? { port: directusPort } : {}), env: { ...rtEnv, ...options.directus?.env } });
+		directus = await startDirectus({ ...options.directus, port: directusPort, env: { ...rtEnv, ...options.directus?.env } });
 	} catch (error) {
 		await soketi.stop();
 		throw error;

@@ -168,12 +168,12 @@ describe('the Flows operation realtime-trigger', () => {
 	it('sends only to a name an enabled row of its type decides: others are refused with a reason and logged', async () => {
 		const cases: Array<[string, RegExp]> = [
 			// No row at all, public or not: item data cannot pick a name nobody decides.
-			['headlines', /no enabled channel row of type public matches "headlines"/],
-			['private-admin-5', /no enabled channel row of type private/],
+			['headlines', /no enabled channel row of kind public matches "headlines"/],
+			['private-admin-5', /no enabled channel row of kind private/],
 			['private-encrypted-chat-5', /RT_ENCRYPTION_MASTER_KEY|no enabled channel row/],
 			// A private row's pattern never answers for presence; a disabled row decides nothing.
-			['presence-chat-5', /no enabled channel row of type presence/],
-			['presence-off-1', /no enabled channel row of type presence/],
+			['presence-chat-5', /no enabled channel row of kind presence/],
+			['presence-off-1', /no enabled channel row of kind presence/],
 			// A user's channel is no row's: refused without any_channel.
 			['#server-to-user-5', /user's channel.*any_channel/],
 		];
@@ -199,7 +199,7 @@ describe('the Flows operation realtime-trigger', () => {
 		await createItem(stack.directus, 'chat', { to: `admin-${tag}`, text: 'steered' });
 		const refusals: any[] = await pollUntil(async () => (await stack.directus.request('GET', '/items/chat_refusals')).body.data, (rows: any[]) => rows.length > 0);
 		assert.deepEqual(refusals.map((r) => r.title), [`admin-${tag}`], 'only the steered name was refused');
-		assert.match(refusals[0].reason, /no enabled channel row of type private/);
+		assert.match(refusals[0].reason, /no enabled channel row of kind private/);
 	});
 
 	it('with any_channel on, any name Pusher accepts is sent, and #server-to-user-<id> takes a user id', async () => {

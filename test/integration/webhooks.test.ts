@@ -200,7 +200,7 @@ describe('POST /realtime/webhook', () => {
 
 	it('shows its counters to admins only', async () => {
 		const stats = await health();
-		assert.deepEqual(Object.keys(stats).sort(), ['dropped_client_events', 'emitted', 'invalid_client_events', 'public_client_events', 'received', 'refused', 'throttled_client_events', 'unknown_events']);
+		assert.deepEqual(Object.keys(stats).sort(), ['cache_misses', 'cache_resent', 'cache_throttled', 'dropped_client_events', 'emitted', 'invalid_client_events', 'public_client_events', 'received', 'refused', 'throttled_client_events', 'unknown_events']);
 		const user = await stack.directus.request('GET', '/realtime/health', undefined, { token: alice.token });
 		assert.deepEqual(user.body, { status: 'ok' });
 	});

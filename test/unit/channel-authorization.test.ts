@@ -105,4 +105,24 @@ describe('which matching row decides at /realtime/auth', () => {
 		await assert.rejects(ask('private-encrypted-doc'), refused);
 		assert.deepEqual(ran, []);
 	});
+
+	it('answers a cache channel only from rows of its cache kind, exactly as for its type', async () => {
+		const { ran, ask } = setup([row('plain', 'private-:name', 'grant'), row('cached', 'private-cache-:name', 'grant')]);
+		assert.deepEqual(await ask('private-cache-lobby'), { auth: 'signed:private-cache-lobby' });
+		assert.deepEqual(await ask('private-lobby'), { auth: 'signed:private-lobby' });
+		assert.deepEqual(ran, ['grant@private-cache-lobby', 'grant@private-lobby']);
+	});
+
+	it('never asks a plain row about a cache name, nor a cache row about a plain name', async () => {
+		const plain = setup([row('plain', 'private-:name', 'grant')]);
+		await assert.rejects(plain.ask('private-cache-lobby'), refused);
+		const cached = setup([row('cached', 'private-cache-:name', 'grant')]);
+		await assert.rejects(cached.ask('private-lobby'), refused);
+		assert.deepEqual([...plain.ran, ...cached.ran], []);
+	});
+
+	it('refuses to authorize a public cache channel, as any public one', async () => {
+		const { ask } = setup([row('cached', 'cache-:name', 'grant')]);
+		await assert.rejects(ask('cache-news'), { code: 'PUBLIC_CHANNEL' });
+	});
 });

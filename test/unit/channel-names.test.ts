@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertChannelName, assertEventName, assertSocketId, channelType, userChannel } from '../../shared/src/pusher/names.js';
+import { assertChannelName, assertEventName, assertSocketId, channelKind, channelType, isCache, userChannel } from '../../shared/src/pusher/names.js';
 
 describe('Pusher name rules', () => {
 	it('types a channel by its prefix', () => {
@@ -9,6 +9,34 @@ describe('Pusher name rules', () => {
 		assert.equal(channelType('presence-room-1'), 'presence');
 		assert.equal(channelType('news'), 'public');
 		assert.equal(channelType('Private-chat-1'), 'public');
+	});
+
+	it('gives Soketi\'s cache channels a kind of their own, authorized as the type without the cache', () => {
+		const cases = [
+			['cache-news', 'cache', 'public'],
+			['private-cache-chat-1', 'private-cache', 'private'],
+			['presence-cache-room-1', 'presence-cache', 'presence'],
+			['private-encrypted-cache-doc-1', 'private-encrypted-cache', 'private-encrypted'],
+			['private-encrypted-doc-1', 'private-encrypted', 'private-encrypted'],
+			['private-chat-1', 'private', 'private'],
+			['presence-room-1', 'presence', 'presence'],
+			['news', 'public', 'public'],
+			['private-cachex', 'private', 'private'],
+			['cachenews', 'public', 'public'],
+			['Cache-news', 'public', 'public'],
+			['public-cache-x', 'public', 'public'],
+		] as const;
+		for (const [name, kind, type] of cases) {
+			assert.equal(channelKind(name), kind, name);
+			assert.equal(channelType(name), type, name);
+		}
+	});
+
+	it('tells the cache kinds from the others', () => {
+		assert.deepEqual(
+			(['public', 'private', 'presence', 'private-encrypted', 'cache', 'private-cache', 'presence-cache', 'private-encrypted-cache'] as const).filter(isCache),
+			['cache', 'private-cache', 'presence-cache', 'private-encrypted-cache'],
+		);
 	});
 
 	it('accepts Pusher channel characters up to 164 long', () => {

@@ -60,6 +60,38 @@ describe('channel name patterns', () => {
 		assert.equal(channelPattern(':name').type, 'public');
 	});
 
+	it('takes a cache kind from a cache prefix, and the type its names are authorized as', () => {
+		const kinds = ['cache-news-:id', 'private-cache-chat-:id', 'presence-cache-:room', 'private-encrypted-cache-doc-:id', 'private-:x', 'private-cache:x'].map((p) => [channelPattern(p).kind, channelPattern(p).type]);
+		assert.deepEqual(kinds, [
+			['cache', 'public'],
+			['private-cache', 'private'],
+			['presence-cache', 'presence'],
+			['private-encrypted-cache', 'private-encrypted'],
+			['private', 'private'],
+			['private', 'private'],
+		]);
+	});
+
+	it('keeps cache names and plain names apart, both ways', () => {
+		assert.equal(channelPattern('private-:x').match('private-cache-1'), null);
+		assert.equal(channelPattern('private-cache-:x').match('private-1'), null);
+		assert.deepEqual(channelPattern('private-cache-:x').match('private-cache-1'), { x: '1' });
+		assert.equal(channelPattern(':x').match('cache-1'), null);
+		assert.equal(channelPattern('cache-:x').match('news'), null);
+		assert.deepEqual(channelPattern('cache-:x').match('cache-news'), { x: 'news' });
+		assert.equal(channelPattern('presence-:x').match('presence-cache-1'), null);
+		assert.equal(channelPattern('private-encrypted-:x').match('private-encrypted-cache-1'), null);
+		assert.equal(channelPattern('private-encrypted-cache-:x').match('private-encrypted-1'), null);
+		// A literal that stops short of the cache prefix can never reach a cache name.
+		assert.equal(channelPattern('private-cache:x').match('private-cache-1'), null);
+	});
+
+	it('refuses item data that would fill a plain pattern into a cache name', () => {
+		assert.throws(() => channelPattern('private-:x').fill({ x: 'cache-1' }), { code: 'CHANNEL_MISMATCH' });
+		assert.throws(() => channelPattern(':x').fill({ x: 'cache-1' }), { code: 'CHANNEL_MISMATCH' });
+		assert.equal(channelPattern('private-cache-:x').fill({ x: '1' }), 'private-cache-1');
+	});
+
 	it('matches only names of its own type', () => {
 		assert.equal(channelPattern('private-:name').match('private-encrypted-doc'), null);
 		assert.deepEqual(channelPattern('private-:name').match('private-lobby'), { name: 'lobby' });

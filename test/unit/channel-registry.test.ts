@@ -91,6 +91,31 @@ describe('the channel registry', () => {
 		assert.deepEqual(ids(snapshot.matches('news')), ['public']);
 	});
 
+	it('lets a row and its cache twin each answer only for their own kind', async () => {
+		const snapshot = await snapshotOf([
+			row('plain', 'private-:x'),
+			row('cached', 'private-cache-:x'),
+			row('public', ':x'),
+			row('public-cached', 'cache-:x'),
+			row('presence-cached', 'presence-cache-:x'),
+			row('sealed-cached', 'private-encrypted-cache-:x'),
+		]);
+		assert.deepEqual(ids(snapshot.matches('private-cache-1')), ['cached']);
+		assert.deepEqual(ids(snapshot.matches('private-1')), ['plain']);
+		assert.deepEqual(ids(snapshot.matches('cache-1')), ['public-cached']);
+		assert.deepEqual(ids(snapshot.matches('news')), ['public']);
+		assert.deepEqual(ids(snapshot.matches('presence-cache-1')), ['presence-cached']);
+		assert.deepEqual(ids(snapshot.matches('presence-1')), []);
+		assert.deepEqual(ids(snapshot.matches('private-encrypted-cache-1')), ['sealed-cached']);
+		assert.deepEqual(ids(snapshot.matches('private-encrypted-1')), []);
+	});
+
+	it('does not let item data steer a plain row\'s fill into its cache twin\'s channel', async () => {
+		const snapshot = await snapshotOf([row('plain', 'private-:x'), row('cached', 'private-cache-:x')]);
+		assert.throws(() => snapshot.fill(channelPattern('private-:x'), { x: 'cache-1' }), { code: 'CHANNEL_MISMATCH' });
+		assert.equal(snapshot.fill(channelPattern('private-cache-:x'), { x: '1' }), 'private-cache-1');
+	});
+
 	it('puts rows with a sort first, lowest first, ahead of specificity', async () => {
 		const snapshot = await snapshotOf([
 			row('literal', 'private-lobby'),

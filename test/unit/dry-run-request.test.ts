@@ -13,7 +13,7 @@ function snapshotOf(...rows: Array<[string, number?]>): ChannelSnapshot {
 		rows.map(([channel_name, sort], index): Channel => {
 			const row = { id: `r${index}`, enabled: true, sort: sort ?? null, channel_name, collection: 'c', fields: ['*'], authorizer: null, publisher: '', trigger_on_create: true, trigger_on_update: false, trigger_on_delete: false, client_events: false } as ChannelRow;
 			const pattern = channelPattern(channel_name);
-			return { row, pattern, type: pattern.type, label: `channel row r${index} (${channel_name})` };
+			return { row, pattern, kind: pattern.kind, type: pattern.type, label: `channel row r${index} (${channel_name})` };
 		}),
 	);
 }
@@ -114,16 +114,19 @@ describe('the Flows operation\'s checks', () => {
 		}
 	});
 
-	it('sends only to a name an enabled row of its type decides and whose pattern it matches back; any_channel lifts that', () => {
+	it('sends only to a name an enabled row of its kind decides and whose pattern it matches back; any_channel lifts that', () => {
 		const snapshot = snapshotOf(['private-chat-:userId'], ['private-chat-notification-:userId'], ['private-room-:id(\\d+)'], ['order-:title'], ['presence-team-:team']);
 		const send = (channel: string, extra: Record<string, unknown> = {}) => flowEvent({ channel, event: 'x', ...extra }, { ...deps, snapshot });
 		for (const channel of ['private-chat-5', 'private-chat-notification-5', 'private-room-12', 'order-abc', 'presence-team-a']) assert.ok(send(channel).ok, channel);
 		const refused: Array<[string, RegExp]> = [
-			['news', /no enabled channel row of type public/],
-			['private-other-5', /no enabled channel row of type private/],
+			['news', /no enabled channel row of kind public/],
+			['private-other-5', /no enabled channel row of kind private/],
+			// Nor a plain row for its cache kind.
+			['private-cache-chat-5', /no enabled channel row of kind private-cache/],
+			['cache-order-abc', /no enabled channel row of kind cache/],
 			['private-room-abc', /no enabled channel row/],
 			// A private row's pattern never answers for the encrypted type, nor a public one for presence.
-			['presence-chat-5', /no enabled channel row of type presence/],
+			['presence-chat-5', /no enabled channel row of kind presence/],
 			['#server-to-user-5', /any_channel/],
 		];
 		for (const [channel, reason] of refused) {

@@ -127,4 +127,22 @@ describe('the publish queue', () => {
 		assert.equal(queue.stats().dropped, 1);
 		assert.ok(lines.some((l) => l.startsWith('error') && l.includes('HTTP 413')));
 	});
+
+	it('leaves an event enqueued as prepared (a re-send in its envelope) to go out as it is', async () => {
+		const batches: BatchEvent[][] = [];
+		const prepared: string[] = [];
+		const { queue } = queueWith(async (b) => void batches.push(b), {
+			prepare: async (events) => {
+				for (const e of events) {
+					prepared.push(e.data);
+					e.data = `{"wrapped":${e.data}}`;
+				}
+			},
+		});
+		queue.enqueue(event(1));
+		queue.enqueue(event(2), true);
+		await queue.idle();
+		assert.deepEqual(prepared, ['{"n":1}']);
+		assert.deepEqual(batches.flat().map((e) => e.data), ['{"wrapped":{"n":1}}', '{"n":2}']);
+	});
 });

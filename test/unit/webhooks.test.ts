@@ -65,7 +65,7 @@ describe('webhook events as actions', () => {
 		assert.equal(out.unknownEvents, 1);
 		const counters = new WebhookCounters();
 		counters.count(out);
-		assert.deepEqual(counters.stats(), { received: 1, refused: 0, emitted: 1, dropped_client_events: 2, public_client_events: 0, invalid_client_events: 0, throttled_client_events: 0, unknown_events: 1 });
+		assert.deepEqual(counters.stats(), { received: 1, refused: 0, emitted: 1, dropped_client_events: 2, public_client_events: 0, invalid_client_events: 0, throttled_client_events: 0, unknown_events: 1, cache_misses: 0, cache_resent: 0, cache_throttled: 0 });
 	});
 
 	it('drops client events on public channels, even when a row has client_events on, and names that break /realtime/auth\'s rules, before matching', () => {

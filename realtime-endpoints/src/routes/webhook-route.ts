@@ -26,6 +26,7 @@ export function webhookRoute({ runtime, database, emitter, logger }: RouteDeps):
 			bound: runtime.clientEvents.bound,
 			activity: runtime.activity,
 			counters: runtime.webhooks,
+			cacheMisses: runtime.cacheMisses,
 			senderAccountability: cachedSenderAccountability,
 			emitter,
 			context: async () => ({ database, schema: await caller.schema() }),

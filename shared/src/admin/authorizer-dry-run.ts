@@ -7,7 +7,7 @@
 import type { ChannelRegistry } from '../channels/registry.js';
 import { RealtimeError } from '../errors.js';
 import { bindMember, decide } from '../auth/decision.js';
-import { channelType } from '../pusher/names.js';
+import { channelKind } from '../pusher/names.js';
 import type { AuthContext } from '../auth/caller.js';
 import { runFailure, ScriptLog } from '../sandbox/index.js';
 import type { ScriptRunner } from '../scripts.js';
@@ -32,7 +32,7 @@ export interface AuthorizerDryRunDeps {
 export async function dryRunAuthorizer(request: AuthorizerDryRun, deps: AuthorizerDryRunDeps): Promise<AuthorizerDryRunAnswer> {
 	const channel = await dryRunChannel(request.source, 'authorizer', deps.loadRow);
 	if (channel.type === 'public') throw new RealtimeError('INVALID_PAYLOAD', `"${channel.row.channel_name}" is a public channel pattern: public channels need no authorizer`);
-	const params = channel.type === channelType(request.channel_name) ? channel.pattern.match(request.channel_name) : null;
+	const params = channel.kind === channelKind(request.channel_name) ? channel.pattern.match(request.channel_name) : null;
 	if (params === null) throw new RealtimeError('INVALID_PAYLOAD', `"${request.channel_name}" does not match the pattern "${channel.row.channel_name}"`);
 	const snapshot = await deps.registry.snapshot();
 	const matched_row = snapshot.match(request.channel_name)?.channel.row.id ?? null;

@@ -45,5 +45,5 @@ export async function dryRunChannel(
 	}
 	// Throws INVALID_PATTERN with the reason for a pattern the registry would skip.
 	const pattern = channelPattern(row.channel_name);
-	return { row, pattern, type: pattern.type, label: row.id === UNSAVED_ROW_ID ? `the unsaved ${kind} (${row.channel_name})` : `channel row ${row.id} (${row.channel_name})` };
+	return { row, pattern, kind: pattern.kind, type: pattern.type, label: row.id === UNSAVED_ROW_ID ? `the unsaved ${kind} (${row.channel_name})` : `channel row ${row.id} (${row.channel_name})` };
 }

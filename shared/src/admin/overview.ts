@@ -1,6 +1,6 @@
 /**
  * The channel rows as admins see them in GET /realtime/health: every row (enabled or not), its
- * channel type, its place in the match order among enabled rows of its type (1 decides first;
+ * channel kind and type, its place in the match order among enabled rows of its kind (1 decides first;
  * null when disabled or its pattern is skipped), and its counters since this process started.
  */
 import type { Knex } from 'knex';
@@ -9,7 +9,7 @@ import { compareChannels, type Channel } from '../channels/registry.js';
 import { CHANNEL_COLUMNS, CHANNELS_COLLECTION } from '../channels/row.js';
 import { normalizeRow } from '../channels/source.js';
 import type { DeliveryActivity } from '../delivery/activity.js';
-import { channelType, type ChannelType } from '../pusher/names.js';
+import { channelKind, channelType, type ChannelKind } from '../pusher/names.js';
 import type { RowOverview } from '../wire.js';
 
 export async function channelRowsOverview(database: Knex, activity: DeliveryActivity): Promise<RowOverview[]> {
@@ -19,16 +19,16 @@ export async function channelRowsOverview(database: Knex, activity: DeliveryActi
 		if (!row.enabled) continue;
 		try {
 			const pattern = channelPattern(row.channel_name);
-			compiled.push({ row, pattern, type: pattern.type, label: '' });
+			compiled.push({ row, pattern, kind: pattern.kind, type: pattern.type, label: '' });
 		} catch {
 			// Skipped by the registry too: no place in the order.
 		}
 	}
 	const order = new Map<string, number>();
-	const places = new Map<ChannelType, number>();
+	const places = new Map<ChannelKind, number>();
 	for (const channel of compiled.sort(compareChannels)) {
-		const place = (places.get(channel.type) ?? 0) + 1;
-		places.set(channel.type, place);
+		const place = (places.get(channel.kind) ?? 0) + 1;
+		places.set(channel.kind, place);
 		order.set(channel.row.id, place);
 	}
 	return rows
@@ -37,11 +37,12 @@ export async function channelRowsOverview(database: Knex, activity: DeliveryActi
 			channel_name: row.channel_name,
 			collection: row.collection,
 			type: channelType(row.channel_name),
+			kind: channelKind(row.channel_name),
 			enabled: row.enabled,
 			order: order.get(row.id) ?? null,
 			counters: activity.counters(row.id),
 		}))
-		.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : (a.order ?? Infinity) - (b.order ?? Infinity) || (a.channel_name < b.channel_name ? -1 : 1)));
+		.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.order ?? Infinity) - (b.order ?? Infinity) || (a.channel_name < b.channel_name ? -1 : 1)));
 }
 
 /** A saved row by id, enabled or not (dry-runs); null when there is none. */

@@ -9,7 +9,7 @@
 import { compile, parse, regexpToFunction, tokensToRegexp, type Key, type MatchFunction, type PathFunction } from 'path-to-regexp';
 import { isSafe } from 'redos-detector';
 import { RealtimeError } from '../errors.js';
-import { assertChannelName, channelType, MAX_CHANNEL_NAME_LENGTH, type ChannelType } from '../pusher/names.js';
+import { assertChannelName, channelKind, MAX_CHANNEL_NAME_LENGTH, typeOfKind, type ChannelKind, type ChannelType } from '../pusher/names.js';
 
 export type ChannelParams = Record<string, string>;
 
@@ -20,13 +20,15 @@ export interface ChannelPattern {
 	 * `private-chat-:id` have the same shape (the compiled expression's source).
 	 */
 	readonly shape: string;
-	/** The type of the literal prefix; a pattern that starts with a parameter is public. */
+	/** The kind of the literal prefix; a pattern that starts with a parameter is public. */
+	readonly kind: ChannelKind;
+	/** How names of its kind are authorized (a cache kind: as the kind without the cache). */
 	readonly type: ChannelType;
 	/** Names of the pattern's parameters, in order. */
 	readonly params: readonly string[];
 	/** Characters outside parameters: the more, the more specific the pattern. */
 	readonly literalLength: number;
-	/** The parameters if `name` is of this pattern's type and matches, else null. */
+	/** The parameters if `name` is of this pattern's kind and matches, else null. */
 	match(name: string): ChannelParams | null;
 	/**
 	 * The channel name for these parameters. Throws INVALID_CHANNEL_NAME when they do not fit, and
@@ -99,11 +101,11 @@ function compilePattern(source: string): ChannelPattern {
 	const params = keys.map((k) => String(k.name));
 	const first = tokens[0];
 	const literalPrefix = typeof first === 'string' ? first : (first?.prefix ?? '');
-	const type = channelType(literalPrefix);
+	const kind = channelKind(literalPrefix);
 	const literalLength = tokens.reduce((n, t) => n + (typeof t === 'string' ? t.length : t.prefix.length + t.suffix.length), 0);
 
 	const match = (name: string): ChannelParams | null => {
-		if (channelType(name) !== type) return null;
+		if (channelKind(name) !== kind) return null;
 		const result = matcher(name);
 		return result ? { ...result.params } : null;
 	};
@@ -111,7 +113,8 @@ function compilePattern(source: string): ChannelPattern {
 	return {
 		source,
 		shape: regexp.source,
-		type,
+		kind,
+		type: typeOfKind(kind),
 		params,
 		literalLength,
 		match,

@@ -7,12 +7,12 @@
  * most once per `checkIntervalMs` in any case, since a bus message can be lost.
  *
  * Match order (documented in docs/channels.md): a name is tried only against rows of its own
- * type (public, private-, private-encrypted-, presence-). Rows with a `sort` come first, lowest
+ * kind (public, private-, private-encrypted-, presence-, and the cache- kind of each). Rows with a `sort` come first, lowest
  * first; then the most specific pattern (more literal characters, then fewer parameters), then
  * `channel_name`, then id, so the order never depends on how the database returned the rows.
  */
 import { RealtimeError } from '../errors.js';
-import { channelType, type ChannelType } from '../pusher/names.js';
+import { channelKind, type ChannelKind, type ChannelType } from '../pusher/names.js';
 import { assertPlainPattern, channelPattern, type ChannelParams, type ChannelPattern } from './pattern.js';
 import type { ChannelAction, ChannelRow } from './row.js';
 
@@ -45,6 +45,9 @@ export const ANNOUNCED_CHECK_GAP_MS = 100;
 export interface Channel {
 	row: ChannelRow;
 	pattern: ChannelPattern;
+	/** What names it matches: its pattern's kind. */
+	kind: ChannelKind;
+	/** How its names are authorized: its pattern's type. */
 	type: ChannelType;
 	/** For logs: `channel row <id> (<pattern>)`. */
 	label: string;
@@ -57,7 +60,7 @@ export interface ChannelMatch {
 
 /** The rows as loaded at one moment; everything on it is synchronous. */
 export class ChannelSnapshot {
-	private readonly byType = new Map<ChannelType, Channel[]>();
+	private readonly byKind = new Map<ChannelKind, Channel[]>();
 	private readonly byCollection = new Map<string, Channel[]>();
 	private readonly byPattern = new Map<string, Channel>();
 	private readonly byShape = new Map<string, Channel>();
@@ -69,7 +72,7 @@ export class ChannelSnapshot {
 		readonly signature = '',
 	) {
 		for (const channel of [...channels].sort(compareChannels)) {
-			push(this.byType, channel.type, channel);
+			push(this.byKind, channel.kind, channel);
 			push(this.byCollection, channel.row.collection, channel);
 			if (!this.byPattern.has(channel.row.channel_name)) this.byPattern.set(channel.row.channel_name, channel);
 			if (!this.byShape.has(channel.pattern.shape)) this.byShape.set(channel.pattern.shape, channel);
@@ -92,9 +95,9 @@ export class ChannelSnapshot {
 		return channels;
 	}
 
-	/** Every row whose pattern matches `name`, in match order (only rows of the name's type). */
+	/** Every row whose pattern matches `name`, in match order (only rows of the name's kind). */
 	*matches(name: string): Generator<ChannelMatch> {
-		for (const channel of this.byType.get(channelType(name)) ?? []) {
+		for (const channel of this.byKind.get(channelKind(name)) ?? []) {
 			const params = channel.pattern.match(name);
 			if (params) yield { channel, params };
 		}
@@ -273,7 +276,7 @@ export class ChannelRegistry {
 		const label = `channel row ${row.id} (${row.channel_name})`;
 		try {
 			const pattern = channelPattern(row.channel_name);
-			return [{ row, pattern, type: pattern.type, label }];
+			return [{ row, pattern, kind: pattern.kind, type: pattern.type, label }];
 		} catch (error) {
 			// Rows saved before validation existed can hold a broken or unsafe pattern: skip, say so once.
 			const key = `${row.id}:${row.channel_name}`;

@@ -101,9 +101,12 @@ export class PublishQueue {
 		this.batchWaitMs = options.batchWaitMs ?? 0;
 	}
 
-	/** Queues an event; never throws, never waits. */
-	enqueue(event: OutgoingEvent): void {
-		this.entries.push({ event, enqueuedAt: Date.now(), solo: false, prepared: this.options.prepare === undefined });
+	/**
+	 * Queues an event; never throws, never waits. `prepared`: it is numbered and in its envelope
+	 * already (a cache_miss re-send of a kept event), so `prepare` leaves it as it is.
+	 */
+	enqueue(event: OutgoingEvent, prepared = false): void {
+		this.entries.push({ event, enqueuedAt: Date.now(), solo: false, prepared: prepared || this.options.prepare === undefined });
 		if (this.entries.length > this.options.maxQueued) {
 			this.entries.shift();
 			this.drop(1, `queue is full (${this.options.maxQueued} events)`);

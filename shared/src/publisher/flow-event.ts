@@ -13,7 +13,7 @@
  * then only Pusher's name rules apply, and `#server-to-user-<id>` reaches the signed-in user.
  */
 import type { ChannelSnapshot } from '../channels/registry.js';
-import { assertChannelName, channelType, isSocketId, userChannel } from '../pusher/names.js';
+import { assertChannelName, channelKind, channelType, isSocketId, userChannel } from '../pusher/names.js';
 import { outgoingEvent } from '../delivery/event.js';
 import type { OutgoingEvent } from '../delivery/queue.js';
 
@@ -60,7 +60,7 @@ function isOn(value: unknown): boolean {
 function undecided(channel: string, snapshot: ChannelSnapshot): string | null {
 	const match = snapshot.match(channel);
 	if (!match) {
-		return `no enabled channel row of type ${channelType(channel)} matches "${channel}": add a row with a pattern for it, or turn on "any_channel" for free names`;
+		return `no enabled channel row of kind ${channelKind(channel)} matches "${channel}": add a row with a pattern for it, or turn on "any_channel" for free names`;
 	}
 	let back: string | undefined;
 	try {

@@ -14,12 +14,48 @@ const USER_CHANNEL_PREFIX = '#server-to-user-';
 
 export type ChannelType = 'public' | 'private' | 'presence' | 'private-encrypted';
 
-/** The prefix decides the type; `private-encrypted-` is checked before `private-`. */
-export function channelType(name: string): ChannelType {
-	if (name.startsWith('private-encrypted-')) return 'private-encrypted';
-	if (name.startsWith('private-')) return 'private';
-	if (name.startsWith('presence-')) return 'presence';
+/**
+ * A channel's kind: its type, and whether it is one of Soketi's cache channels (`cache-`,
+ * `private-cache-`, `presence-cache-`, `private-encrypted-cache-`), whose last event the Pusher
+ * server keeps and hands to each new subscriber. Rows match names of their own kind only.
+ */
+export type ChannelKind = ChannelType | 'cache' | 'private-cache' | 'presence-cache' | 'private-encrypted-cache';
+
+/** Longest prefix first: `private-encrypted-cache-` before `private-encrypted-` before `private-`. */
+const KIND_PREFIXES: ReadonlyArray<readonly [string, ChannelKind]> = [
+	['private-encrypted-cache-', 'private-encrypted-cache'],
+	['private-encrypted-', 'private-encrypted'],
+	['private-cache-', 'private-cache'],
+	['private-', 'private'],
+	['presence-cache-', 'presence-cache'],
+	['presence-', 'presence'],
+	['cache-', 'cache'],
+];
+
+/** The prefix decides the kind; a name with none of the prefixes is public. */
+export function channelKind(name: string): ChannelKind {
+	for (const [prefix, kind] of KIND_PREFIXES) if (name.startsWith(prefix)) return kind;
 	return 'public';
+}
+
+/** Whether the Pusher server keeps the last event of channels of this kind: the cache kinds. */
+export function isCache(kind: ChannelKind): boolean {
+	return kind === 'cache' || kind.endsWith('-cache');
+}
+
+/** The type of a kind: how it is authorized. A cache kind is authorized as its kind without the cache. */
+export function typeOfKind(kind: ChannelKind): ChannelType {
+	if (kind === 'cache') return 'public';
+	return (kind.endsWith('-cache') ? kind.slice(0, -'-cache'.length) : kind) as ChannelType;
+}
+
+/**
+ * The prefix decides the type (how the channel is authorized and whether it is encrypted):
+ * `private-encrypted-` is checked before `private-`, and a cache channel has the type of its
+ * kind without the cache (`private-cache-x` is private, `cache-x` public).
+ */
+export function channelType(name: string): ChannelType {
+	return typeOfKind(channelKind(name));
 }
 
 /** At most 60 characters of a refused name, to quote in its error. */

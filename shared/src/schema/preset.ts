@@ -62,7 +62,7 @@ export const FIELD_PRESETS: FieldPreset[] = [
 		display_options: { font: 'monospace' },
 		width: 'full',
 		required: true,
-		note: 'Channel name pattern, e.g. private-chat-:userId or private-room-:roomId(\\d+). The prefix sets the type: private-, presence-, private-encrypted-; anything else is public. Case-sensitive, unique.',
+		note: 'Channel name pattern, e.g. private-chat-:userId or private-room-:roomId(\\d+). The prefix sets the type: private-, presence-, private-encrypted-, each also as a cache channel (cache-, private-cache-, presence-cache-, private-encrypted-cache-); anything else is public. Case-sensitive, unique.',
 	},
 	{
 		field: 'collection',

@@ -15,6 +15,7 @@ import type { ChannelSnapshot } from '../channels/registry.js';
 import { channelType, isChannelName } from '../pusher/names.js';
 import { clientEventSender, type ClientEventBound } from './sender-bound.js';
 import type { WebhookStats } from '../wire.js';
+import type { CacheMissOutcome } from './cache-miss.js';
 import { WEBHOOK_EVENT_NAMES, type WebhookBatch } from './verify.js';
 
 export interface WebhookAction {
@@ -102,6 +103,10 @@ export class WebhookCounters {
 	invalidClientEvents = 0;
 	throttledClientEvents = 0;
 	unknownEvents = 0;
+	/** cache_miss events received; the two below are parts of it (the rest had nothing to send). */
+	cacheMisses = 0;
+	cacheResent = 0;
+	cacheThrottled = 0;
 
 	count(outcome: WebhookOutcome): void {
 		this.received++;
@@ -111,6 +116,12 @@ export class WebhookCounters {
 		this.invalidClientEvents += outcome.invalidClientEvents;
 		this.throttledClientEvents += outcome.throttledClientEvents;
 		this.unknownEvents += outcome.unknownEvents;
+	}
+
+	cacheMiss(outcome: CacheMissOutcome): void {
+		this.cacheMisses++;
+		if (outcome === 'resent') this.cacheResent++;
+		if (outcome === 'throttled') this.cacheThrottled++;
 	}
 
 	stats(): WebhookStats {
@@ -123,6 +134,9 @@ export class WebhookCounters {
 			invalid_client_events: this.invalidClientEvents,
 			throttled_client_events: this.throttledClientEvents,
 			unknown_events: this.unknownEvents,
+			cache_misses: this.cacheMisses,
+			cache_resent: this.cacheResent,
+			cache_throttled: this.cacheThrottled,
 		};
 	}
 }
