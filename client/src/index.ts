@@ -134,8 +134,8 @@ function subscribeRecovering(pusher: PusherLike, name: string, options: ClientOp
 			apply(ledger.history(open(reply)), true);
 		} catch (error) {
 			if (closed) return;
-			ledger.abandon();
 			report(error);
+			apply(ledger.abandon(), true);
 		}
 	};
 

@@ -89,6 +89,8 @@ export class ChannelLedger {
 	#fetching: HistoryRequest | null = null;
 	/** Set when the subscription restarted during a fetch: ask again once it answers. */
 	#again = false;
+	/** The history could not say where the channel stands: take the next live event as the start. */
+	#anchor = false;
 	#seen = new Set<string>();
 	#seenOrder: string[] = [];
 	readonly #maxBuffer: number;
@@ -126,6 +128,10 @@ export class ChannelLedger {
 	live(event: string, envelope: Envelope): Step {
 		const step = empty();
 		if (this.#seen.has(envelope.id)) return step;
+		if (this.#anchor && !this.#position) {
+			this.#anchor = false;
+			this.#position = { epoch: envelope.epoch, seq: envelope.seq - 1 };
+		}
 		const position = this.#position;
 		if (position && envelope.epoch === position.epoch) {
 			if (envelope.seq <= position.seq) {
@@ -151,6 +157,7 @@ export class ChannelLedger {
 		const step = empty();
 		const position = this.#position;
 		if (request.since === null) {
+			this.#anchor = false;
 			// Where the channel stands now: what came before the subscription is not delivered, what
 			// arrived live since is.
 			const first = Math.min(reply.latest + 1, ...this.#held.filter((h) => h.envelope.epoch === reply.epoch).map((h) => h.envelope.seq));
@@ -176,9 +183,36 @@ export class ChannelLedger {
 		return step;
 	}
 
-	/** The request failed for good (the caller gave up retrying): let a later start or gap ask again. */
-	abandon(): void {
+	/**
+	 * The request failed for good (the caller gave up retrying). Delivery goes on without the
+	 * history: a gap it was to fill becomes a reset (the application reloads), held events follow.
+	 * Where the channel stood was never learnt: the next live event marks it.
+	 */
+	abandon(): Step {
+		const request = this.#fetching;
+		const step = empty();
+		if (!request) return step;
 		this.#fetching = null;
+		this.#again = false;
+		const position = this.#position;
+		const inEpoch = (epoch: string) => this.#held.filter((h) => h.envelope.epoch === epoch).map((h) => h.envelope.seq);
+		if (!position) {
+			const first = this.#held[0];
+			if (!first) {
+				this.#anchor = true;
+				return step;
+			}
+			this.#moveTo({ epoch: first.envelope.epoch, seq: Math.min(...inEpoch(first.envelope.epoch)) - 1 });
+		} else {
+			// Skip to the first held event: of this epoch if there is one, else of the next.
+			const epoch = inEpoch(position.epoch).length > 0 ? position.epoch : (this.#held[0]?.envelope.epoch ?? position.epoch);
+			const held = inEpoch(epoch);
+			const latest = held.length > 0 ? Math.min(...held) - 1 : Math.max(position.seq, this.#ahead);
+			step.reset = { epoch, latest, previous: { ...position } };
+			this.#moveTo({ epoch, seq: latest });
+		}
+		this.#flush(step);
+		return step;
 	}
 
 	#ask(step: Step): Step {

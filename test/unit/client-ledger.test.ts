@@ -67,27 +67,28 @@ class Driver {
 
 type Action = { kind: 'publish' } | { kind: 'live'; pick: number } | { kind: 'answer'; page: number } | { kind: 'restart' };
 
-const actions = fc.array(
-	fc.oneof(
-		fc.constant<Action>({ kind: 'publish' }),
-		fc.record({ kind: fc.constant('live' as const), pick: fc.nat() }),
-		fc.record({ kind: fc.constant('answer' as const), page: fc.integer({ min: 1, max: 5 }) }),
-		fc.constant<Action>({ kind: 'restart' }),
-	),
-	{ maxLength: 120 },
+const actionOf: fc.Arbitrary<Action> = fc.oneof(
+	fc.constant<Action>({ kind: 'publish' }),
+	fc.record({ kind: fc.constant('live' as const), pick: fc.nat() }),
+	fc.record({ kind: fc.constant('answer' as const), page: fc.integer({ min: 1, max: 5 }) }),
+	fc.constant<Action>({ kind: 'restart' }),
 );
+const actions = fc.array(actionOf, { maxLength: 120 });
 
-function run(driver: Driver, list: Action[], total: number): void {
+function act(driver: Driver, action: Action | { kind: 'fail' }, total: number): void {
 	const { ledger, history } = driver;
-	for (const action of list) {
-		if (action.kind === 'publish' && history.published < total) history.published++;
-		else if (action.kind === 'live' && history.published > 0) driver.take(ledger.live('created', envelope(1 + (action.pick % history.published))));
-		else if (action.kind === 'answer') driver.answer(action.page);
-		else if (action.kind === 'restart') driver.take(ledger.start());
-	}
+	if (action.kind === 'publish' && history.published < total) history.published++;
+	else if (action.kind === 'live' && history.published > 0) driver.take(ledger.live('created', envelope(1 + (action.pick % history.published))));
+	else if (action.kind === 'answer') driver.answer(action.page);
+	else if (action.kind === 'restart') driver.take(ledger.start());
+	else if (action.kind === 'fail') driver.take(ledger.abandon());
+}
+
+function run(driver: Driver, list: Array<Action | { kind: 'fail' }>, total: number): void {
+	for (const action of list) act(driver, action, total);
 	// Everything is published, the connection comes back once more, and the history answers.
-	history.published = total;
-	driver.take(ledger.start());
+	driver.history.published = total;
+	driver.take(driver.ledger.start());
 	driver.settle(3);
 }
 
@@ -124,6 +125,22 @@ describe('the client ledger', () => {
 				const from = driver.delivered[0] ?? total + 1;
 				assert.deepEqual(driver.delivered, range(from, total));
 				if (firstLive !== undefined) assert.ok(from <= firstLive, `started at ${from}, after ${firstLive} came live`);
+			}),
+			{ numRuns: 500 },
+		);
+	});
+
+	it('with history requests failing for good at any point, still never repeats or reorders, and every event it skips is inside a reset', () => {
+		const withFailures = fc.array(fc.oneof(actionOf, fc.constant({ kind: 'fail' as const })), { maxLength: 120 });
+		fc.assert(
+			fc.property(fc.integer({ min: 0, max: 40 }), withFailures, (total, list) => {
+				const driver = new Driver(new ChannelLedger({ since: { epoch: EPOCH, seq: 0 }, maxBuffer: 4 }), new History());
+				driver.take(driver.ledger.start());
+				run(driver, list, total);
+				for (let i = 1; i < driver.delivered.length; i++) assert.ok(driver.delivered[i]! > driver.delivered[i - 1]!, `out of order: ${driver.delivered}`);
+				for (const seq of range(1, total).filter((n) => !driver.delivered.includes(n))) {
+					assert.ok(driver.resets.some((r) => r!.previous!.seq < seq && seq <= r!.latest), `${seq} skipped outside any reset ${JSON.stringify(driver.resets)}`);
+				}
 			}),
 			{ numRuns: 500 },
 		);
@@ -209,6 +226,31 @@ describe('the client ledger', () => {
 		assert.deepEqual(ledger.fetching, { since: 2, epoch: EPOCH });
 		driver.settle(10);
 		assert.deepEqual(driver.delivered, [1, 2, 3, 4]);
+	});
+
+	it('when the history fails for good at a gap, resets to just before the held events and hands them over', () => {
+		const ledger = new ChannelLedger({ since: { epoch: EPOCH, seq: 2 } });
+		ledger.live('created', envelope(5));
+		ledger.live('created', envelope(6));
+		const step = ledger.abandon();
+		assert.deepEqual(step.reset, { epoch: EPOCH, latest: 4, previous: { epoch: EPOCH, seq: 2 } });
+		assert.deepEqual(step.deliver.map((d) => d.envelope.seq), [5, 6]);
+		assert.equal(ledger.fetching, null);
+	});
+
+	it('when it cannot learn where the channel stands, starts from the next live event without asking again', () => {
+		const ledger = new ChannelLedger();
+		assert.deepEqual(ledger.start().fetch, { since: null });
+		assert.deepEqual(ledger.abandon(), { deliver: [], fetch: null, reset: null });
+		const step = ledger.live('created', envelope(8));
+		assert.deepEqual(step.deliver.map((d) => d.envelope.seq), [8]);
+		assert.equal(step.fetch, null);
+	});
+
+	it('when a restart cannot be checked against the history, resets where it stands (something may have been missed)', () => {
+		const ledger = new ChannelLedger({ since: { epoch: EPOCH, seq: 3 } });
+		ledger.start();
+		assert.deepEqual(ledger.abandon().reset, { epoch: EPOCH, latest: 3, previous: { epoch: EPOCH, seq: 3 } });
 	});
 
 	it('remembers a bounded number of ids', () => {
