@@ -11,6 +11,7 @@ import { channelMembersRoute, occupiedChannelsRoute } from './routes/channels-ro
 import { dryRunRoute } from './routes/dry-run-route.js';
 import type { Handler, RouteDeps } from './routes/handler.js';
 import { healthRoute } from './routes/health-route.js';
+import { channelHistoryRoute } from './routes/history-route.js';
 import { tailRoute } from './routes/tail-route.js';
 import { userAuthRoute } from './routes/user-auth-route.js';
 import { webhookRoute } from './routes/webhook-route.js';
@@ -21,6 +22,7 @@ const ROUTES: ReadonlyArray<readonly ['get' | 'post', string, (deps: RouteDeps) 
 	['post', '/webhook', webhookRoute],
 	['get', '/channels', occupiedChannelsRoute],
 	['get', '/channels/:name/users', channelMembersRoute],
+	['get', '/channels/:name/history', channelHistoryRoute],
 	['get', '/health', healthRoute],
 	['get', '/tail', tailRoute],
 	['post', '/dry-run', dryRunRoute],

@@ -58,6 +58,20 @@ export interface RealtimeConfig {
 		/** User fields sent as `user_info` for Pusher user authentication. */
 		userInfoFields: string[];
 	};
+	delivery: {
+		/** Events go out in the envelope `{ id, seq, epoch, data }` (RT_ENVELOPE); false: bare payloads, no numbers. */
+		envelope: boolean;
+		/** Events are kept for recovery (RT_HISTORY); false: numbered, none kept. */
+		history: boolean;
+		/** Events kept per channel (RT_HISTORY_SIZE). */
+		historySize: number;
+		/** A channel's history and numbering end this long after its last event, ms (RT_HISTORY_TTL). */
+		historyTtlMs: number;
+		/** Largest answer of GET /realtime/channels/<name>/history, bytes (RT_HISTORY_MAX_RESPONSE_KB). */
+		maxHistoryResponseBytes: number;
+		/** Prefix of the bundle's Redis keys (RT_REDIS_PREFIX). */
+		redisPrefix: string;
+	};
 	webhooks: {
 		/**
 		 * Client events per sender (presence user, else connection) and second that become actions;
@@ -100,6 +114,12 @@ export const RT_VARIABLES = [
 	'RT_PENDING_MAX_MB',
 	'RT_USER_INFO_FIELDS',
 	'RT_CLIENT_EVENTS_PER_SECOND',
+	'RT_ENVELOPE',
+	'RT_HISTORY',
+	'RT_HISTORY_SIZE',
+	'RT_HISTORY_TTL',
+	'RT_HISTORY_MAX_RESPONSE_KB',
+	'RT_REDIS_PREFIX',
 	'RT_ISOLATED_VM_PATH',
 ] as const;
 
@@ -222,12 +242,13 @@ export function realtimeEnv(directusEnv: Env, processEnv: NodeJS.ProcessEnv = pr
 }
 
 export function readConfig(env: Env): RealtimeConfig {
+	const appId = readString(env, 'RT_APP_ID', 'app-id');
 	const cluster = readString(env, 'RT_APP_CLUSTER');
 	// Pusher cloud is addressed by cluster; a host only makes sense for self-hosted servers.
 	const byCluster = cluster !== undefined && readString(env, 'RT_APP_HOST') === undefined;
 	return {
 		pusher: {
-			appId: readString(env, 'RT_APP_ID', 'app-id'),
+			appId,
 			key: readString(env, 'RT_APP_KEY', 'app-key'),
 			// No default: Soketi's default secret ("app-secret") is public, and signing with it
 			// would let anyone forge channel authorizations and trigger events.
@@ -263,6 +284,14 @@ export function readConfig(env: Env): RealtimeConfig {
 		},
 		auth: {
 			userInfoFields: readList(env, 'RT_USER_INFO_FIELDS', ['id', 'first_name', 'last_name', 'avatar']),
+		},
+		delivery: {
+			envelope: readBoolean(env, 'RT_ENVELOPE', true),
+			history: readBoolean(env, 'RT_HISTORY', true),
+			historySize: readInteger(env, 'RT_HISTORY_SIZE', 300, 1, 100_000),
+			historyTtlMs: readInteger(env, 'RT_HISTORY_TTL', 300, 1, 2_592_000) * 1000,
+			maxHistoryResponseBytes: readInteger(env, 'RT_HISTORY_MAX_RESPONSE_KB', 512, 16, 102_400) * 1024,
+			redisPrefix: readString(env, 'RT_REDIS_PREFIX', `realtime:${appId}:`),
 		},
 		webhooks: {
 			// Pusher's own limit of client events per connection and second is 10.

@@ -23,7 +23,13 @@ export type RealtimeErrorCode =
 	| 'INVALID_SIGNATURE'
 	/** The Pusher server failed or did not answer a query made for a client. */
 	| 'PUSHER_UNAVAILABLE'
-	| 'ENCRYPTION_NOT_CONFIGURED';
+	| 'ENCRYPTION_NOT_CONFIGURED'
+	/** A history query whose since, epoch or limit is malformed. */
+	| 'INVALID_QUERY'
+	/** History asked for with RT_ENVELOPE=false: nothing is numbered. */
+	| 'HISTORY_DISABLED'
+	/** The history store (Redis) cannot be read now. */
+	| 'HISTORY_UNAVAILABLE';
 
 export class RealtimeError extends Error {
 	readonly code: RealtimeErrorCode;

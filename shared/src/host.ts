@@ -74,6 +74,8 @@ export interface HostRedisTransaction {
 /** The part of Directus' shared Redis client (ioredis) the bundle uses. */
 export interface HostRedis {
 	multi(): HostRedisTransaction;
+	/** Any command, as ioredis' `call` sends it (the history's Lua scripts). */
+	call(command: string, ...args: Array<string | number>): Promise<unknown>;
 }
 
 type RedisModule = { redisConfigAvailable?: () => boolean; useRedis?: () => HostRedis };

@@ -35,6 +35,7 @@ export { callerHelpers, readCaller, requireAdmin, type Accountability, type Call
 export { readRowSafely, readUserSafely, type RowReader } from './auth/safe-read.js';
 export { admitToChannel, authorizeChannel, notAllowedToJoin } from './auth/channel-auth.js';
 export { channelMembers, occupiedChannels } from './auth/channel-queries.js';
+export { channelHistory, historyReply, type HistoryItem, type HistoryReply } from './auth/history-reply.js';
 export { authenticateUser } from './auth/user-auth.js';
 export { cutOffReason, cutOffUsers } from './auth/cut-off.js';
 export { adminsOnly, errorAnswer, logInFirst } from './auth/http-errors.js';
@@ -75,6 +76,12 @@ export { dryRunPublisher, type PublisherDryRunDeps } from './admin/publisher-dry
 export { dryRunAuthorizer, type AuthorizerDryRunDeps } from './admin/authorizer-dry-run.js';
 export { channelRowsOverview, databaseRowLoader } from './admin/overview.js';
 export { DeliveryActivity, PREVIEW_BYTES } from './delivery/activity.js';
+export { envelopeJson, isNumberedChannel, newEpoch, newEventId } from './history/envelope.js';
+export { HistoryUnavailableError, type ChannelHistory, type HistoryStats, type HistoryWindow, type NewEvent, type Numbered, type StoredEvent } from './history/channel-history.js';
+export { MemoryHistory } from './history/memory-history.js';
+export { RedisHistory, type HistoryRedis } from './history/redis-history.js';
+export { HistoryStore } from './history/history-store.js';
+export { parseHistoryQuery, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, type HistoryQuery } from './history/history-query.js';
 export { ScriptLog, SCRIPT_LOG_LIMITS } from './sandbox/index.js';
 // The replies the Realtime module reads: types only (the schemas are for tests, see wire.ts).
 export type {

@@ -18,6 +18,9 @@ import { WebhookCounters } from './webhooks/actions.js';
 import { ClientEventBound, RedisBoundStore } from './webhooks/sender-bound.js';
 import { SenderCache } from './webhooks/sender-cache.js';
 import { loadDirectusRedis } from './host.js';
+import type { ChannelHistory } from './history/channel-history.js';
+import { envelopeJson, isNumberedChannel, newEventId } from './history/envelope.js';
+import { HistoryStore } from './history/history-store.js';
 import type { Accountability } from './auth/caller.js';
 import type { PusherProbe, RuntimeStats } from './wire.js';
 
@@ -63,6 +66,11 @@ export interface RealtimeRuntime {
 	activity: DeliveryActivity;
 	/** Where real runs report: counters, and console lines to the log at debug level. */
 	observer: RunObserver;
+	/**
+	 * Numbers and keeps the events as they go out (docs/delivery.md); undefined with
+	 * RT_ENVELOPE=false, when events go out bare and nothing is numbered.
+	 */
+	history: ChannelHistory | undefined;
 	/** Hands a checked event to the queue, counted for its row and kept in the tail. */
 	publish(event: OutgoingEvent): void;
 	/** The Pusher server's HTTP API, probed at most once per PROBE_CACHE_MS. */
@@ -109,10 +117,21 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	const pusher = new PusherApp(config.pusher);
 	const activity = new DeliveryActivity();
 	let probe: { at: number; answer: Promise<PusherProbe> } | undefined;
+	const { delivery } = config;
+	const history = delivery.envelope
+		? new HistoryStore({
+				size: delivery.history ? delivery.historySize : 0,
+				ttlMs: delivery.historyTtlMs,
+				prefix: delivery.redisPrefix,
+				redis: loadDirectusRedis,
+				warn: log('warn'),
+			})
+		: undefined;
 	const queue = new PublishQueue((batch) => pusher.triggerBatch(batch), {
 		retryForMs: config.publish.retryForMs,
 		maxQueued: config.publish.maxQueuedEvents,
 		batchWaitMs: config.publish.batchWaitMs,
+		...(history ? { prepare: (events: OutgoingEvent[]) => numberEvents(history, events) } : {}),
 		logger: { warn: log('warn'), error: log('error') },
 	});
 	const consoleBudget = new ConsoleBudget();
@@ -139,6 +158,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		},
 		registry: new ChannelRegistry(databaseChannelSource(ctx.database), { checkIntervalMs: config.channels.checkIntervalMs, warn: log('warn') }),
 		queue,
+		history,
 		activity,
 		observer: {
 			logged(channel, lines) {
@@ -163,6 +183,19 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	}
 	current = runtime;
 	return runtime;
+}
+
+/**
+ * Numbers the events of a batch in order and puts each payload into its envelope, once per event
+ * (the queue's `prepare`): a retry sends the same id, seq and epoch.
+ */
+async function numberEvents(history: ChannelHistory, events: OutgoingEvent[]): Promise<void> {
+	const numbered = events.filter((event) => isNumberedChannel(event.channel));
+	for (const event of numbered) event.id ??= newEventId();
+	const marks = await history.append(numbered.map((event) => ({ channel: event.channel, id: event.id!, name: event.name, data: event.data })));
+	numbered.forEach((event, i) => {
+		event.data = envelopeJson(event.id!, marks[i]!.seq, marks[i]!.epoch, event.data);
+	});
 }
 
 /** The counters RT_USE_STATS logs and GET /realtime/health shows admins. */

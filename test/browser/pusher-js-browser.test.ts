@@ -75,7 +75,8 @@ function subscribeInPage(page: Page, args: { key: string; soketiPort: number; ch
 		w.pusher = pusher;
 		w.notes = [];
 		const subscription = pusher.subscribe(channel);
-		subscription.bind('note', (data: unknown) => w.notes.push(data));
+		// Events arrive in the envelope { id, seq, epoch, data }: the publisher's payload is `data`.
+		subscription.bind('note', (envelope: { seq: number; data: unknown }) => w.notes.push(typeof envelope.seq === 'number' ? envelope.data : { notAnEnvelope: envelope }));
 		return new Promise<Outcome>((resolve) => {
 			subscription.bind('pusher:subscription_succeeded', () => resolve({ subscribed: true }));
 			subscription.bind('pusher:subscription_error', (e: { status: number; error: string }) =>

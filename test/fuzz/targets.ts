@@ -1,8 +1,7 @@
 /**
  * The fuzzed endpoints, one entry each: what to generate, how it becomes a request, and what the
  * answer must hold beyond the common bar (under 500, JSON, a reason with every refusal, no stack
- * trace; checked in fuzz.test.ts). A new public endpoint, e.g. the channel history
- * (GET /realtime/channels/<name>/history), is one more entry in TARGETS.
+ * trace; checked in fuzz.test.ts). A new public endpoint is one more entry in TARGETS.
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -310,5 +309,44 @@ const users: Target<UsersInput> = {
 	},
 };
 
-/** Every fuzzed endpoint. The history endpoint joins here when it exists. */
-export const TARGETS: Target[] = [channelAuth, userAuth, webhook, channels, users];
+interface HistoryInput {
+	cred: Credential;
+	name: string;
+	/** Query parameters as sent, well-formed or not, repeated or nested. */
+	query: Array<[string, string]>;
+}
+
+const queryValue = fc.oneof(
+	fc.nat({ max: 2000 }).map(String),
+	fc.constantFrom('-1', '1.5', '1e3', '9'.repeat(40), '', '0x10', "e'; drop", 'a'.repeat(65), '%00', 'epoch-1'),
+	headerText(30),
+);
+
+const history: Target<HistoryInput> = {
+	name: 'GET /realtime/channels/<name>/history',
+	input: (world) =>
+		fc.record({
+			cred: credential(world),
+			name: fc.oneof(channelName(world), wellFormedChannelName(world)),
+			query: fc.array(fc.tuple(fc.constantFrom('since', 'epoch', 'limit', 'since[]', 'since[$gt]', 'limit[]', 'x'), queryValue), { maxLength: 5 }),
+		}),
+	request(input) {
+		const extra = input.query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+		return { method: 'GET', path: withQuery(`/realtime/channels/${encodeURIComponent(input.name)}/history`, input.cred, extra), headers: input.cred.headers };
+	},
+	check(input, res, body) {
+		assert.ok([200, 400, 401, 403, 404, 501, 503].includes(res.status), `status ${res.status}`);
+		if (res.status !== 200) return;
+		assert.equal(body.channel, input.name);
+		assert.equal(typeof body.epoch, 'string');
+		assert.equal(typeof body.recovered, 'boolean');
+		assert.equal(typeof body.more, 'boolean');
+		assert.ok(Number.isInteger(body.latest) && body.latest >= 0);
+		assert.ok(Array.isArray(body.items) && body.items.length <= 1000);
+		// Only a public channel answers a caller without a user.
+		if (input.cred.kind === 'none') assert.ok(!/^(private|presence)-/.test(input.name), `anonymous got the history of ${input.name}`);
+	},
+};
+
+/** Every fuzzed endpoint. */
+export const TARGETS: Target[] = [channelAuth, userAuth, webhook, channels, users, history];

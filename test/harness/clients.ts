@@ -75,13 +75,36 @@ export function subscribe(client: PusherClient, channelName: string): Promise<Ch
 	});
 }
 
-/** Collects every event of a name on a channel, so a test can wait for some and check for none. */
+export interface Envelope<T = any> {
+	id: string;
+	seq: number;
+	epoch: string;
+	data: T;
+}
+
+/** Whether `data` is the envelope numbered events travel in (docs/delivery.md). */
+export function isEnvelope(data: unknown): data is Envelope {
+	if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
+	const keys = Object.keys(data);
+	return keys.length === 4 && keys[0] === 'id' && keys[1] === 'seq' && keys[2] === 'epoch' && keys[3] === 'data';
+}
+
+/**
+ * Collects every event of a name on a channel, so a test can wait for some and check for none.
+ * `events` holds the payloads (a numbered event's envelope taken off), `envelopes` the envelopes.
+ */
 export class EventLog<T = any> {
 	readonly events: T[] = [];
+	readonly envelopes: Array<Envelope<T>> = [];
 	private waiters: Array<() => void> = [];
 
 	constructor(channel: Channel, event: string) {
-		channel.bind(event, (data: T) => {
+		channel.bind(event, (received: unknown) => {
+			let data = received as T;
+			if (isEnvelope(received)) {
+				this.envelopes.push(received);
+				data = received.data;
+			}
 			this.events.push(data);
 			for (const w of this.waiters.splice(0)) w();
 		});

@@ -33,6 +33,7 @@ const LAYERS: Record<string, number> = {
 	channels: 3,
 	items: 3,
 	sandbox: 3,
+	history: 3,
 	scripts: 4,
 	delivery: 4,
 	schema: 4,

@@ -17,6 +17,9 @@ const STATUS: Partial<Record<RealtimeErrorCode, number>> = {
 	INVALID_SIGNATURE: 401,
 	PUSHER_UNAVAILABLE: 502,
 	ENCRYPTION_NOT_CONFIGURED: 501,
+	INVALID_QUERY: 400,
+	HISTORY_DISABLED: 404,
+	HISTORY_UNAVAILABLE: 503,
 };
 
 export interface ErrorAnswer {

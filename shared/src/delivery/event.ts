@@ -4,6 +4,7 @@
  */
 import { assertEventName, isSocketId } from '../pusher/names.js';
 import { RealtimeError } from '../errors.js';
+import { newEventId } from '../history/envelope.js';
 import type { OutgoingEvent } from './queue.js';
 
 export function serializePayload(payload: unknown, maxBytes: number): string {
@@ -29,7 +30,8 @@ export function outgoingEvent(
 	maxPayloadBytes: number,
 ): OutgoingEvent {
 	assertEventName(name);
-	const event: OutgoingEvent = { channel, name, data: serializePayload(payload, maxPayloadBytes), source };
+	// The id is the event's from here on: the same in every retry, redelivery and history answer.
+	const event: OutgoingEvent = { channel, name, data: serializePayload(payload, maxPayloadBytes), source, id: newEventId() };
 	// A socket id that does not look like one (e.g. no X-Socket-ID header: undefined) excludes nobody.
 	if (isSocketId(exclude)) event.socketId = exclude;
 	return event;

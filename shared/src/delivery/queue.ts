@@ -19,7 +19,15 @@ export interface OutgoingEvent {
 	source: string;
 	/** The channel row that sent it, for its counters; absent for the Flows operation. */
 	row?: string;
+	/** Unique per event, fixed when it is accepted (docs/delivery.md, the envelope); kept across retries. */
+	id?: string;
 }
+
+/**
+ * Runs once per event, just before its first send (in queue order), and may change the event in
+ * place: numbering puts the envelope around `data` here, so a retried event keeps its `seq`.
+ */
+export type EventPreparer = (events: OutgoingEvent[]) => Promise<void>;
 
 /**
  * Sends one batch, as Pusher's batch API takes it; rejects with an error whose `status` (if any)
@@ -45,6 +53,7 @@ export interface QueueOptions {
 	 * (ms). A first event after a quiet spell, and a full batch, go out at once. 0: never wait.
 	 */
 	batchWaitMs?: number;
+	prepare?: EventPreparer;
 	logger: QueueLogger;
 }
 
@@ -53,6 +62,8 @@ interface Entry {
 	enqueuedAt: number;
 	/** Sent alone: its batch was refused and we are finding the event at fault. */
 	solo: boolean;
+	/** `prepare` ran for it: a retry sends it as it is. */
+	prepared: boolean;
 }
 
 function wireEvent(event: OutgoingEvent): BatchEvent {
@@ -92,7 +103,7 @@ export class PublishQueue {
 
 	/** Queues an event; never throws, never waits. */
 	enqueue(event: OutgoingEvent): void {
-		this.entries.push({ event, enqueuedAt: Date.now(), solo: false });
+		this.entries.push({ event, enqueuedAt: Date.now(), solo: false, prepared: this.options.prepare === undefined });
 		if (this.entries.length > this.options.maxQueued) {
 			this.entries.shift();
 			this.drop(1, `queue is full (${this.options.maxQueued} events)`);
@@ -168,6 +179,11 @@ export class PublishQueue {
 		this.lastSendAt = Date.now();
 		this.counters.batches++;
 		try {
+			const fresh = batch.filter((e) => !e.prepared);
+			if (fresh.length > 0) {
+				await this.options.prepare!(fresh.map((e) => e.event));
+				for (const e of fresh) e.prepared = true;
+			}
 			// The one copy per attempt, in the wire's shape: a sender may change what it is given.
 			await this.send(batch.map((e) => wireEvent(e.event)));
 			this.counters.sent += batch.length;

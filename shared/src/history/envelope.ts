@@ -1,0 +1,37 @@
+/**
+ * The envelope every numbered event travels in (docs/delivery.md): `{ id, seq, epoch, data }`,
+ * keys in that order, `data` the payload JSON the script or Flow chose, unchanged.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** Epochs and event ids are short, URL-safe words: what the history query accepts back. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+let counter = 0;
+
+/**
+ * An id unique per event: the time it was accepted, this process' counter and random bits, so
+ * two instances accepting at the same millisecond still differ.
+ */
+export function newEventId(): string {
+	counter = (counter + 1) % 1_679_616;
+	return `${Date.now().toString(36)}-${counter.toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+/** A fresh epoch: a channel's numbering starts again at 1 under it. */
+export function newEpoch(): string {
+	return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+}
+
+/** The envelope's JSON text around an already serialized payload. */
+export function envelopeJson(id: string, seq: number, epoch: string, dataJson: string): string {
+	return `{"id":${JSON.stringify(id)},"seq":${seq},"epoch":${JSON.stringify(epoch)},"data":${dataJson}}`;
+}
+
+/**
+ * Channels whose events are numbered and kept: every channel but a user's own
+ * (`#server-to-user-<id>`, for `sendToUser`), which has no history.
+ */
+export function isNumberedChannel(channel: string): boolean {
+	return !channel.startsWith('#');
+}

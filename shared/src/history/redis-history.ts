@@ -1,0 +1,155 @@
+/**
+ * Numbers and history in Redis, shared by every Directus instance: one stream per channel,
+ * `<prefix>h:{<channel>}`, whose entry ids are `0-<seq>` (`XADD … 0-*`: Redis hands out the next
+ * number, so instances never collide), trimmed to RT_HISTORY_SIZE, and the epoch beside it in
+ * `<prefix>e:{<channel>}`. One Lua script per event appends and reads the epoch in one atomic
+ * step: a stream that is gone (flushed, expired, evicted) after events were numbered starts a
+ * new epoch. Both keys expire RT_HISTORY_TTL after the channel's last event.
+ *
+ * Redis failing on append: the event is numbered in memory (under the memory store's epoch), a
+ * warning says so and a counter counts it; reads answer HistoryUnavailableError.
+ */
+import { createHash } from 'node:crypto';
+import type { ChannelHistory, HistoryLimits, HistoryRead, HistoryStats, HistoryWindow, NewEvent, Numbered, StoredEvent } from './channel-history.js';
+import { HistoryUnavailableError } from './channel-history.js';
+import { newEpoch } from './envelope.js';
+import type { MemoryHistory } from './memory-history.js';
+
+/** The part of an ioredis client the store uses (Directus' own shared client has it). */
+export interface HistoryRedis {
+	call(command: string, ...args: Array<string | number>): Promise<unknown>;
+}
+
+// KEYS: stream, epoch hash. ARGV: candidate epoch, max length ('=0' keeps none), ttl ms, id, name, data.
+// The epoch hash's `used` marks that events were numbered under it: without the stream, those numbers are lost.
+const APPEND = `
+local epoch = redis.call('HGET', KEYS[2], 'epoch')
+if (not epoch) or (redis.call('EXISTS', KEYS[1]) == 0 and redis.call('HGET', KEYS[2], 'used') == '1') then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[2], KEYS[1])
+  redis.call('HSET', KEYS[2], 'epoch', epoch)
+end
+redis.call('HSET', KEYS[2], 'used', '1')
+local trim = '~'
+local size = ARGV[2]
+if size == '0' then trim = '=' end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', trim, size, '0-*', 'i', ARGV[4], 'n', ARGV[5], 'd', ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return {epoch, id}
+`;
+
+// KEYS: stream, epoch hash. ARGV: candidate epoch, ttl ms, after ('' for the newest), count.
+// A channel with no numbering yet gets its epoch here, so the first event is numbered under the epoch a reader saw.
+const READ = `
+local epoch = redis.call('HGET', KEYS[2], 'epoch')
+local exists = redis.call('EXISTS', KEYS[1]) == 1
+if (not epoch) or ((not exists) and redis.call('HGET', KEYS[2], 'used') == '1') then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[2], 'epoch', epoch)
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
+if not exists then return {epoch, '0-0', false, {}} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local last, first = '0-0', false
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then last = info[i + 1] end
+  if info[i] == 'first-entry' and info[i + 1] then first = info[i + 1][1] end
+end
+local entries
+if ARGV[3] == '' then
+  entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[4])
+else
+  entries = redis.call('XRANGE', KEYS[1], '(0-' .. ARGV[3], '+', 'COUNT', ARGV[4])
+end
+return {epoch, last, first, entries}
+`;
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const SCRIPTS = { append: { text: APPEND, sha: sha1(APPEND) }, read: { text: READ, sha: sha1(READ) } };
+
+export interface RedisHistoryOptions extends HistoryLimits {
+	/** Key prefix (RT_REDIS_PREFIX). */
+	prefix: string;
+	/** Where events are numbered while Redis fails. */
+	fallback: MemoryHistory;
+	warn(message: string): void;
+	/** Least time between two warnings about Redis failing, ms. */
+	warnEveryMs?: number;
+}
+
+export class RedisHistory implements ChannelHistory {
+	private appended = 0;
+	private failures = 0;
+	private lastWarnAt = Number.NEGATIVE_INFINITY;
+
+	constructor(
+		private readonly redis: HistoryRedis,
+		private readonly options: RedisHistoryOptions,
+	) {}
+
+	/** The stream and epoch keys of a channel; the braces keep both in one Redis Cluster slot. */
+	keys(channel: string): [stream: string, epoch: string] {
+		return [`${this.options.prefix}h:{${channel}}`, `${this.options.prefix}e:{${channel}}`];
+	}
+
+	append(events: NewEvent[]): Promise<Numbered[]> {
+		// One connection runs the commands in the order they are sent: the batch keeps its order.
+		return Promise.all(events.map((event) => this.appendOne(event)));
+	}
+
+	async read(channel: string, request: HistoryRead): Promise<HistoryWindow> {
+		let answer: unknown;
+		try {
+			answer = await this.run(SCRIPTS.read, this.keys(channel), [newEpoch(), this.options.ttlMs, request.after === undefined ? '' : String(request.after), request.limit]);
+		} catch (error) {
+			throw new HistoryUnavailableError(`reading the history from Redis failed: ${(error as Error).message}`);
+		}
+		const [epoch, last, first, entries] = answer as [string, string, string | null, Array<[string, string[]]>];
+		const events = entries.map(storedEvent);
+		if (request.after === undefined) events.reverse();
+		return { epoch: String(epoch), latest: seqOf(last), oldest: first ? seqOf(first) : null, events };
+	}
+
+	stats(): HistoryStats {
+		return { store: 'redis', appended: this.appended, redisFailures: this.failures };
+	}
+
+	private async appendOne(event: NewEvent): Promise<Numbered> {
+		const size = this.options.size === 0 ? '0' : String(this.options.size);
+		try {
+			const [epoch, id] = (await this.run(SCRIPTS.append, this.keys(event.channel), [newEpoch(), size, this.options.ttlMs, event.id, event.name, event.data])) as [string, string];
+			this.appended++;
+			return { seq: seqOf(id), epoch: String(epoch) };
+		} catch (error) {
+			this.failures++;
+			const now = Date.now();
+			if (now - this.lastWarnAt >= (this.options.warnEveryMs ?? 10_000)) {
+				this.lastWarnAt = now;
+				this.options.warn(`realtime: numbering events in Redis failed (${(error as Error).message}); numbering in memory under another epoch until Redis answers (${this.failures} so far)`);
+			}
+			return this.options.fallback.appendOne(event);
+		}
+	}
+
+	/** EVALSHA, and EVAL once when Redis does not know the script yet. */
+	private async run(script: { text: string; sha: string }, keys: string[], args: Array<string | number>): Promise<unknown> {
+		try {
+			return await this.redis.call('EVALSHA', script.sha, keys.length, ...keys, ...args);
+		} catch (error) {
+			if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+			return this.redis.call('EVAL', script.text, keys.length, ...keys, ...args);
+		}
+	}
+}
+
+function seqOf(streamId: string): number {
+	return Number(String(streamId).split('-')[1] ?? 0);
+}
+
+function storedEvent([id, fields]: [string, string[]]): StoredEvent {
+	const values: Record<string, string> = {};
+	for (let i = 0; i + 1 < fields.length; i += 2) values[String(fields[i])] = String(fields[i + 1]);
+	return { id: values.i ?? '', seq: seqOf(id), name: values.n ?? '', data: values.d ?? 'null' };
+}

@@ -1,0 +1,178 @@
+/**
+ * The Redis history: numbers from Redis, so any number of writers and Directus instances agree;
+ * its window, expiry and epoch; and two Directus servers with 8 writers publishing to one
+ * channel, numbered gap-free in the order the history holds them. Needs Redis (127.0.0.1:6379 or
+ * RT_TEST_REDIS_URL).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { MemoryHistory } from '../../shared/src/history/memory-history.js';
+import { RedisHistory } from '../../shared/src/history/redis-history.js';
+import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
+import { startDirectus, type Directus } from '../harness/directus.js';
+import { createChannel, createCollection } from '../harness/fixtures.js';
+import { waitFor } from '../harness/ports.js';
+import { startSoketi, type Soketi } from '../harness/soketi.js';
+
+const REDIS_URL = process.env.RT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// A Redis db of its own so parallel runs of other suites are not disturbed.
+const REDIS_DB_URL = `${REDIS_URL.replace(/\/\d*$/, '')}/12`;
+
+const ev = (channel: string, n: number) => ({ channel, id: `id-${n}`, name: 'e', data: JSON.stringify({ n }) });
+
+describe('the Redis history', () => {
+	let redis: Redis;
+	const prefix = `rt-test-${randomBytes(4).toString('hex')}:`;
+	const warnings: string[] = [];
+	const store = (options: { size?: number; ttlMs?: number; client?: Redis } = {}) =>
+		new RedisHistory(options.client ?? redis, {
+			size: options.size ?? 5,
+			ttlMs: options.ttlMs ?? 60_000,
+			prefix,
+			fallback: new MemoryHistory({ size: 5, ttlMs: 60_000, maxBytes: 1 << 20 }),
+			warn: (m) => warnings.push(m),
+		});
+
+	before(() => {
+		redis = new Redis(REDIS_DB_URL);
+	});
+
+	after(async () => {
+		const keys = await redis.keys(`${prefix}*`);
+		if (keys.length) await redis.del(...keys);
+		redis.disconnect();
+	});
+
+	it('numbers many concurrent writers on many connections gap-free, one epoch', async () => {
+		const connections = Array.from({ length: 8 }, () => new Redis(REDIS_DB_URL));
+		try {
+			const writers = connections.map((c) => store({ client: c }));
+			const marks = (await Promise.all(writers.map((w, i) => Promise.all(Array.from({ length: 25 }, (_, n) => w.append([ev('race', i * 100 + n)])))))).flat(2);
+			assert.deepEqual(marks.map((m) => m.seq).sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i + 1));
+			assert.equal(new Set(marks.map((m) => m.epoch)).size, 1);
+		} finally {
+			for (const c of connections) c.disconnect();
+		}
+	});
+
+	it('keeps the newest events, readable after a seq and as a rewind', async () => {
+		const h = store({ size: 5 });
+		const marks = await h.append(Array.from({ length: 300 }, (_, n) => ev('window', n + 1)));
+		const window = await h.read('window', { after: 290, limit: 4 });
+		assert.deepEqual(window.events.map((e) => e.seq), [291, 292, 293, 294]);
+		assert.deepEqual(window.events[0], { id: 'id-291', seq: 291, name: 'e', data: '{"n":291}' });
+		assert.equal(window.latest, 300);
+		assert.equal(window.epoch, marks[0]!.epoch);
+		// MAXLEN ~ trims whole nodes: a few more than RT_HISTORY_SIZE may be kept, never all.
+		assert.ok(window.oldest! > 1 && window.oldest! <= 296, `oldest ${window.oldest}`);
+		assert.deepEqual((await h.read('window', { after: undefined, limit: 2 })).events.map((e) => e.seq), [299, 300]);
+	});
+
+	it('starts a new epoch at 1 when the stream is lost (a flush, an expiry)', async () => {
+		const h = store();
+		const [first] = await h.append([ev('lost', 1), ev('lost', 2)]);
+		await redis.del(h.keys('lost')[0]);
+		const [again] = await h.append([ev('lost', 3)]);
+		assert.equal(again!.seq, 1);
+		assert.notEqual(again!.epoch, first!.epoch);
+	});
+
+	it('expires a channel RT_HISTORY_TTL after its last event', async () => {
+		const h = store({ ttlMs: 5000 });
+		await h.append([ev('ttl', 1)]);
+		const ttls = await Promise.all(h.keys('ttl').map((k) => redis.pttl(k)));
+		for (const ttl of ttls) assert.ok(ttl > 0 && ttl <= 5000, String(ttl));
+	});
+
+	it('numbers the epoch a reader saw on a channel with no events yet', async () => {
+		const h = store();
+		const window = await h.read('fresh', { after: undefined, limit: 5 });
+		assert.deepEqual([window.latest, window.oldest, window.events], [0, null, []]);
+		const [mark] = await h.append([ev('fresh', 1)]);
+		assert.deepEqual(mark, { seq: 1, epoch: window.epoch });
+	});
+
+	it('with no events kept (RT_HISTORY=false) still numbers gap-free', async () => {
+		const h = store({ size: 0 });
+		await h.append([1, 2, 3].map((n) => ev('off', n)));
+		const window = await h.read('off', { after: 0, limit: 5 });
+		assert.deepEqual([window.latest, window.events.length, window.oldest], [3, 0, null]);
+	});
+
+	it('numbers in memory with a warning while Redis fails, and reading says unavailable', async () => {
+		const broken = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+		const h = store({ client: broken });
+		const marks = await h.append([ev('down', 1), ev('down', 2)]);
+		assert.deepEqual(marks.map((m) => m.seq), [1, 2]);
+		assert.equal(h.stats().redisFailures, 2);
+		assert.ok(warnings.some((w) => w.includes('numbering in memory')));
+		await assert.rejects(h.read('down', { after: 0, limit: 5 }), { name: 'HistoryUnavailableError' });
+		broken.disconnect();
+	});
+});
+
+describe('two Directus servers publishing to one channel over Redis', () => {
+	let soketi: Soketi;
+	const directus: Directus[] = [];
+	const clients: PusherClient[] = [];
+
+	before(async () => {
+		soketi = await startSoketi();
+		const env = {
+			RT_APP_HOST: soketi.host,
+			RT_APP_PORT: String(soketi.port),
+			RT_CHANNELS_CHECK_INTERVAL: '0',
+			RT_REDIS_PREFIX: `rt-test-${randomBytes(4).toString('hex')}:`,
+			REDIS: REDIS_DB_URL,
+			CACHE_ENABLED: 'false',
+		};
+		directus.push(await startDirectus({ env }));
+		directus.push(await startDirectus({ env, sameDatabaseAs: directus[0]! }));
+		await createCollection(directus[0]!, 'tickets', [{ field: 'title', type: 'string' }]);
+		await createChannel(directus[0]!, { channel_name: 'board', collection: 'tickets', publisher: 'trigger({}, "ticket", { title: meta.payload.title });' });
+	});
+
+	after(async () => {
+		disconnectAll(...clients);
+		for (const d of directus.reverse()) await d.stop();
+		await soketi?.stop();
+	});
+
+	it('numbers 8 writers\' events gap-free, 1..N under one epoch, and the history holds them in that order', async () => {
+		const c = await connectClient(soketi);
+		clients.push(c);
+		const live = new EventLog(await subscribe(c, 'board'), 'ticket');
+		const PER_WRITER = 10;
+		await Promise.all(
+			Array.from({ length: 8 }, async (_, w) => {
+				for (let i = 0; i < PER_WRITER; i++) {
+					const res = await directus[w % 2]!.request('POST', '/items/tickets', { title: `w${w}-${i}` });
+					assert.equal(res.status, 200, res.text);
+				}
+			}),
+		);
+		const total = 8 * PER_WRITER;
+		await live.waitFor(total, 30_000);
+		const seqs = live.envelopes.map((e) => e.seq).sort((a, b) => a - b);
+		assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1));
+		assert.equal(new Set(live.envelopes.map((e) => e.epoch)).size, 1);
+		assert.equal(new Set(live.envelopes.map((e) => e.id)).size, total);
+
+		// Either server answers the same history: every event once, in seq order, each as sent live.
+		const bySeq = new Map(live.envelopes.map((e) => [e.seq, e]));
+		for (const server of directus) {
+			const res = await server.request('GET', `/realtime/channels/board/history?since=0&epoch=${live.envelopes[0]!.epoch}&limit=1000`, undefined, { token: null });
+			assert.equal(res.status, 200, res.text);
+			assert.equal(res.body.recovered, true);
+			assert.deepEqual(res.body.items.map((i: { seq: number }) => i.seq), seqs);
+			for (const item of res.body.items) assert.deepEqual(item.data, bySeq.get(item.seq));
+		}
+		// Each writer's own events keep their order.
+		for (let w = 0; w < 8; w++) {
+			const mine = [...live.envelopes].sort((a, b) => a.seq - b.seq).filter((e) => e.data.title.startsWith(`w${w}-`)).map((e) => e.data.title);
+			assert.deepEqual(mine, Array.from({ length: PER_WRITER }, (_, i) => `w${w}-${i}`));
+		}
+	});
+});
