@@ -78,6 +78,7 @@ export interface RecoveringClient {
 }
 
 const PUSHER_OWN = /^pusher(_internal)?:/;
+const CLIENT_EVENT = /^client-/;
 
 export function createRecoveringClient(pusher: PusherLike, options: ClientOptions): RecoveringClient {
 	if (!options.baseUrl && !options.historyUrl) throw new TypeError('createRecoveringClient needs baseUrl (the Directus URL) or historyUrl');
@@ -129,6 +130,9 @@ function subscribeRecovering(pusher: PusherLike, name: string, options: ClientOp
 		idle = progressed ? 0 : idle + 1;
 		try {
 			if (idle > 1) await pause(backoff(idle - 2, options.retry), abort.signal);
+			if (idle > Math.max(1, options.retry?.attempts ?? 8)) {
+				throw new HistoryError(`history of ${name}: the answers do not fill the gap`, 200, 'GAP_NOT_FILLED');
+			}
 			const reply = await fetchHistory(name, request, options, abort.signal);
 			if (closed) return;
 			apply(ledger.history(open(reply)), true);
@@ -163,7 +167,9 @@ function subscribeRecovering(pusher: PusherLike, name: string, options: ClientOp
 
 	const onAny = (event: string, data: unknown) => {
 		if (closed || PUSHER_OWN.test(event)) return;
-		if (isEnvelope(data)) apply(ledger.live(event, data));
+		// Client events come from other members, never from the server's numbering: a forged
+		// envelope there must not move the channel's position.
+		if (isEnvelope(data) && !CLIENT_EVENT.test(event)) apply(ledger.live(event, data));
 		else hand(event, data, null);
 	};
 	const onSubscribed = () => {
