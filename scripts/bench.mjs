@@ -3,6 +3,7 @@
 //   bench/sandbox.bench.ts   the script sandbox on its own (no servers)
 //   bench/event-loop.bench.ts  how long looping scripts hold the event loop (no servers)
 //   bench/realtime.bench.ts  its own Soketi + Directus: fan-out, sustained writes, /realtime/auth
+//   bench/history.bench.ts   writes with numbering and history on vs off, recovery of 1,000 missed events
 //   bench/report.ts          PASS / MISS per target, docs/benchmarks.md, docs/images/bench-fanout.png
 // Soketi runs on a Node 20 (this one if it is 20, else one installed into .runtime/node20, as for
 // npm test; RT_SOKETI_NODE overrides) so that its native uWebSockets.js build loads.
@@ -38,7 +39,10 @@ const sandboxOk = run('bench/sandbox.bench.ts');
 // Event-loop delay with looping scripts, before and after the slice (~15 s; results in bench/results/event-loop.json).
 const eventLoopOk = run('bench/event-loop.bench.ts');
 const realtimeOk = run('bench/realtime.bench.ts');
+// Numbering and history: writes with them on against RT_ENVELOPE=false, and recovering 1,000 missed events (bench/results/history.json).
+rmSync(join(ROOT, 'bench', 'results', 'history.json'), { force: true });
+const historyOk = run('bench/history.bench.ts');
 // The report also covers a partial run: it says what is missing.
 const reportOk = run('bench/report.ts', process.env.BENCH_NO_DOCS ? ['--no-docs'] : []);
 console.log(`\n[bench] done in ${Math.round((Date.now() - started) / 1000)} s`);
-process.exit(sandboxOk && eventLoopOk && realtimeOk && reportOk ? 0 : 1);
+process.exit(sandboxOk && eventLoopOk && realtimeOk && historyOk && reportOk ? 0 : 1);

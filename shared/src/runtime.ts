@@ -200,5 +200,5 @@ async function numberEvents(history: ChannelHistory, events: OutgoingEvent[]): P
 
 /** The counters RT_USE_STATS logs and GET /realtime/health shows admins. */
 export function runtimeStats(runtime: RealtimeRuntime): RuntimeStats {
-	return { queue: runtime.queue.stats(), reads: runtime.reads.stats(), webhooks: runtime.webhooks.stats() };
+	return { queue: runtime.queue.stats(), reads: runtime.reads.stats(), webhooks: runtime.webhooks.stats(), history: runtime.history?.stats() ?? null };
 }

@@ -91,8 +91,12 @@ export const webhookStats = z.strictObject({
 });
 export type WebhookStats = z.infer<typeof webhookStats>;
 
-/** The counters RT_USE_STATS logs and the health reply shows admins. */
-export const runtimeStatsReply = z.strictObject({ queue: queueStats, reads: readStats, webhooks: webhookStats });
+/** Numbering and history: where they live, events numbered, and events numbered in memory because Redis failed. */
+export const historyStats = z.strictObject({ store: z.enum(['memory', 'redis']), appended: count, redisFailures: count });
+export type HistoryStats = z.infer<typeof historyStats>;
+
+/** The counters RT_USE_STATS logs and the health reply shows admins (`history`: null with RT_ENVELOPE=false). */
+export const runtimeStatsReply = z.strictObject({ queue: queueStats, reads: readStats, webhooks: webhookStats, history: z.nullable(historyStats) });
 export type RuntimeStats = z.infer<typeof runtimeStatsReply>;
 
 export const pusherProbe = z.strictObject({ reachable: z.boolean(), latency_ms: count, error: z.optional(z.string()) });

@@ -89,6 +89,13 @@ describe('numbered events and their history', () => {
 		});
 	});
 
+	it('counts what it numbered in GET /realtime/health, for admins', async () => {
+		const health = await stack.directus.request('GET', '/realtime/health');
+		assert.equal(health.body.history.store, 'memory');
+		assert.ok(health.body.history.appended >= 3, JSON.stringify(health.body.history));
+		assert.equal(health.body.history.redisFailures, 0);
+	});
+
 	it('pages with since and limit, and rewinds to the newest events without since', async () => {
 		const channel = `private-notes-${ada.id}`;
 		const { epoch, latest } = (await history(channel, '')).body;

@@ -45,6 +45,8 @@ describe('when the Pusher server is unreachable', () => {
 
 		await proxy.unblock();
 		assert.deepEqual(await log.waitFor(3, 30_000), [1, 2, 3]);
+		// Numbered once, before the first attempt: the retries kept their seq (no gap, no renumbering).
+		assert.deepEqual(log.envelopes.map((e) => e.seq), [1, 2, 3]);
 	});
 
 	it('lets writes succeed while Soketi is stopped, and publishes again once it is back', async () => {

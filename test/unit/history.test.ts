@@ -68,12 +68,12 @@ describe('the memory history', () => {
 		assert.notEqual(second!.epoch, first!.epoch);
 	});
 
-	it('numbers the epoch a reader saw on a channel with no events yet', async () => {
-		const h = memory();
-		const window = await h.read('a', { after: undefined, limit: 10 });
-		assert.equal(window.latest, 0);
-		const [mark] = await h.append([ev('a', 1)]);
-		assert.equal(mark!.epoch, window.epoch);
+	it('stores nothing on a read: a flood of reads of new channels crowds out no history', async () => {
+		const h = memory(5, 60_000, 20_000);
+		const [kept] = await h.append([ev('kept', 1)]);
+		for (let i = 0; i < 10_000; i++) assert.equal((await h.read(`nobody-${i}`, { after: undefined, limit: 10 })).latest, 0);
+		const window = await h.read('kept', { after: 0, limit: 10 });
+		assert.deepEqual([window.epoch, window.latest], [kept!.epoch, 1]);
 	});
 
 	it('stays within its byte budget by forgetting the channels idle the longest (which then start a new epoch)', async () => {

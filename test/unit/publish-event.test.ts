@@ -5,9 +5,15 @@ import { redactUser } from '../../shared/src/auth/redact.js';
 
 describe('events ready to queue', () => {
 	it('serializes the payload once, as JSON', () => {
-		assert.deepEqual(outgoingEvent('news', 'created', { a: 1 }, undefined, 'row', 100), { channel: 'news', name: 'created', data: '{"a":1}', source: 'row' });
+		const { id, ...event } = outgoingEvent('news', 'created', { a: 1 }, undefined, 'row', 100);
+		assert.deepEqual(event, { channel: 'news', name: 'created', data: '{"a":1}', source: 'row' });
+		assert.match(String(id), /^[A-Za-z0-9_-]{1,64}$/);
 		assert.equal(serializePayload('text', 100), '"text"');
 		assert.equal(serializePayload(undefined, 100), 'null');
+	});
+
+	it('gives each event its own id when it is accepted (kept through retries: see the queue)', () => {
+		assert.notEqual(outgoingEvent('news', 'e', 1, undefined, 'row', 100).id, outgoingEvent('news', 'e', 1, undefined, 'row', 100).id);
 	});
 
 	it('keeps a socket id to exclude, and ignores what is not one', () => {

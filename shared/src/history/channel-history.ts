@@ -3,6 +3,9 @@
  * gap-free `seq` per channel under an `epoch`) and keep the newest of them, bounded, for
  * recovery. The memory store and the Redis store implement it; `HistoryStore` picks one.
  */
+import type { HistoryStats } from '../wire.js';
+
+export type { HistoryStats };
 
 /** An event about to be sent: its payload JSON, before the envelope is put around it. */
 export interface NewEvent {
@@ -43,13 +46,6 @@ export interface HistoryWindow {
 	events: StoredEvent[];
 }
 
-export interface HistoryStats {
-	/** Where numbers and events live now. */
-	store: 'memory' | 'redis';
-	appended: number;
-	/** Events numbered in memory because Redis failed (section "Redis unavailable" of docs/delivery.md). */
-	redisFailures: number;
-}
 
 export interface ChannelHistory {
 	/** Numbers the events in order (one `seq` each, per channel) and keeps them; never throws for Redis being down. */

@@ -56,7 +56,10 @@ export class MemoryHistory implements ChannelHistory {
 	}
 
 	async read(channel: string, request: HistoryRead): Promise<HistoryWindow> {
-		const state = this.current(channel) ?? this.touch(channel);
+		// A read stores nothing: callers may name any channel their pattern allows, and must not
+		// crowd out the histories that exist. A channel with no events reads under an epoch of its own.
+		const state = this.current(channel);
+		if (state === undefined) return { epoch: newEpoch(), latest: 0, oldest: null, events: [] };
 		const { events } = state;
 		const picked =
 			request.after === undefined

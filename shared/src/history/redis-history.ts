@@ -39,18 +39,13 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return {epoch, id}
 `;
 
-// KEYS: stream, epoch hash. ARGV: candidate epoch, ttl ms, after ('' for the newest), count.
-// A channel with no numbering yet gets its epoch here, so the first event is numbered under the epoch a reader saw.
+// KEYS: stream, epoch hash. ARGV: candidate epoch, after ('' for the newest), count.
+// Read-only: callers may name any channel their pattern allows, and a read must not create keys.
+// A channel with no numbering (yet, or any more) reads as empty under the candidate epoch.
 const READ = `
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 local exists = redis.call('EXISTS', KEYS[1]) == 1
-if (not epoch) or ((not exists) and redis.call('HGET', KEYS[2], 'used') == '1') then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[2], 'epoch', epoch)
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-end
-if not exists then return {epoch, '0-0', false, {}} end
+if (not epoch) or (not exists) then return {ARGV[1], '0-0', false, {}} end
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
 local last, first = '0-0', false
 for i = 1, #info, 2 do
@@ -58,10 +53,10 @@ for i = 1, #info, 2 do
   if info[i] == 'first-entry' and info[i + 1] then first = info[i + 1][1] end
 end
 local entries
-if ARGV[3] == '' then
-  entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[4])
+if ARGV[2] == '' then
+  entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[3])
 else
-  entries = redis.call('XRANGE', KEYS[1], '(0-' .. ARGV[3], '+', 'COUNT', ARGV[4])
+  entries = redis.call('XRANGE', KEYS[1], '(0-' .. ARGV[2], '+', 'COUNT', ARGV[3])
 end
 return {epoch, last, first, entries}
 `;
@@ -102,7 +97,7 @@ export class RedisHistory implements ChannelHistory {
 	async read(channel: string, request: HistoryRead): Promise<HistoryWindow> {
 		let answer: unknown;
 		try {
-			answer = await this.run(SCRIPTS.read, this.keys(channel), [newEpoch(), this.options.ttlMs, request.after === undefined ? '' : String(request.after), request.limit]);
+			answer = await this.run(SCRIPTS.read, this.keys(channel), [newEpoch(), request.after === undefined ? '' : String(request.after), request.limit]);
 		} catch (error) {
 			throw new HistoryUnavailableError(`reading the history from Redis failed: ${(error as Error).message}`);
 		}
