@@ -91,6 +91,8 @@ export class ChannelLedger {
 	#again = false;
 	/** The history could not say where the channel stands: take the next live event as the start. */
 	#anchor = false;
+	/** The position is `seq` 0 under the epoch of a channel that had no events: the first live event's epoch replaces it. */
+	#unborn = false;
 	#seen = new Set<string>();
 	#seenOrder: string[] = [];
 	readonly #maxBuffer: number;
@@ -132,6 +134,7 @@ export class ChannelLedger {
 			this.#anchor = false;
 			this.#position = { epoch: envelope.epoch, seq: envelope.seq - 1 };
 		}
+		if (this.#unborn && this.#position && envelope.epoch !== this.#position.epoch) this.#moveTo({ epoch: envelope.epoch, seq: 0 });
 		const position = this.#position;
 		if (position && envelope.epoch === position.epoch) {
 			if (envelope.seq <= position.seq) {
@@ -160,8 +163,13 @@ export class ChannelLedger {
 			this.#anchor = false;
 			// Where the channel stands now: what came before the subscription is not delivered, what
 			// arrived live since is.
-			const first = Math.min(reply.latest + 1, ...this.#held.filter((h) => h.envelope.epoch === reply.epoch).map((h) => h.envelope.seq));
-			this.#moveTo({ epoch: reply.epoch, seq: first - 1 });
+			// A channel with no events answers under an epoch its first event will not share
+			// (docs/delivery.md): the first live event's epoch is the one.
+			const empty = reply.latest === 0;
+			const epoch = (empty ? this.#held[0]?.envelope.epoch : undefined) ?? reply.epoch;
+			const first = Math.min(reply.latest + 1, ...this.#held.filter((h) => h.envelope.epoch === epoch).map((h) => h.envelope.seq));
+			this.#moveTo({ epoch, seq: first - 1 });
+			this.#unborn = empty && this.#held.length === 0 && first === 1;
 		} else if (!reply.recovered || !position || reply.epoch !== position.epoch) {
 			step.reset = { epoch: reply.epoch, latest: reply.latest, previous: position ? { ...position } : null };
 			this.#moveTo({ epoch: reply.epoch, seq: reply.latest });
@@ -224,6 +232,7 @@ export class ChannelLedger {
 	}
 
 	#moveTo(position: Position): void {
+		this.#unborn = false;
 		const changed = !this.#position || this.#position.epoch !== position.epoch;
 		this.#position = position;
 		if (changed) this.#ahead = 0;
@@ -255,6 +264,7 @@ export class ChannelLedger {
 	}
 
 	#deliver(step: Step, event: string, envelope: Envelope, replayed: boolean): void {
+		this.#unborn = false;
 		this.#position = { epoch: envelope.epoch, seq: envelope.seq };
 		if (this.#seen.has(envelope.id)) return;
 		this.#remember(envelope.id);

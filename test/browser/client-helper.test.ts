@@ -106,7 +106,9 @@ class StandIn {
 		const latest = history.items.at(-1)?.seq ?? 0;
 		const limit = Number(url.searchParams.get('limit') ?? 100);
 		const since = url.searchParams.get('since');
-		if (since === null) return send(200, { channel: name, epoch: history.epoch, recovered: true, latest, items: history.items.slice(-limit), more: false });
+		// A channel with no events answers under an epoch its first event will not share (docs/delivery.md).
+		const epoch = latest === 0 ? `unborn-${randomBytes(4).toString('hex')}` : history.epoch;
+		if (since === null) return send(200, { channel: name, epoch, recovered: true, latest, items: history.items.slice(-limit), more: false });
 		if (url.searchParams.get('epoch') !== history.epoch) return send(200, { channel: name, epoch: history.epoch, recovered: false, latest, items: [], more: false });
 		const after = history.items.filter((i) => i.seq > Number(since));
 		send(200, { channel: name, epoch: history.epoch, recovered: true, latest, items: after.slice(0, limit), more: after.length > limit });

@@ -19,10 +19,13 @@ class History {
 	published = 0;
 	trimmedTo = 0;
 	epoch = EPOCH;
+	unborn = 0;
 
 	answer(request: NonNullable<ChannelLedger['fetching']>, page: number): LedgerReply {
 		const latest = this.published;
 		if (request.since === null) {
+			// No events: an epoch the first event will not share, as the server answers.
+			if (latest === 0) return { epoch: `unborn-${++this.unborn}`, recovered: true, latest, items: [], more: false };
 			return { epoch: this.epoch, recovered: true, latest, items: latest > this.trimmedTo ? [this.item(latest)] : [], more: false };
 		}
 		if (request.epoch !== this.epoch || request.since < this.trimmedTo || request.since > latest) {
@@ -144,6 +147,19 @@ describe('the client ledger', () => {
 			}),
 			{ numRuns: 500 },
 		);
+	});
+
+	it('takes the first live event\'s epoch after the history said the channel had no events yet', () => {
+		const history = new History();
+		const driver = new Driver(new ChannelLedger(), history);
+		driver.take(driver.ledger.start());
+		driver.answer(10);
+		assert.equal(driver.ledger.position!.seq, 0);
+		history.published = 2;
+		driver.take(driver.ledger.live('created', envelope(2)));
+		driver.settle(10);
+		assert.deepEqual(driver.delivered, [1, 2], 'the first event, missed, comes from the history of the live epoch');
+		assert.deepEqual(driver.resets, []);
 	});
 
 	it('hands over in-order live events at once, without asking the history', () => {
