@@ -1,6 +1,6 @@
 // Installs the built bundle into a Directus project's extensions folder as a local extension
 // (what `npm install` puts into node_modules, in a folder Directus scans without npm):
-//   <extensions>/directus-extension-realtime-pusher/{package.json, dist/api.js, dist/app.js}
+//   <extensions>/directus-extension-realtime-pusher/{package.json, dist/api.js, dist/app.js, dist/client/}
 // The realtime_channels table is created by the bundle on its first start; the migration file
 // is copied only when a migrations folder is named (for `directus database migrate:latest`).
 // usage: node scripts/install-extensions.mjs <directus-project>/extensions [migrations-dir]
@@ -24,7 +24,7 @@ export function installExtensions(extensionsDir, migrationsDir) {
 		const from = join(ROOT, file);
 		if (!existsSync(from)) throw new Error(`${file} is missing: run \`npm run build\` first`);
 		mkdirSync(dirname(join(to, file)), { recursive: true });
-		cpSync(from, join(to, file));
+		cpSync(from, join(to, file), { recursive: true });
 	}
 	if (migrationsDir) installMigrations(migrationsDir);
 }

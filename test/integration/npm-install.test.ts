@@ -76,11 +76,18 @@ describe(`npm install of the packed bundle into a fresh Directus ${DIRECTUS_HOST
 			.filter((e) => e.isFile())
 			.map((e) => join(e.parentPath, e.name).slice(installed.length + 1))
 			.sort();
-		assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE.md', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
+		const clientFiles = ['history', 'index', 'ledger', 'sealed'].flatMap((m) => [`dist/client/${m}.d.ts`, `dist/client/${m}.js`]);
+		assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE.md', 'README.md', 'dist/api.js', 'dist/app.js', ...clientFiles, 'package.json'].sort());
 		assert.equal(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
 		for (const folder of ['extensions', 'migrations']) {
 			assert.ok(!existsSync(join(project, folder)) || readdirSync(join(project, folder)).length === 0, `nothing in ${folder}/`);
 		}
+	});
+
+	it('gives the project the client helper by its name, directus-extension-realtime-pusher/client', () => {
+		const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import('${NAME}/client'); console.log(typeof m.createRecoveringClient);`], { cwd: project, encoding: 'utf8' });
+		assert.equal(probe.status, 0, probe.stderr);
+		assert.equal(probe.stdout.trim(), 'function');
 	});
 
 	it('is loaded by Directus from the package file: the bundle and its entries', async () => {

@@ -16,8 +16,21 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const semver = createRequire(join(ROOT, 'package.json'))('semver') as { satisfies(version: string, range: string): boolean };
 
 describe('the published package', () => {
-	it('holds the built bundle, README, LICENSE.md and CHANGELOG, and nothing else', () => {
-		assert.deepEqual(packedFiles(), ['CHANGELOG.md', 'LICENSE.md', 'README.md', 'dist/api.js', 'dist/app.js', 'package.json']);
+	it('holds the built bundle, the client helper, README, LICENSE.md and CHANGELOG, and nothing else', () => {
+		const client = ['history', 'index', 'ledger', 'sealed'].flatMap((m) => [`dist/client/${m}.d.ts`, `dist/client/${m}.js`]);
+		assert.deepEqual(packedFiles(), ['CHANGELOG.md', 'LICENSE.md', 'README.md', 'dist/api.js', 'dist/app.js', ...client, 'package.json'].sort());
+	});
+
+	it('exports the client helper as /client, typed, with pusher-js as an optional peer and no dependency', async () => {
+		assert.deepEqual(pkg.exports['./client'], { types: './dist/client/index.d.ts', import: './dist/client/index.js' });
+		assert.ok(existsSync(join(ROOT, pkg.exports['./client'].types)));
+		const client = await import(join(ROOT, pkg.exports['./client'].import));
+		assert.equal(typeof client.createRecoveringClient, 'function');
+		assert.deepEqual(pkg.peerDependenciesMeta['pusher-js'], { optional: true });
+		for (const file of ['index', 'history', 'ledger', 'sealed']) {
+			const text = readFileSync(join(ROOT, 'dist', 'client', `${file}.js`), 'utf8');
+			assert.deepEqual([...text.matchAll(/^import .* from '([^']+)'/gm)].map((m) => m[1]).filter((spec) => !spec!.startsWith('./')), [], `${file}.js imports only its siblings`);
+		}
 	});
 
 	it('is a Directus bundle whose entries are the hook, the endpoint, the Flows operation and the Data Studio module', () => {
@@ -61,7 +74,7 @@ describe('the published package', () => {
 	});
 
 	it('ships no trace of the machine it was built on', () => {
-		for (const file of ['dist/api.js', 'dist/app.js']) {
+		for (const file of ['dist/api.js', 'dist/app.js', 'dist/client/index.js', 'dist/client/index.d.ts']) {
 			const text = readFileSync(join(ROOT, file), 'utf8');
 			assert.ok(!text.includes(ROOT), `${file} names the build folder`);
 			assert.doesNotMatch(text, /sourceMappingURL/);
