@@ -43,6 +43,8 @@ export class MemoryHistory implements ChannelHistory {
 	/** Synchronous numbering, also what the Redis store falls back on. */
 	appendOne(event: NewEvent): Numbered {
 		const state = this.touch(event.channel);
+		// An event delivered again keeps the seq it has while the history still holds it (newest first: a repeat is recent).
+		for (let i = state.events.length - 1; i >= 0; i--) if (state.events[i]!.id === event.id) return { seq: state.events[i]!.seq, epoch: state.epoch };
 		const seq = ++state.latest;
 		this.appended++;
 		if (this.options.size > 0) {
