@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemoryHistory } from '../../shared/src/history/memory-history.js';
-import { RedisHistory } from '../../shared/src/history/redis-history.js';
+import { IDS_WINDOW, RedisHistory } from '../../shared/src/history/redis-history.js';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createCollection } from '../harness/fixtures.js';
@@ -68,6 +68,22 @@ describe('the Redis history', () => {
 		// MAXLEN ~ trims whole nodes: a few more than RT_HISTORY_SIZE may be kept, never all.
 		assert.ok(window.oldest! > 1 && window.oldest! <= 296, `oldest ${window.oldest}`);
 		assert.deepEqual((await h.read('window', { after: undefined, limit: 2 })).events.map((e) => e.seq), [299, 300]);
+	});
+
+	it('numbers an event delivered again (same id) once: it keeps its seq, the history holds it once', async () => {
+		const h = store({ size: 0 });
+		const [a, b] = await h.append([ev('again', 1), ev('again', 2)]);
+		const [a2, c, b2] = await h.append([ev('again', 1), ev('again', 3), ev('again', 2)]);
+		assert.deepEqual([a!.seq, b!.seq, c!.seq], [1, 2, 3]);
+		assert.deepEqual([a2, b2], [a, b]);
+		assert.equal((await h.read('again', { after: 0, limit: 5 })).latest, 3);
+		// Remembered for the last IDS_WINDOW seqs at most, and expiring with the channel.
+		const pttl = await redis.pttl(h.idsKey('again'));
+		assert.ok(pttl > 0 && pttl <= 60_000, String(pttl));
+		await h.append(Array.from({ length: IDS_WINDOW + 10 }, (_, n) => ev('again', 100 + n)));
+		assert.equal(await redis.zcard(h.idsKey('again')), IDS_WINDOW);
+		const [late] = await h.append([ev('again', 1)]);
+		assert.equal(late!.seq, IDS_WINDOW + 14);
 	});
 
 	it('starts a new epoch at 1 when the stream is lost (a flush, an expiry)', async () => {

@@ -47,6 +47,18 @@ describe('the memory history', () => {
 		assert.notEqual(marks[0]!.epoch, marks[1]!.epoch);
 	});
 
+	it('numbers an event delivered again (same id) once while its history holds it', async () => {
+		const h = memory(3);
+		const [a, b] = await h.append([ev('a', 1), ev('a', 2)]);
+		const [a2, c] = await h.append([ev('a', 1), ev('a', 3)]);
+		assert.deepEqual([a2, c!.seq], [a, 3]);
+		assert.equal((await h.read('a', { after: 0, limit: 10 })).events.length, 3);
+		assert.deepEqual((await h.append([ev('a', 2)]))[0], b);
+		// Past the window (the history no longer holds it) a repeat is new.
+		await h.append([ev('a', 4), ev('a', 5), ev('a', 6)]);
+		assert.equal((await h.append([ev('a', 1)]))[0]!.seq, 7);
+	});
+
 	it('keeps the newest RT_HISTORY_SIZE events and says which is the oldest kept', async () => {
 		const h = memory(3);
 		await h.append([1, 2, 3, 4, 5].map((n) => ev('a', n)));

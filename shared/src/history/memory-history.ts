@@ -9,12 +9,14 @@ import { newEpoch } from './envelope.js';
 
 /** What a channel's bookkeeping costs besides its events, counted against the byte budget. */
 const CHANNEL_OVERHEAD_BYTES = 256;
-const EVENT_OVERHEAD_BYTES = 96;
+const EVENT_OVERHEAD_BYTES = 160;
 
 interface ChannelState {
 	epoch: string;
 	latest: number;
 	events: StoredEvent[];
+	/** The kept events' seqs by id: an event appended again keeps its seq. */
+	seqs: Map<string, number>;
 	bytes: number;
 	lastAt: number;
 }
@@ -43,13 +45,21 @@ export class MemoryHistory implements ChannelHistory {
 	/** Synchronous numbering, also what the Redis store falls back on. */
 	appendOne(event: NewEvent): Numbered {
 		const state = this.touch(event.channel);
+		// An event delivered again keeps the seq it has while the history still holds it.
+		const seen = state.seqs.get(event.id);
+		if (seen !== undefined) return { seq: seen, epoch: state.epoch };
 		const seq = ++state.latest;
 		this.appended++;
 		if (this.options.size > 0) {
 			const stored: StoredEvent = { id: event.id, seq, name: event.name, data: event.data };
 			state.events.push(stored);
+			state.seqs.set(stored.id, seq);
 			this.grow(state, weight(stored));
-			while (state.events.length > this.options.size) this.grow(state, -weight(state.events.shift()!));
+			while (state.events.length > this.options.size) {
+				const dropped = state.events.shift()!;
+				state.seqs.delete(dropped.id);
+				this.grow(state, -weight(dropped));
+			}
 			this.evict(event.channel);
 		}
 		return { seq, epoch: state.epoch };
@@ -87,7 +97,7 @@ export class MemoryHistory implements ChannelHistory {
 	private touch(channel: string): ChannelState {
 		let state = this.current(channel);
 		if (state === undefined) {
-			state = { epoch: newEpoch(), latest: 0, events: [], bytes: 0, lastAt: 0 };
+			state = { epoch: newEpoch(), latest: 0, events: [], seqs: new Map(), bytes: 0, lastAt: 0 };
 			this.grow(state, CHANNEL_OVERHEAD_BYTES);
 		}
 		this.channels.delete(channel);

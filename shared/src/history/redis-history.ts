@@ -20,24 +20,35 @@ export interface HistoryRedis {
 	call(command: string, ...args: Array<string | number>): Promise<unknown>;
 }
 
-// KEYS: stream, epoch hash. ARGV: candidate epoch, max length ('=0' keeps none), ttl ms, id, name, data.
+// KEYS: stream, epoch hash, ids seen. ARGV: candidate epoch, max length ('=0' keeps none), ttl ms, id, name, data, ids window.
 // The epoch hash's `used` marks that events were numbered under it: without the stream, those numbers are lost.
+// The ids seen (a sorted set, id scored by its seq, the last `ids window` seqs) make numbering
+// idempotent: an event delivered again (the outbox is at least once) gets the seq it already has.
 const APPEND = `
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 if (not epoch) or (redis.call('EXISTS', KEYS[1]) == 0 and redis.call('HGET', KEYS[2], 'used') == '1') then
   epoch = ARGV[1]
-  redis.call('DEL', KEYS[2], KEYS[1])
+  redis.call('DEL', KEYS[2], KEYS[1], KEYS[3])
   redis.call('HSET', KEYS[2], 'epoch', epoch)
 end
+local seen = redis.call('ZSCORE', KEYS[3], ARGV[4])
+if seen then return {epoch, '0-' .. seen} end
 redis.call('HSET', KEYS[2], 'used', '1')
 local trim = '~'
 local size = ARGV[2]
 if size == '0' then trim = '=' end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', trim, size, '0-*', 'i', ARGV[4], 'n', ARGV[5], 'd', ARGV[6])
+local seq = tonumber(string.match(id, '-(%d+)$'))
+redis.call('ZADD', KEYS[3], seq, ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', seq - tonumber(ARGV[7]))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return {epoch, id}
 `;
+
+/** How many of a channel's last seqs are remembered by id, at least (the history size when larger). */
+export const IDS_WINDOW = 1000;
 
 // KEYS: stream, epoch hash. ARGV: candidate epoch, after ('' for the newest), count.
 // Read-only: callers may name any channel their pattern allows, and a read must not create keys.
@@ -89,6 +100,11 @@ export class RedisHistory implements ChannelHistory {
 		return [`${this.options.prefix}h:{${channel}}`, `${this.options.prefix}e:{${channel}}`];
 	}
 
+	/** The ids seen on a channel (numbering stays idempotent by id), in the same slot. */
+	idsKey(channel: string): string {
+		return `${this.options.prefix}d:{${channel}}`;
+	}
+
 	append(events: NewEvent[]): Promise<Numbered[]> {
 		// One connection runs the commands in the order they are sent: the batch keeps its order.
 		return Promise.all(events.map((event) => this.appendOne(event)));
@@ -114,7 +130,7 @@ export class RedisHistory implements ChannelHistory {
 	private async appendOne(event: NewEvent): Promise<Numbered> {
 		const size = this.options.size === 0 ? '0' : String(this.options.size);
 		try {
-			const [epoch, id] = (await this.run(SCRIPTS.append, this.keys(event.channel), [newEpoch(), size, this.options.ttlMs, event.id, event.name, event.data])) as [string, string];
+			const [epoch, id] = (await this.run(SCRIPTS.append, [...this.keys(event.channel), this.idsKey(event.channel)], [newEpoch(), size, this.options.ttlMs, event.id, event.name, event.data, Math.max(IDS_WINDOW, this.options.size)])) as [string, string];
 			this.appended++;
 			return { seq: seqOf(id), epoch: String(epoch) };
 		} catch (error) {
