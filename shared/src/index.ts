@@ -35,6 +35,8 @@ export { callerHelpers, readCaller, requireAdmin, type Accountability, type Call
 export { readRowSafely, readUserSafely, type RowReader } from './auth/safe-read.js';
 export { admitToChannel, authorizeChannel, notAllowedToJoin } from './auth/channel-auth.js';
 export { channelMembers, occupiedChannels } from './auth/channel-queries.js';
+export { directusReadAccess, type ReadAccess } from './auth/read-access.js';
+export { decidedByPermissions, decidePermissionJoin } from './auth/permission-join.js';
 export { authenticateUser } from './auth/user-auth.js';
 export { cutOffReason, cutOffUsers } from './auth/cut-off.js';
 export { adminsOnly, errorAnswer, logInFirst } from './auth/http-errors.js';

@@ -128,6 +128,10 @@ export const authorizerDryRunAnswer = z.strictObject({
 	matched_row: z.nullable(z.string()),
 	logs: z.array(scriptLogLine),
 	error: z.nullable(dryRunError),
+	/** A row in permission mode: what Directus' permissions decided, and why (the refused field, if one). */
+	permission_decision: z.optional(
+		z.strictObject({ granted: z.boolean(), reason: z.string(), scope: z.optional(z.enum(['item', 'items'])), fields: z.optional(z.array(z.string())), field: z.optional(z.string()) }),
+	),
 });
 export type AuthorizerDryRunAnswer = z.infer<typeof authorizerDryRunAnswer>;
 

@@ -26,6 +26,9 @@ function row(id: string, extra: Partial<ChannelRow> = {}): ChannelRow {
 		trigger_on_update: true,
 		trigger_on_delete: true,
 		client_events: false,
+		authorize: 'script',
+		presence_user_fields: [],
+		event_names: { created: 'created', updated: 'updated', deleted: 'deleted' },
 		...extra,
 	};
 }
