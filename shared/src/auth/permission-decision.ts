@@ -12,7 +12,7 @@
  *   clauses the channel fixes to the same value) counts, and those must grant every field sent.
  *   Anything more complex refuses: the safe side for a channel that would otherwise leak.
  *
- * The same pattern fills default publishing's channel name from an item (`channelParamsOf`).
+ * The same pattern fills default publishing's channel name from an item (channels/permission-mode.ts).
  * Pure: the schema, the caller's permissions and Directus' answers come in as data.
  */
 import { fieldReadsSecret } from './secret-reads.js';
@@ -138,26 +138,4 @@ export function decideItems(rules: readonly ReadRule[], filter: Record<string, s
 	const missing = allowed.has('*') ? undefined : fields.find((field) => !allowed.has(field));
 	if (missing !== undefined) return refused(`the read permissions on ${collection} that cover ${what} do not include field "${missing}"`, missing);
 	return { granted: true, scope: 'items', fields: [...fields], reason: `${describeRule(counting[0]!)} on ${collection} covers ${what} with fields ${fields.join(', ')}` };
-}
-
-/**
- * The parameters of default publishing's channel name for an item: each parameter from the item
- * field of its name. Null when one is missing (no channel for this item).
- */
-export function channelParamsOf(params: readonly string[], item: Record<string, unknown>): Record<string, string> | null {
-	const filled: Record<string, string> = {};
-	for (const name of params) {
-		const value = item[name];
-		// A missing value, or a relation read with its children: this item names no channel.
-		if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') return null;
-		filled[name] = String(value);
-	}
-	return filled;
-}
-
-/** Why `field` cannot be a presence_user_fields entry; null when it can. */
-export function presenceFieldProblem(field: unknown, secret: (name: string) => boolean): string | null {
-	if (typeof field !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(field)) return 'must be a list of field names of directus_users (letters, digits, _)';
-	if (secret(field)) return `"${field}" is a secret of directus_users and is never shown`;
-	return null;
 }

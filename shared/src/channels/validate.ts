@@ -8,8 +8,7 @@ import { RealtimeError } from '../errors.js';
 import { assertChannelName, assertEventName, channelType, MAX_CHANNEL_NAME_LENGTH } from '../pusher/names.js';
 import { channelPattern } from './pattern.js';
 import { AUTHORIZE_MODES, CHANNELS_COLLECTION } from './row.js';
-import { presenceFieldProblem } from '../auth/permission-decision.js';
-import { SECRET_USER_FIELDS } from '../auth/redact.js';
+import { presenceFieldProblem } from './permission-mode.js';
 
 const MAX_PRESENCE_FIELDS = 20;
 
@@ -27,7 +26,7 @@ function permissionModeProblems(payload: Record<string, unknown>, deps: Validati
 	}
 	if ('presence_user_fields' in payload && payload.presence_user_fields !== null) {
 		const list = payload.presence_user_fields;
-		const secret = (name: string) => (SECRET_USER_FIELDS as readonly string[]).includes(name) || deps.isSecretField?.(name) === true;
+		const secret = (name: string) => deps.isSecretField(name);
 		if (!Array.isArray(list) || list.length > MAX_PRESENCE_FIELDS) {
 			problems.push({ field: 'presence_user_fields', message: `must be a list of at most ${MAX_PRESENCE_FIELDS} field names of directus_users` });
 		} else {
@@ -81,7 +80,7 @@ export interface ValidationDeps {
 	checkScript(source: string, kind: 'authorizer' | 'publisher'): ScriptDiagnostic | null;
 	collectionExists(collection: string): boolean;
 	/** Whether a field name is a secret (of directus_users, or anywhere in the schema). */
-	isSecretField?(name: string): boolean;
+	isSecretField(name: string): boolean;
 }
 
 /** The pattern with each `:name` and its regex, nested parentheses included, replaced by "x". */

@@ -14,7 +14,7 @@ import type { OutgoingEvent } from '../delivery/queue.js';
 import { fieldSetKey, type Item, type ItemReader, type ItemsByKey, type PrimaryKey } from '../items/types.js';
 import type { RunObserver, ScriptRunner } from '../scripts.js';
 import { ScriptLog } from '../sandbox/index.js';
-import { channelParamsOf } from '../auth/permission-decision.js';
+import { channelParamsOf } from '../channels/permission-mode.js';
 
 /** Which of a row's event_names default publishing sends for an action. */
 const EVENT_OF = { create: 'created', update: 'updated', delete: 'deleted' } as const;
