@@ -68,6 +68,10 @@ export const rowOverview = z.strictObject({
 	type: z.enum(['public', 'private', 'presence', 'private-encrypted']),
 	enabled: z.boolean(),
 	order: z.nullable(count),
+	/** What decides a join: the authorizer script (or nobody, without one), or Directus' permissions. */
+	mode: z.enum(['script', 'permissions']),
+	/** What a subscriber receives from item events, in words. */
+	receives: z.string(),
 	counters: rowCounters,
 });
 export type RowOverview = z.infer<typeof rowOverview>;

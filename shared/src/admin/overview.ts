@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { channelPattern } from '../channels/pattern.js';
 import { compareChannels, type Channel } from '../channels/registry.js';
-import { CHANNEL_COLUMNS, CHANNELS_COLLECTION } from '../channels/row.js';
+import { CHANNEL_COLUMNS, CHANNELS_COLLECTION, rowModeSummary } from '../channels/row.js';
 import { normalizeRow } from '../channels/source.js';
 import type { DeliveryActivity } from '../delivery/activity.js';
 import { channelType, type ChannelType } from '../pusher/names.js';
@@ -39,6 +39,7 @@ export async function channelRowsOverview(database: Knex, activity: DeliveryActi
 			type: channelType(row.channel_name),
 			enabled: row.enabled,
 			order: order.get(row.id) ?? null,
+			...rowModeSummary(row),
 			counters: activity.counters(row.id),
 		}))
 		.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : (a.order ?? Infinity) - (b.order ?? Infinity) || (a.channel_name < b.channel_name ? -1 : 1)));

@@ -4,13 +4,9 @@
  * refusal carries its reason for the log and the dry-run; the client only ever sees the one 403.
  */
 import type { ChannelRow } from '../channels/row.js';
+export { decidedByPermissions } from '../channels/row.js';
 import { channelScope, decideItems, sentFields, type PermissionDecision, type PermissionSchema } from './permission-decision.js';
 import type { ReadAccess } from './read-access.js';
-
-/** Whether the row's joins are decided by permissions (no authorizer script, mode `permissions`). */
-export function decidedByPermissions(row: Pick<ChannelRow, 'authorizer' | 'authorize'>): boolean {
-	return row.authorize === 'permissions' && !row.authorizer?.trim();
-}
 
 export async function decidePermissionJoin(
 	row: Pick<ChannelRow, 'collection' | 'fields'>,

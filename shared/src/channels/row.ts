@@ -40,6 +40,26 @@ export interface ChannelRow {
 	event_names: EventNames;
 }
 
+/** Whether the row's joins are decided by permissions (no authorizer script, mode `permissions`). */
+export function decidedByPermissions(row: Pick<ChannelRow, 'authorizer' | 'authorize'>): boolean {
+	return row.authorize === 'permissions' && !row.authorizer?.trim();
+}
+
+/** The mode in force and what a subscriber receives, in words, for the admins' overview. */
+export function rowModeSummary(row: ChannelRow): { mode: AuthorizeMode; receives: string } {
+	const mode: AuthorizeMode = decidedByPermissions(row) ? 'permissions' : 'script';
+	const actions = (['create', 'update', 'delete'] as const).filter((a) => row[`trigger_on_${a}`]);
+	let receives: string;
+	if (row.publisher?.trim()) receives = 'what the publisher script sends';
+	else if (!publishesByDefault(row)) receives = 'nothing from items (no publisher)';
+	else if (actions.length === 0) receives = 'nothing (no trigger is on)';
+	else {
+		const names = actions.map((a) => row.event_names[`${a}d` as keyof EventNames]).join(' / ');
+		receives = `${names} with ${row.fields.join(', ')}`;
+	}
+	return { mode, receives };
+}
+
 /** Whether a row publishes without a script: permission mode and no publisher (default publishing). */
 export function publishesByDefault(row: Pick<ChannelRow, 'authorize' | 'publisher'>): boolean {
 	return row.authorize === 'permissions' && !row.publisher?.trim();
