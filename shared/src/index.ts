@@ -36,6 +36,8 @@ export { readRowSafely, readUserRow, readUserSafely, type RowReader } from './au
 export { admitToChannel, authorizeChannel, notAllowedToJoin } from './auth/channel-auth.js';
 export { channelMembers, occupiedChannels } from './auth/channel-queries.js';
 export { channelHistory, historyReply, type HistoryItem, type HistoryReply } from './auth/history-reply.js';
+export { directusReadAccess, type ReadAccess } from './auth/read-access.js';
+export { decidedByPermissions, decidePermissionJoin } from './auth/permission-join.js';
 export { authenticateUser } from './auth/user-auth.js';
 export { cutOffReason, cutOffUsers } from './auth/cut-off.js';
 export { adminsOnly, errorAnswer, logInFirst } from './auth/http-errors.js';

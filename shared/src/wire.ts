@@ -71,6 +71,10 @@ export const rowOverview = z.strictObject({
 	kind: z.enum(['public', 'private', 'presence', 'private-encrypted', 'cache', 'private-cache', 'presence-cache', 'private-encrypted-cache']),
 	enabled: z.boolean(),
 	order: z.nullable(count),
+	/** What decides a join: the authorizer script (or nobody, without one), or Directus' permissions. */
+	mode: z.enum(['script', 'permissions']),
+	/** What a subscriber receives from item events, in words. */
+	receives: z.string(),
 	counters: rowCounters,
 });
 export type RowOverview = z.infer<typeof rowOverview>;
@@ -139,6 +143,10 @@ export const authorizerDryRunAnswer = z.strictObject({
 	matched_row: z.nullable(z.string()),
 	logs: z.array(scriptLogLine),
 	error: z.nullable(dryRunError),
+	/** A row in permission mode: what Directus' permissions decided, and why (the refused field, if one). */
+	permission_decision: z.optional(
+		z.strictObject({ granted: z.boolean(), reason: z.string(), scope: z.optional(z.enum(['item', 'items'])), fields: z.optional(z.array(z.string())), field: z.optional(z.string()) }),
+	),
 });
 export type AuthorizerDryRunAnswer = z.infer<typeof authorizerDryRunAnswer>;
 

@@ -122,6 +122,37 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 		await seen('the row item', () => page.waitForURL(new RegExp(`/admin/content/realtime_channels/${brokenRow}$`)));
 	});
 
+	it('creates complete script-free rows from the presets and shows their mode and what subscribers receive', async (t) => {
+		await page.goto(`${stack.directus.url}/admin/realtime`);
+		await seen('the presets', () => page.locator('[data-test=presets] .v-select').first().waitFor());
+		await page.locator('[data-test=preset-collection] .v-select').click();
+		await page.locator('.v-menu-content .v-list-item', { hasText: /^messages$/ }).first().click();
+		await seen('the user fields of messages', () => page.locator('[data-test=preset-inbox] button:not([disabled])').waitFor());
+		const expected = ['private-messages.:id', 'private-messages', 'private-messages.user.:user_created'];
+		for (const [button, name] of [['preset-item', expected[0]], ['preset-collection-channel', expected[1]], ['preset-inbox', expected[2]]] as const) {
+			await page.locator(`[data-test=${button}] button`).click();
+			await seen(`the created ${name}`, () => page.locator('[data-test=preset-created]', { hasText: `Created ${name}:` }).waitFor());
+		}
+		const saved = (await api('GET', '/items/realtime_channels?filter[collection][_eq]=messages&filter[authorize][_eq]=permissions&fields=id,channel_name,authorizer,publisher,fields,authorize&sort=channel_name')).body.data;
+		// The later tests count the events of the playground's own rows only.
+		t.after(async () => {
+			assert.equal((await api('DELETE', '/items/realtime_channels', saved.map((r: { id: string }) => r.id))).status, 204);
+		});
+		assert.deepEqual(
+			saved.map(({ id: _id, ...row }: { id: string }) => row),
+			[...expected].sort().map((channel_name) => ({ channel_name, authorizer: null, publisher: null, fields: ['*'], authorize: 'permissions' })),
+		);
+		// Columns 12 and 13: the mode in force and what a subscriber receives.
+		const row = page.locator('[data-test=rows] tbody tr', { has: page.locator('a', { hasText: /^private-messages\.:id$/ }) });
+		await seen('the preset row in the table', () => row.waitFor());
+		const cells = (await row.locator('td').allInnerTexts()).map((text) => text.trim());
+		assert.equal(cells[12], 'permissions');
+		assert.equal(cells[13], 'created / updated / deleted with *');
+		const scripted = page.locator('[data-test=rows] tbody tr', { has: page.locator('a', { hasText: /^messages$/ }) });
+		const scriptedCells = (await scripted.locator('td').allInnerTexts()).map((text) => text.trim());
+		assert.deepEqual(scriptedCells.slice(12, 14), ['script', 'what the publisher script sends'], 'the seed-style row keeps its scripts');
+	});
+
 	it('shows outgoing events live in the tail', async () => {
 		await page.goto(`${stack.directus.url}/admin/realtime/tail`);
 		await seen('the tail', () => page.locator('[data-test=tail]').waitFor());

@@ -43,6 +43,9 @@ export interface ChannelInput {
 	trigger_on_update?: boolean;
 	trigger_on_delete?: boolean;
 	client_events?: boolean;
+	authorize?: 'script' | 'permissions';
+	presence_user_fields?: string[];
+	event_names?: Partial<Record<'created' | 'updated' | 'deleted', string>>;
 }
 
 export async function createChannel(directus: Directus, row: ChannelInput): Promise<{ id: string } & ChannelInput> {
@@ -105,4 +108,26 @@ export async function login(directus: Directus, user: TestUser, mode: 'json' | '
 
 export async function createItem<T = any>(directus: Directus, collection: string, item: unknown, token?: string): Promise<T> {
 	return ok(await directus.request('POST', `/items/${collection}`, item, token ? { token } : {}), `creating ${collection} item`);
+}
+
+export interface PermissionSpec {
+	collection: string;
+	action: 'create' | 'read' | 'update' | 'delete' | 'share';
+	fields?: string[];
+	permissions?: Record<string, unknown>;
+}
+
+/** A user whose role has one policy with these permissions (item rules and field lists as given); the policy and its attachment for later removal. */
+export async function createUserWithPolicy(
+	directus: Directus,
+	options: { first_name?: string; app_access?: boolean; permissions?: PermissionSpec[] } = {},
+): Promise<TestUser & { policy: string; access: string }> {
+	const user = await createUser(directus, { first_name: options.first_name });
+	const tag = randomBytes(4).toString('hex');
+	const policy = ok<{ id: string }>(await directus.request('POST', '/policies', { name: `policy-${tag}`, admin_access: false, app_access: options.app_access ?? false }), 'creating a policy');
+	const access = ok<{ id: string }>(await directus.request('POST', '/access', { role: user.role, policy: policy.id }), 'attaching the policy');
+	for (const p of options.permissions ?? []) {
+		ok(await directus.request('POST', '/permissions', { policy: policy.id, fields: ['*'], permissions: {}, validation: {}, ...p }), `granting ${p.action} on ${p.collection}`);
+	}
+	return { ...user, policy: policy.id, access: access.id };
 }

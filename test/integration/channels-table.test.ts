@@ -110,7 +110,7 @@ describe(`the realtime_channels table, made on first start (${DB})`, () => {
 		}
 		await directus.restart();
 		const fields = (await directus.request('GET', '/fields/realtime_channels')).body.data.map((f: { field: string }) => f.field);
-		for (const column of ['sort', 'client_events', 'note', 'date_created', 'date_updated']) assert.ok(fields.includes(column), column);
+		for (const column of ['sort', 'client_events', 'authorize', 'presence_user_fields', 'event_names', 'note', 'date_created', 'date_updated']) assert.ok(fields.includes(column), column);
 		const read = await directus.request('GET', '/items/realtime_channels?filter[channel_name][_eq]=private-chat-:userId');
 		assert.equal(read.body.data.length, 1, 'the seed row is still there and readable at once');
 		assert.equal((await directus.request('GET', '/fields/realtime_channels/authorizer')).body.data.meta.interface, 'input-code');

@@ -41,7 +41,8 @@ const LAYERS: Record<string, number> = {
 	publisher: 5,
 	auth: 5,
 	webhooks: 5,
-	'script-validation': 5,
+	// Composes the sandbox's compile check with auth's secret rules.
+	'script-validation': 6,
 	runtime: 6,
 	admin: 6,
 	http: 6,

@@ -19,6 +19,9 @@ function row(id: string, channel_name: string, authorizer: string | null, sort: 
 		trigger_on_update: false,
 		trigger_on_delete: false,
 		client_events: false,
+		authorize: 'script',
+		presence_user_fields: [],
+		event_names: { created: 'created', updated: 'updated', deleted: 'deleted' },
 	};
 }
 

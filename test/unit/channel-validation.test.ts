@@ -5,6 +5,7 @@ import { validateChannelPayload, type ValidationDeps } from '../../shared/src/ch
 const deps: ValidationDeps = {
 	checkScript: (source) => (source.includes('SYNTAX') ? { message: "Unexpected identifier 'SYNTAX'", line: 2, column: 5 } : null),
 	collectionExists: (collection) => collection === 'chat',
+	isSecretField: (name) => ['password', 'token', 'auth_data', 'tfa_secret'].includes(name),
 };
 
 const valid = { channel_name: 'private-chat-:userId', collection: 'chat', fields: ['*'], authorizer: 'return true;', publisher: 'trigger({}, "e", 1);' };
@@ -104,5 +105,31 @@ describe('channel row validation', () => {
 		for (const channel_name of ['private-chat-:userId', 'presence-chat-:userId', 'private-room-:roomId(\\d+)', 'private-chat-notification-:userId', 'presence-:team-:room', 'private-:ids((?:\\d+-)+)']) {
 			assert.deepEqual(validateChannelPayload({ ...valid, channel_name }, deps, true), [], channel_name);
 		}
+	});
+});
+
+describe('permission mode settings', () => {
+	const row = { ...valid, authorizer: null, publisher: null, authorize: 'permissions' };
+
+	it('accepts a complete script-free row', () => {
+		assert.deepEqual(validateChannelPayload({ ...row, presence_user_fields: ['first_name', 'avatar'], event_names: { created: 'added' } }, deps, true), []);
+		assert.deepEqual(validateChannelPayload({ ...row, event_names: '{"updated":"changed"}' }, deps, true), []);
+	});
+
+	it('refuses an unknown mode, secrets or odd names among the presence fields, and bad event names', () => {
+		assert.deepEqual(fieldsOf({ ...row, authorize: 'everyone' }), ['authorize']);
+		for (const field of ['password', 'token', 'auth_data', 'tfa_secret', 'json(auth_data)', 'a.b', 7]) {
+			assert.deepEqual(fieldsOf({ ...row, presence_user_fields: ['first_name', field] }), ['presence_user_fields'], String(field));
+		}
+		assert.deepEqual(fieldsOf({ ...row, presence_user_fields: 'first_name' }), ['presence_user_fields']);
+		assert.deepEqual(fieldsOf({ ...row, presence_user_fields: Array.from({ length: 21 }, (_, i) => `f${i}`) }), ['presence_user_fields']);
+		for (const event_names of [[], 'not json', { created: '' }, { created: 'pusher:x' }, { removed: 'x' }, { created: 'x'.repeat(201) }]) {
+			assert.deepEqual(fieldsOf({ ...row, event_names }), ['event_names'], JSON.stringify(event_names));
+		}
+	});
+
+	it('refuses relational fields in permission mode, which the permission check does not cover', () => {
+		assert.deepEqual(fieldsOf({ ...row, fields: ['id', 'author.email'] }), ['fields']);
+		assert.deepEqual(fieldsOf({ ...valid, fields: ['id', 'author.email'] }), []);
 	});
 });

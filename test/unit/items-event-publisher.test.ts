@@ -27,6 +27,9 @@ function row(id: string, extra: Partial<ChannelRow> = {}): ChannelRow {
 		trigger_on_update: true,
 		trigger_on_delete: true,
 		client_events: false,
+		authorize: 'script',
+		presence_user_fields: [],
+		event_names: { created: 'created', updated: 'updated', deleted: 'deleted' },
 		...extra,
 	};
 }
@@ -216,5 +219,45 @@ describe('the item-event publisher', () => {
 		trx.rollBack();
 		await settle();
 		assert.equal(sent.length, 0);
+	});
+});
+
+describe('default publishing (permission mode, no publisher)', () => {
+	const byDefault = (id: string, channel_name: string, extra: Partial<ChannelRow> = {}) =>
+		row(id, { channel_name, publisher: null, authorize: 'permissions', event_names: { created: 'added', updated: 'updated', deleted: 'deleted' }, ...extra });
+
+	it('sends the item to the channel its fields name, under the row event name, leaving out the writer', async () => {
+		const { publisher, sent } = setUp([byDefault('a', 'private-posts.:id'), byDefault('b', 'private-posts')]);
+		publisher.created('posts', 1, writer, context());
+		await settle();
+		assert.deepEqual(
+			sent.map((e) => [e.channel, e.name, JSON.parse(e.data), e.socketId]),
+			[
+				['private-posts.1', 'added', { id: 1, title: 'one' }, '1.2'],
+				['private-posts', 'added', { id: 1, title: 'one' }, '1.2'],
+			],
+		);
+	});
+
+	it('does not publish rows in script mode without a publisher (as before this mode)', async () => {
+		const { publisher, sent } = setUp([row('a', { publisher: null, channel_name: 'private-posts.:id' })]);
+		publisher.created('posts', 1, writer, context());
+		await settle();
+		assert.deepEqual(sent, []);
+	});
+
+	it('refuses and logs a filled name another row decides, and an item without the parameter', async () => {
+		const { publisher, table, sent, errors } = setUp([
+			byDefault('a', 'private-posts.:title'),
+			row('guard', { channel_name: 'private-posts.one', authorizer: 'return true', publisher: null, trigger_on_create: false }),
+			byDefault('c', 'private-posts.owner.:owner'),
+		]);
+		table.set('1', { id: 1, title: 'one' });
+		publisher.created('posts', 1, writer, context());
+		await settle();
+		assert.deepEqual(sent, []);
+		assert.equal(errors.length, 2);
+		assert.ok(errors.some((e) => /channel row a .*decided by channel row guard/.test(e)), errors.join('\n'));
+		assert.ok(errors.some((e) => /channel row c .*parameter.*owner/.test(e)), errors.join('\n'));
 	});
 });

@@ -62,6 +62,8 @@ const authorizerDeps = {
 	refusedBefore: async () => null,
 	directusUserNamed: async (id: string) => id,
 	helpers: async () => ({ can: async () => false, query: async () => [] }),
+	permissionDecision: async () => ({ granted: false as const, reason: 'not in this test' }),
+	userInfo: async () => ({}),
 };
 
 describe('the wire schemas describe the server\'s replies', () => {

@@ -1,5 +1,5 @@
 /** What the channel's authorizers need to decide for a caller (the same for a join and a members query). */
-import { callerHelpers, readCaller, type Accountability } from '@directus-realtime/shared';
+import { callerHelpers, directusReadAccess, readCaller, readUserSafely, type Accountability } from '@directus-realtime/shared';
 import type { Schema } from '../request-caller.js';
 import { directusUserNamed } from '../user-accountability.js';
 import type { RouteDeps } from './handler.js';
@@ -17,5 +17,10 @@ export function authorizerDeps(deps: RouteDeps, accountability: Accountability, 
 		directusUserNamed: (id: string) => directusUserNamed(database, id),
 		log: logger,
 		observer: runtime.observer,
+		permissions: {
+			access: directusReadAccess(accountability, schema, database),
+			schema,
+			userInfo: (fields: readonly string[]) => readUserSafely(services, schema, accountability.user!, fields),
+		},
 	};
 }

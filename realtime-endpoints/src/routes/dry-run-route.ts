@@ -1,5 +1,5 @@
 /** POST /realtime/dry-run: a publisher or an authorizer run on a real row and item or as a real user, for administrators. */
-import { callerHelpers, databaseRowLoader, dryRunAuthorizer, dryRunPublisher, parseDryRun, readCaller } from '@directus-realtime/shared';
+import { callerHelpers, databaseRowLoader, decidePermissionJoin, directusReadAccess, dryRunAuthorizer, dryRunPublisher, parseDryRun, readCaller, readUserSafely } from '@directus-realtime/shared';
 import { itemForDryRun } from '../dry-run-item.js';
 import { accountabilityForUser, describeInactive, directusUserNamed } from '../user-accountability.js';
 import type { Handler, RouteDeps } from './handler.js';
@@ -48,6 +48,8 @@ export function dryRunRoute({ runtime, services, database }: RouteDeps): Handler
 					return accountability ? readCaller(accountability, services, schema, withPermissions) : null;
 				},
 				helpers: async (user) => callerHelpers((await activeAccountability(user))!, services, schema, database),
+				permissionDecision: async (user, row, params) => decidePermissionJoin(row, params, directusReadAccess((await activeAccountability(user))!, schema, database), schema, true),
+				userInfo: (user, fields) => readUserSafely(services, schema, user, fields),
 				directusUserNamed: (id) => directusUserNamed(database, id),
 			}),
 		};

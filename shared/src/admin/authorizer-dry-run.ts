@@ -14,6 +14,9 @@ import type { ScriptRunner } from '../scripts.js';
 import { dryRunChannel, type RowLoader } from './dry-run-channel.js';
 import type { AuthorizerDryRun } from './dry-run-request.js';
 import type { AuthorizerDryRunAnswer } from '../wire.js';
+import type { ChannelRow } from '../channels/row.js';
+import { decidedByPermissions } from '../auth/permission-join.js';
+import type { PermissionDecision } from '../auth/permission-decision.js';
 
 export interface AuthorizerDryRunDeps {
 	registry: ChannelRegistry;
@@ -27,6 +30,9 @@ export interface AuthorizerDryRunDeps {
 	directusUserNamed(id: string): Promise<string | null>;
 	/** can() and query() with the user's permissions. */
 	helpers(user: string): Promise<{ can: (...args: any[]) => Promise<boolean>; query: (...args: any[]) => Promise<unknown> }>;
+	/** Permission mode: the decision for the user (with the refused field when there is one), and their presence user_info. */
+	permissionDecision(user: string, row: ChannelRow, params: Record<string, string>): Promise<PermissionDecision>;
+	userInfo(user: string, fields: readonly string[]): Promise<Record<string, unknown>>;
 }
 
 export async function dryRunAuthorizer(request: AuthorizerDryRun, deps: AuthorizerDryRunDeps): Promise<AuthorizerDryRunAnswer> {
@@ -36,11 +42,18 @@ export async function dryRunAuthorizer(request: AuthorizerDryRun, deps: Authoriz
 	if (params === null) throw new RealtimeError('INVALID_PAYLOAD', `"${request.channel_name}" does not match the pattern "${channel.row.channel_name}"`);
 	const snapshot = await deps.registry.snapshot();
 	const matched_row = snapshot.match(request.channel_name)?.channel.row.id ?? null;
-	const source = channel.row.authorizer!;
 	const refused = await deps.refusedBefore(request.user);
 	if (refused !== null) {
 		return { granted: false, matched_row, logs: [], error: { message: `a real join is refused before any authorizer runs: ${refused}`, line: null, column: null } };
 	}
+	if (decidedByPermissions(channel.row)) {
+		if (!(await deps.caller(request.user, false))) throw new RealtimeError('NOT_FOUND', `no user ${request.user}`);
+		const decision = await deps.permissionDecision(request.user, channel.row, params);
+		const fields = channel.row.presence_user_fields;
+		const member = decision.granted && channel.type === 'presence' ? { user_id: request.user, ...(fields.length > 0 ? { user_info: await deps.userInfo(request.user, fields) } : {}) } : undefined;
+		return { granted: decision.granted, ...(member ? { channel_data: member } : {}), matched_row, logs: [], error: null, permission_decision: decision };
+	}
+	const source = channel.row.authorizer!;
 	const auth = await deps.caller(request.user, source.includes('permissions'));
 	if (auth === null) throw new RealtimeError('NOT_FOUND', `no user ${request.user}`);
 	const helpers = await deps.helpers(request.user);

@@ -5,7 +5,8 @@
 import { RealtimeError } from '../errors.js';
 import { channelPattern } from '../channels/pattern.js';
 import type { Channel } from '../channels/registry.js';
-import type { ChannelRow } from '../channels/row.js';
+import { DEFAULT_EVENT_NAMES, publishesByDefault, type ChannelRow } from '../channels/row.js';
+import { decidedByPermissions } from '../auth/permission-join.js';
 import type { ScriptSource } from './dry-run-request.js';
 
 /** A saved row by id, or null. */
@@ -23,7 +24,9 @@ export async function dryRunChannel(
 	if ('row' in source) {
 		const found = await loadRow(source.row);
 		if (found === null) throw new RealtimeError('NOT_FOUND', `no channel row ${source.row}`);
-		if (!found[kind]?.trim()) throw new RealtimeError('INVALID_PAYLOAD', `channel row ${source.row} has no ${kind}`);
+		// A row in permission mode has no scripts to run: its decision or default publishing is dry-run instead.
+		const byPermissions = kind === 'authorizer' ? decidedByPermissions(found) : publishesByDefault(found);
+		if (!found[kind]?.trim() && !byPermissions) throw new RealtimeError('INVALID_PAYLOAD', `channel row ${source.row} has no ${kind}`);
 		row = found;
 	} else {
 		row = {
@@ -39,6 +42,9 @@ export async function dryRunChannel(
 			trigger_on_update: true,
 			trigger_on_delete: true,
 			client_events: false,
+			authorize: 'script',
+			presence_user_fields: [],
+			event_names: { ...DEFAULT_EVENT_NAMES },
 			...unsaved,
 			[kind]: source.script,
 		};

@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { channelPattern } from '../channels/pattern.js';
 import { compareChannels, type Channel } from '../channels/registry.js';
-import { CHANNEL_COLUMNS, CHANNELS_COLLECTION } from '../channels/row.js';
+import { CHANNEL_COLUMNS, CHANNELS_COLLECTION, rowModeSummary } from '../channels/row.js';
 import { normalizeRow } from '../channels/source.js';
 import type { DeliveryActivity } from '../delivery/activity.js';
 import { channelKind, channelType, type ChannelKind } from '../pusher/names.js';
@@ -40,6 +40,7 @@ export async function channelRowsOverview(database: Knex, activity: DeliveryActi
 			kind: channelKind(row.channel_name),
 			enabled: row.enabled,
 			order: order.get(row.id) ?? null,
+			...rowModeSummary(row),
 			counters: activity.counters(row.id),
 		}))
 		.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.order ?? Infinity) - (b.order ?? Infinity) || (a.channel_name < b.channel_name ? -1 : 1)));

@@ -13,7 +13,18 @@ import { logInFirst } from './http-errors.js';
 import type { RunObserver, ScriptRunner } from '../scripts.js';
 import { ScriptLog } from '../sandbox/index.js';
 import type { AuthContext } from './caller.js';
-import { bindMember, decide } from './decision.js';
+import { bindMember, decide, MAX_PRESENCE_DATA_BYTES } from './decision.js';
+import { decidedByPermissions, decidePermissionJoin } from './permission-join.js';
+import type { PermissionSchema } from './permission-decision.js';
+import type { ReadAccess } from './read-access.js';
+
+/** What permission mode needs: Directus' read answers for the caller, the schema, the caller's own user fields. */
+export interface PermissionModeDeps {
+	access: ReadAccess;
+	schema: PermissionSchema;
+	/** The caller's user row with these fields, secrets left out (presence user_info). */
+	userInfo(fields: readonly string[]): Promise<Record<string, unknown>>;
+}
 
 export interface ChannelAuthRequest {
 	socket_id: string | undefined;
@@ -33,6 +44,8 @@ export interface ChannelAuthDeps {
 	log: { info(message: string): void; warn(message: string): void };
 	/** Counters per row and the scripts' console lines. */
 	observer?: RunObserver;
+	/** Rows in permission mode; without it such rows refuse. */
+	permissions?: PermissionModeDeps;
 }
 
 /** The one refusal of a join (and of a members query): no row, a refusing row, a caller not active. */
@@ -68,7 +81,7 @@ export async function admitToChannel(
 	socket_id: string | null,
 	channel_name: string,
 	userId: string,
-	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'directusUserNamed' | 'log' | 'observer'>,
+	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'directusUserNamed' | 'log' | 'observer' | 'permissions'>,
 ): Promise<{ user_id: string; user_info?: unknown } | undefined> {
 	const type = channelType(channel_name);
 	// Every refusal answers the same, so a caller cannot probe which channels have rows.
@@ -90,6 +103,18 @@ export async function admitToChannel(
 	const passed: string[] = [];
 	for (const { channel, params } of snapshot.matches(channel_name)) {
 		const authorizer = channel.row.authorizer;
+		if (decidedByPermissions(channel.row)) {
+			if (!deps.permissions) throw refuse(`${channel.label} is in permission mode, which this route does not offer`);
+			let decision;
+			try {
+				decision = await decidePermissionJoin(channel.row, params, deps.permissions.access, deps.permissions.schema);
+			} catch (error) {
+				throw refuse(`the permission check of ${channel.label} failed: ${(error as Error).message}`, 'warn');
+			}
+			if (!decision.granted) throw refuse(`by the permissions of ${channel.label}: ${decision.reason}`);
+			if (type !== 'presence') return undefined;
+			return presenceMember(userId, channel.row.presence_user_fields, deps.permissions, (why) => refuse(`${channel.label}: ${why}`, 'warn'));
+		}
 		if (!authorizer?.trim()) throw refuse(`${channel.label} has no authorizer`);
 		const auth = await callerFor(authorizer.includes('permissions'));
 		let result: unknown;
@@ -116,4 +141,13 @@ export async function admitToChannel(
 		throw refuse(`by ${channel.label}: ${decision.reason}`, 'misbound' in decision ? 'warn' : 'info');
 	}
 	throw refuse(passed.length > 0 ? `every matching row returned null (${passed.join(', ')})` : 'no channel row matches');
+}
+
+/** A permission-mode presence member: the caller, with the row's chosen fields of their user row. */
+async function presenceMember(userId: string, fields: readonly string[], deps: PermissionModeDeps, refuse: (why: string) => Error): Promise<{ user_id: string; user_info?: Record<string, unknown> }> {
+	if (fields.length === 0) return { user_id: userId };
+	const user_info = await deps.userInfo(fields);
+	const member = { user_id: userId, user_info };
+	if (Buffer.byteLength(JSON.stringify(member)) > MAX_PRESENCE_DATA_BYTES) throw refuse(`presence member data is larger than ${MAX_PRESENCE_DATA_BYTES} bytes`);
+	return member;
 }

@@ -14,7 +14,7 @@
 import { RealtimeError } from '../errors.js';
 import { channelKind, type ChannelKind, type ChannelType } from '../pusher/names.js';
 import { assertPlainPattern, channelPattern, type ChannelParams, type ChannelPattern } from './pattern.js';
-import type { ChannelAction, ChannelRow } from './row.js';
+import { publishesByDefault, type ChannelAction, type ChannelRow } from './row.js';
 
 export interface ChannelSource {
 	/** Enabled rows. */
@@ -89,7 +89,7 @@ export class ChannelSnapshot {
 		const key = `${action}\u0000${collection}`;
 		let channels = this.publishing.get(key);
 		if (channels === undefined) {
-			channels = Object.freeze(this.forEvent(collection, action).filter((c) => c.row.publisher?.trim()));
+			channels = Object.freeze(this.forEvent(collection, action).filter((c) => c.row.publisher?.trim() || publishesByDefault(c.row)));
 			this.publishing.set(key, channels);
 		}
 		return channels;

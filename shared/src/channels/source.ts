@@ -2,7 +2,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ChannelSource } from './registry.js';
-import { CHANNELS_COLLECTION, CHANNEL_COLUMNS, type ChannelRow } from './row.js';
+import { CHANNELS_COLLECTION, CHANNEL_COLUMNS, DEFAULT_EVENT_NAMES, type ChannelRow, type EventNames } from './row.js';
 
 const bool = (value: unknown) => value === true || value === 1 || value === '1' || value === 'true';
 
@@ -17,6 +17,33 @@ function parseFields(value: unknown): string[] {
 	}
 	const fields = Array.isArray(list) ? list.map((f) => String(f).trim()).filter(Boolean) : [];
 	return fields.length > 0 ? fields : ['*'];
+}
+
+function parseList(value: unknown): string[] {
+	let list = value;
+	if (typeof value === 'string') {
+		try {
+			list = JSON.parse(value);
+		} catch {
+			list = value.split(',');
+		}
+	}
+	return Array.isArray(list) ? list.map((f) => String(f).trim()).filter(Boolean) : [];
+}
+
+/** Stored event names, each falling back to its default when missing or not a string. */
+export function parseEventNames(value: unknown): EventNames {
+	let names = value;
+	if (typeof value === 'string') {
+		try {
+			names = JSON.parse(value);
+		} catch {
+			names = null;
+		}
+	}
+	const given = names !== null && typeof names === 'object' && !Array.isArray(names) ? (names as Record<string, unknown>) : {};
+	const pick = (key: keyof EventNames) => (typeof given[key] === 'string' && (given[key] as string).trim() !== '' ? (given[key] as string).trim() : DEFAULT_EVENT_NAMES[key]);
+	return { created: pick('created'), updated: pick('updated'), deleted: pick('deleted') };
 }
 
 export function normalizeRow(raw: Record<string, unknown>): ChannelRow {
@@ -34,6 +61,9 @@ export function normalizeRow(raw: Record<string, unknown>): ChannelRow {
 		trigger_on_update: bool(raw.trigger_on_update),
 		trigger_on_delete: bool(raw.trigger_on_delete),
 		client_events: bool(raw.client_events),
+		authorize: raw.authorize === 'permissions' ? 'permissions' : 'script',
+		presence_user_fields: Object.freeze(parseList(raw.presence_user_fields)) as string[],
+		event_names: parseEventNames(raw.event_names),
 	};
 }
 

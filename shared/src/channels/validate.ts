@@ -5,9 +5,63 @@
  * events are opened only on private and presence channels.
  */
 import { RealtimeError, type ScriptDiagnostic } from '../errors.js';
-import { assertChannelName, channelType, MAX_CHANNEL_NAME_LENGTH } from '../pusher/names.js';
+import { assertChannelName, assertEventName, channelType, MAX_CHANNEL_NAME_LENGTH } from '../pusher/names.js';
 import { channelPattern } from './pattern.js';
-import { CHANNELS_COLLECTION } from './row.js';
+import { AUTHORIZE_MODES, CHANNELS_COLLECTION } from './row.js';
+import { presenceFieldProblem } from './permission-mode.js';
+
+const MAX_PRESENCE_FIELDS = 20;
+
+/** Why the permission mode's three settings cannot be saved as sent; each problem on its field. */
+function permissionModeProblems(payload: Record<string, unknown>, deps: ValidationDeps): FieldProblem[] {
+	const problems: FieldProblem[] = [];
+	if ('authorize' in payload && payload.authorize !== null && !AUTHORIZE_MODES.includes(payload.authorize as never)) {
+		problems.push({ field: 'authorize', message: `must be one of ${AUTHORIZE_MODES.join(', ')}` });
+	}
+	if ('authorize' in payload && payload.authorize === 'permissions' && Array.isArray(payload.fields)) {
+		const relational = payload.fields.find((f) => typeof f === 'string' && (f.includes('.') || f.includes('(')));
+		if (relational !== undefined) {
+			problems.push({ field: 'fields', message: `"${relational}" reads another collection: permission mode checks the collection's own fields only; use an authorizer script for relational fields` });
+		}
+	}
+	if ('presence_user_fields' in payload && payload.presence_user_fields !== null) {
+		const list = payload.presence_user_fields;
+		const secret = (name: string) => deps.isSecretField(name);
+		if (!Array.isArray(list) || list.length > MAX_PRESENCE_FIELDS) {
+			problems.push({ field: 'presence_user_fields', message: `must be a list of at most ${MAX_PRESENCE_FIELDS} field names of directus_users` });
+		} else {
+			const problem = list.map((f) => presenceFieldProblem(f, secret)).find((p) => p !== null);
+			if (problem) problems.push({ field: 'presence_user_fields', message: problem });
+		}
+	}
+	if ('event_names' in payload && payload.event_names !== null) {
+		let names = payload.event_names;
+		if (typeof names === 'string') {
+			try {
+				names = JSON.parse(names);
+			} catch {
+				names = undefined;
+			}
+		}
+		if (names === null || typeof names !== 'object' || Array.isArray(names)) {
+			problems.push({ field: 'event_names', message: 'must be an object such as { "created": "created", "updated": "updated", "deleted": "deleted" }' });
+		} else {
+			for (const [key, value] of Object.entries(names as Record<string, unknown>)) {
+				if (!['created', 'updated', 'deleted'].includes(key)) {
+					problems.push({ field: 'event_names', message: `"${key.slice(0, 40)}" is not one of created, updated, deleted` });
+					break;
+				}
+				try {
+					assertEventName(value);
+				} catch (error) {
+					problems.push({ field: 'event_names', message: `${key}: ${(error as Error).message}` });
+					break;
+				}
+			}
+		}
+	}
+	return problems;
+}
 import { systemSourceProblem } from './system-collections.js';
 
 export interface FieldProblem {
@@ -19,6 +73,8 @@ export interface ValidationDeps {
 	/** Null when the script compiles. */
 	checkScript(source: string, kind: 'authorizer' | 'publisher'): ScriptDiagnostic | null;
 	collectionExists(collection: string): boolean;
+	/** Whether a field name is a secret (of directus_users, or anywhere in the schema). */
+	isSecretField(name: string): boolean;
 }
 
 /** The pattern with each `:name` and its regex, nested parentheses included, replaced by "x". */
@@ -128,6 +184,7 @@ export function validateChannelPayload(payload: Record<string, unknown>, deps: V
 			problems.push({ field: 'fields', message: 'must be a list of field names, e.g. ["*", "author.first_name"]' });
 		}
 	}
+	problems.push(...permissionModeProblems(payload, deps));
 	for (const kind of ['authorizer', 'publisher'] as const) {
 		const source = payload[kind];
 		if (source === undefined || source === null || source === '') continue;

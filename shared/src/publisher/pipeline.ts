@@ -14,6 +14,10 @@ import type { OutgoingEvent } from '../delivery/queue.js';
 import { fieldSetKey, type Item, type ItemReader, type ItemsByKey, type PrimaryKey } from '../items/types.js';
 import type { RunObserver, ScriptRunner } from '../scripts.js';
 import { ScriptLog } from '../sandbox/index.js';
+import { channelParamsOf } from '../channels/permission-mode.js';
+
+/** Which of a row's event_names default publishing sends for an action. */
+const EVENT_OF = { create: 'created', update: 'updated', delete: 'deleted' } as const;
 
 export interface ItemsEvent {
 	collection: string;
@@ -152,6 +156,23 @@ export async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapsho
 	const reportRefused = () => {
 		for (let n = log.counted('refused'); n > 0; n--) deps.observer?.refused(channel);
 	};
+	if (!channel.row.publisher?.trim()) {
+		// Default publishing (permission mode): the item, to the channel its own fields name.
+		try {
+			const params = channelParamsOf(channel.pattern.params, item);
+			if (params === null) {
+				log.count('refused');
+				throw new RealtimeError('CHANNEL_MISMATCH', `the item does not hold a plain value for every parameter of ${channel.row.channel_name} (${channel.pattern.params.join(', ')}): add them to the row's fields`);
+			}
+			const eventName = channel.row.event_names[EVENT_OF[event.action]];
+			counted(publish)(fill(channel.pattern, params), eventName, item, event.socketId ?? undefined)();
+			reportRefused();
+			return null;
+		} catch (error) {
+			reportRefused();
+			return error;
+		}
+	}
 	try {
 		await deps.scripts.run({
 			source: channel.row.publisher!,

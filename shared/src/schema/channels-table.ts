@@ -18,7 +18,7 @@ import { COLLECTION_PRESET, FIELD_PRESETS } from './preset.js';
 
 type Column = (table: Knex.CreateTableBuilder) => void;
 
-/** The seed extension's columns (same names and meaning), plus sort, client_events, note and dates. */
+/** The seed extension's columns (same names and meaning), plus sort, client_events, the permission mode's three, note and dates. */
 const COLUMNS: Record<string, Column> = {
 	id: (t) => t.uuid('id').primary().notNullable(),
 	enabled: (t) => t.boolean('enabled').notNullable().defaultTo(true),
@@ -32,6 +32,9 @@ const COLUMNS: Record<string, Column> = {
 	trigger_on_update: (t) => t.boolean('trigger_on_update').notNullable().defaultTo(true),
 	trigger_on_delete: (t) => t.boolean('trigger_on_delete').notNullable().defaultTo(true),
 	client_events: (t) => t.boolean('client_events').notNullable().defaultTo(false),
+	authorize: (t) => t.string('authorize', 16).notNullable().defaultTo('script'),
+	presence_user_fields: (t) => t.json('presence_user_fields').nullable(),
+	event_names: (t) => t.json('event_names').nullable(),
 	note: (t) => t.text('note').nullable(),
 	date_created: (t) => t.timestamp('date_created', { useTz: true }).nullable(),
 	date_updated: (t) => t.timestamp('date_updated', { useTz: true }).nullable(),
