@@ -11,9 +11,9 @@ export function channelHistoryRoute(deps: RouteDeps): Handler {
 	};
 	return async (caller, req) => {
 		const name = req.params.name;
-		const accountability = await caller.acting(`the history of ${String(name).slice(0, 200)}`, notAllowedToJoin);
+		const { accountability, user } = await caller.actingUser(`the history of ${String(name).slice(0, 200)}`, notAllowedToJoin);
 		return channelHistory(name, req.query, accountability.user, {
-			...authorizerDeps(deps, accountability, await caller.schema()),
+			...authorizerDeps(deps, accountability, await caller.schema(), user),
 			history: runtime.history,
 			seal,
 			maxResponseBytes: runtime.config.delivery.maxHistoryResponseBytes,

@@ -17,6 +17,7 @@
  */
 import { fieldReadsSecret } from './secret-reads.js';
 import { secretFieldNames, type SchemaLike } from './redact.js';
+import { isUuid } from '../items/types.js';
 
 /** A read permission of the caller, as Directus processed it ($CURRENT_USER filled in). */
 export interface ReadRule {
@@ -45,7 +46,7 @@ export interface PermissionSchema extends SchemaLike {
 
 const refused = (reason: string, field?: string): PermissionDecision => ({ granted: false, reason, ...(field ? { field } : {}) });
 
-function specials(value: string[] | string | null | undefined): string[] {
+function specialsOf(value: string[] | string | null | undefined): string[] {
 	if (Array.isArray(value)) return value;
 	return typeof value === 'string' ? value.split(',').map((s) => s.trim()) : [];
 }
@@ -55,7 +56,7 @@ function readableFields(schema: PermissionSchema, collection: string): string[] 
 	const fields = schema.collections?.[collection]?.fields ?? {};
 	const secrets = secretFieldNames(schema);
 	return Object.entries(fields)
-		.filter(([name, field]) => !specials(field?.special).includes('no-data') && !secrets.has(name))
+		.filter(([name, field]) => !specialsOf(field?.special).includes('no-data') && !secrets.has(name))
 		.map(([name]) => name);
 }
 
@@ -81,8 +82,7 @@ export function sentFields(schema: PermissionSchema, collection: string, rowFiel
 	return { fields: [...sent] };
 }
 
-const INTEGER_TYPES = new Set(['integer', 'bigInteger']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INTEGER_KEY_TYPES = new Set(['integer', 'bigInteger']);
 
 /** What the channel named with `params` carries, or why it cannot be judged (a parameter that is no field). */
 export function channelScope(schema: PermissionSchema, collection: string, params: Record<string, string>): ChannelScope | { problem: string } {
@@ -96,8 +96,8 @@ export function channelScope(schema: PermissionSchema, collection: string, param
 		const key = params[primaryKey]!;
 		const type = info.fields[primaryKey]?.type;
 		// A key its column cannot hold names no item (and would make PostgreSQL throw).
-		if (type && INTEGER_TYPES.has(type) && !/^-?\d{1,19}$/.test(key)) return { problem: `"${key}" is not a ${collection} key` };
-		if (type === 'uuid' && !UUID.test(key)) return { problem: `"${key}" is not a ${collection} key` };
+		if (type && INTEGER_KEY_TYPES.has(type) && !/^-?\d{1,19}$/.test(key)) return { problem: `"${key}" is not a ${collection} key` };
+		if (type === 'uuid' && !isUuid(key)) return { problem: `"${key}" is not a ${collection} key` };
 		return { kind: 'item', primaryKey, key };
 	}
 	return { kind: 'items', filter: { ...params } };

@@ -24,14 +24,14 @@ type FetchPermissions = (
 	context: { knex: Knex; schema: unknown },
 ) => Promise<Array<Record<string, unknown>>>;
 
-let modules: Promise<{ fetchPolicies?: FetchPolicies; fetchPermissions?: FetchPermissions }> | undefined;
+let loadedPermissionModules: Promise<{ fetchPolicies?: FetchPolicies; fetchPermissions?: FetchPermissions }> | undefined;
 
 function permissionModules() {
-	modules ??= Promise.all([
+	loadedPermissionModules ??= Promise.all([
 		loadDirectusModule<{ fetchPolicies?: FetchPolicies }>('permissions/lib/fetch-policies'),
 		loadDirectusModule<{ fetchPermissions?: FetchPermissions }>('permissions/lib/fetch-permissions'),
 	]).then(([policies, permissions]) => ({ fetchPolicies: policies?.fetchPolicies, fetchPermissions: permissions?.fetchPermissions }));
-	return modules;
+	return loadedPermissionModules;
 }
 
 function asList(value: unknown): string[] | null {

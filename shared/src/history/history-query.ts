@@ -15,7 +15,7 @@ export interface HistoryQuery {
 	limit: number;
 }
 
-function invalid(message: string): RealtimeError {
+function invalidQuery(message: string): RealtimeError {
 	return new RealtimeError('INVALID_QUERY', message);
 }
 
@@ -23,29 +23,29 @@ function invalid(message: string): RealtimeError {
 function single(query: Record<string, unknown>, name: string): string | undefined {
 	const value = query[name];
 	if (value === undefined) return undefined;
-	if (typeof value !== 'string') throw invalid(`${name} must be given once, as a plain value`);
+	if (typeof value !== 'string') throw invalidQuery(`${name} must be given once, as a plain value`);
 	return value;
 }
 
 export function parseHistoryQuery(query: unknown): HistoryQuery {
 	const params = (query ?? {}) as Record<string, unknown>;
-	if (typeof params !== 'object' || Array.isArray(params)) throw invalid('the query must be since, epoch and limit');
+	if (typeof params !== 'object' || Array.isArray(params)) throw invalidQuery('the query must be since, epoch and limit');
 	const since = single(params, 'since');
 	const epoch = single(params, 'epoch');
 	const limit = single(params, 'limit');
 	let parsedSince: number | undefined;
 	if (since !== undefined) {
-		if (!/^\d{1,15}$/.test(since)) throw invalid('since must be a whole number (a seq from an event), at most 15 digits');
+		if (!/^\d{1,15}$/.test(since)) throw invalidQuery('since must be a whole number (a seq from an event), at most 15 digits');
 		parsedSince = Number(since);
-		if (epoch === undefined) throw invalid('since needs the epoch its seq belongs to');
+		if (epoch === undefined) throw invalidQuery('since needs the epoch its seq belongs to');
 	}
 	if (epoch !== undefined) {
-		if (since === undefined) throw invalid('epoch goes with since');
-		if (!TOKEN_PATTERN.test(epoch)) throw invalid('epoch must be the epoch of an event (letters, digits, - and _, at most 64)');
+		if (since === undefined) throw invalidQuery('epoch goes with since');
+		if (!TOKEN_PATTERN.test(epoch)) throw invalidQuery('epoch must be the epoch of an event (letters, digits, - and _, at most 64)');
 	}
 	let parsedLimit = DEFAULT_HISTORY_LIMIT;
 	if (limit !== undefined) {
-		if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_HISTORY_LIMIT) throw invalid(`limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
+		if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_HISTORY_LIMIT) throw invalidQuery(`limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
 		parsedLimit = Number(limit);
 	}
 	return { since: parsedSince, epoch, limit: parsedLimit };
