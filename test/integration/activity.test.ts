@@ -51,7 +51,7 @@ describe('row counters, the outgoing tail and script console lines', () => {
 		const body = await pollUntil(health, (b) => rowOf(b, good).counters.sent >= 2 && rowOf(b, broken).counters.errors >= 2 && rowOf(b, refusing).counters.refused >= 2, { intervalMs: 50 });
 
 		const goodRow = rowOf(body, good);
-		assert.deepEqual({ ...goodRow, counters: undefined }, { id: good, channel_name: 'posts', collection: 'posts', type: 'public', enabled: true, order: goodRow.order, mode: 'script', receives: 'what the publisher script sends', counters: undefined });
+		assert.deepEqual({ ...goodRow, counters: undefined }, { id: good, channel_name: 'posts', collection: 'posts', type: 'public', kind: 'public', enabled: true, order: goodRow.order, mode: 'script', receives: 'what the publisher script sends', counters: undefined });
 		assert.equal(goodRow.counters.sent, 2);
 		assert.equal(goodRow.counters.errors, 0);
 		assert.ok(Date.parse(goodRow.counters.last_event_at) > 0);
