@@ -6,19 +6,6 @@ import { CHANNELS_COLLECTION, CHANNEL_COLUMNS, DEFAULT_EVENT_NAMES, type Channel
 
 const bool = (value: unknown) => value === true || value === 1 || value === '1' || value === 'true';
 
-function parseFields(value: unknown): string[] {
-	let list = value;
-	if (typeof value === 'string') {
-		try {
-			list = JSON.parse(value);
-		} catch {
-			list = value.split(',');
-		}
-	}
-	const fields = Array.isArray(list) ? list.map((f) => String(f).trim()).filter(Boolean) : [];
-	return fields.length > 0 ? fields : ['*'];
-}
-
 function parseList(value: unknown): string[] {
 	let list = value;
 	if (typeof value === 'string') {
@@ -29,6 +16,12 @@ function parseList(value: unknown): string[] {
 		}
 	}
 	return Array.isArray(list) ? list.map((f) => String(f).trim()).filter(Boolean) : [];
+}
+
+/** A row's fields: a stored list, or every field when it names none. */
+function parseFields(value: unknown): string[] {
+	const fields = parseList(value);
+	return fields.length > 0 ? fields : ['*'];
 }
 
 /** Stored event names, each falling back to its default when missing or not a string. */
