@@ -76,6 +76,17 @@ describe('answering cache_miss from history', () => {
 		assert.deepEqual(sent, []);
 	});
 
+	it('holds no interval for a miss that had nothing to send: an event published just after reaches the next miss', async () => {
+		const events: Record<string, LastEvent> = {};
+		const { resender, sent } = setup({ events });
+		assert.equal(await resender.resend('cache-news'), 'unanswered');
+		events['cache-news'] = LAST;
+		// Same instant: a held interval would throttle this one and the subscriber would get nothing.
+		assert.equal(await resender.resend('cache-news'), 'resent');
+		assert.equal(sent.length, 1);
+		assert.equal(await resender.resend('cache-news'), 'throttled');
+	});
+
 	it('sends nothing without a history (RT_ENVELOPE=false)', async () => {
 		const { resender, sent } = setup({ source: null });
 		assert.equal(await resender.resend('cache-news'), 'unanswered');

@@ -4,7 +4,8 @@
  * again from history, in its envelope with the same `id`, `seq` and `epoch`: the new subscriber
  * gets the current state, Soketi's cache holds it again, and those who had it drop the repeat by
  * `id`. However many subscribers miss at once, a channel is re-sent at most once per interval
- * (one second), and the channels remembered for that are bounded.
+ * (one second), and the channels remembered for that are bounded. A miss with nothing to send
+ * holds no interval: the next miss, after an event, is answered at once.
  */
 import type { ChannelHistory } from '../history/channel-history.js';
 import { envelopeJson } from '../history/envelope.js';
@@ -87,7 +88,8 @@ export class CacheMissResender {
 		// Only cache channels are cached: any other name is no miss to answer.
 		if (!source || !isChannelName(channel) || !isCache(channelKind(channel))) return 'unanswered';
 		// Decided before anything is read, so a burst of misses reads history once.
-		if (!this.admit(channel)) return 'throttled';
+		const admittedAt = this.admit(channel);
+		if (admittedAt === undefined) return 'throttled';
 		let last: LastEvent | null;
 		try {
 			last = await source.last(channel);
@@ -99,7 +101,12 @@ export class CacheMissResender {
 			}
 			return 'unanswered';
 		}
-		if (!last) return 'unanswered';
+		if (!last) {
+			// Nothing was sent, so nothing holds this channel's interval: an event published in the
+			// meantime must reach the next subscriber who misses it (a failing history stays held).
+			if (this.lastAt.get(channel) === admittedAt) this.lastAt.delete(channel);
+			return 'unanswered';
+		}
 		this.options.send({ channel, name: last.event, data: envelopeJson(last.id, last.seq, last.epoch, last.data) });
 		return 'resent';
 	}
@@ -109,10 +116,11 @@ export class CacheMissResender {
 		return this.lastAt.size;
 	}
 
-	private admit(channel: string): boolean {
+	/** When `channel` may be re-sent now, the time it is held from; undefined when it is throttled. */
+	private admit(channel: string): number | undefined {
 		const now = this.now();
 		const at = this.lastAt.get(channel);
-		if (at !== undefined && now - at < this.intervalMs) return false;
+		if (at !== undefined && now - at < this.intervalMs) return undefined;
 		this.lastAt.delete(channel);
 		// Forget the channels whose interval is over, oldest first.
 		for (const [name, since] of this.lastAt) {
@@ -120,8 +128,8 @@ export class CacheMissResender {
 			this.lastAt.delete(name);
 		}
 		// Full of channels re-sent within the interval: refuse rather than grow or forget one early.
-		if (this.lastAt.size >= this.maxChannels) return false;
+		if (this.lastAt.size >= this.maxChannels) return undefined;
 		this.lastAt.set(channel, now);
-		return true;
+		return now;
 	}
 }
