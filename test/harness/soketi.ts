@@ -20,6 +20,8 @@ export interface Soketi {
 	httpCallsReceived(): Promise<number>;
 	/** Stops the server; `start()` brings it back on the same port (for outage tests). */
 	stop(): Promise<void>;
+	/** Kills the server outright (SIGKILL, no graceful close of its sockets), as a crash would; `start()` brings it back. */
+	kill(): Promise<void>;
 	start(): Promise<void>;
 }
 
@@ -81,6 +83,12 @@ export async function startSoketi(options: SoketiOptions = {}): Promise<Soketi> 
 			return proc;
 		},
 		stop: () => proc.stop(),
+		async kill() {
+			if (!proc.isRunning() || proc.pid === undefined) return;
+			// The supervisor (scripts/supervise.mjs) SIGKILLs Soketi's process group on SIGUSR2.
+			process.kill(proc.pid, 'SIGUSR2');
+			await proc.exited;
+		},
 		async httpCallsReceived() {
 			const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
 			return text

@@ -3,7 +3,7 @@
  * pusher-js against a real Directus and Soketi, recovering from the channel history of
  * GET /realtime/channels/<name>/history:
  *
- * - Soketi stopped and started again while 8 writers create items: the recovering client ends
+ * - Soketi killed (SIGKILL) and started again while 8 writers create items: the recovering client ends
  *   with every event once and in order; a plain pusher-js client beside it misses some.
  * - A client whose socket is cut for 10 s (a TCP relay between it and Soketi) gets everything
  *   on return, through the history of a private channel it is authorized for with its token.
@@ -88,7 +88,7 @@ describe('the client helper recovering from the channel history, against Directu
 		await stack?.stop();
 	});
 
-	it('ends with every event once and in order after Soketi went down while 8 writers created items; a plain client misses some', async () => {
+	it('ends with every event once and in order after Soketi was killed (SIGKILL) while 8 writers created items; a plain client misses some', async () => {
 		const channel = 'notes-outage';
 		const client = await connectThroughRelay();
 		const { received, subscription } = recovering(client, channel);
@@ -102,7 +102,8 @@ describe('the client helper recovering from the channel history, against Directu
 		const written = Promise.all(writers);
 		await waitFor(async () => created.length >= 40, WAIT, () => `only ${created.length} items written`);
 		await relay.block();
-		await stack.soketi.stop();
+		await stack.soketi.kill();
+		assert.equal(stack.soketi.process.isRunning(), false, 'Soketi is down');
 		const atStop = created.length;
 		await waitFor(async () => created.length >= atStop + 16, WAIT, () => 'the writers stalled while Soketi was down');
 		await stack.soketi.start();
