@@ -110,7 +110,7 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 			},
 			enqueue: (event) => runtime.publish(event),
 			observer: runtime.observer,
-			encryption: runtime.capabilities.encryption,
+			...runtime.capabilities,
 			...runtime.limits,
 			log: { warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
 		}),

@@ -15,7 +15,7 @@ const operationApi: OperationApiConfig<FlowSendOptions> = {
 		const runtime = realtimeRuntime({ env, database, logger });
 		const send = flowEvent(options ?? {}, {
 			maxPayloadBytes: runtime.limits.maxPayloadBytes,
-			encryption: runtime.capabilities.encryption,
+			...runtime.capabilities,
 			snapshot: await runtime.registry.snapshot(),
 		});
 		if (!send.ok) {

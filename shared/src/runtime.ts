@@ -36,6 +36,8 @@ export interface Logger {
 export interface RuntimeCapabilities {
 	/** RT_ENCRYPTION_MASTER_KEY is set: private-encrypted channels can be authorized and published to. */
 	encryption: boolean;
+	/** RT_ENVELOPE: events travel in the envelope `{ id, seq, epoch, data }`, which counts against RT_MAX_PAYLOAD_KB. */
+	envelope: boolean;
 }
 
 /** The bounds every entry applies the same way. */
@@ -143,7 +145,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 	const consoleBudget = new ConsoleBudget();
 	const runtime: RealtimeRuntime = {
 		config,
-		capabilities: Object.freeze({ encryption: pusher.encryption !== undefined }),
+		capabilities: Object.freeze({ encryption: pusher.encryption !== undefined, envelope: delivery.envelope }),
 		limits: Object.freeze({
 			maxPayloadBytes: config.publish.maxPayloadBytes,
 			maxKeysPerEvent: config.items.maxKeysPerEvent,

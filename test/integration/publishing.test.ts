@@ -18,7 +18,8 @@ describe('publishing item changes', () => {
 	};
 
 	before(async () => {
-		stack = await startStack({ encryptionMasterKey: ENCRYPTION_KEY });
+		// Soketi's event limit equals RT_MAX_PAYLOAD_KB's default (10 KB), as with Pusher Channels.
+		stack = await startStack({ encryptionMasterKey: ENCRYPTION_KEY, soketi: { env: { SOKETI_EVENT_MAX_SIZE_IN_KB: '10' } } });
 		const d = stack.directus;
 		recipient = await createUser(d, { first_name: 'Ada' });
 		await createCollection(d, 'chat', [
@@ -204,6 +205,31 @@ broadcastTo("private-chat-notification-:userId",{userId:meta.payload.recipient.i
 		const log = new EventLog(await subscribe(c, 'private-encrypted-secrets'), 'secret');
 		await createItem(stack.directus, 'secrets', { text: 'for your eyes only' });
 		assert.deepEqual(await log.waitFor(1), [{ text: 'for your eyes only' }]);
+	});
+
+	it('refuses, to the script, a payload that would pass the limit as sent (in its envelope, sealed): what it accepts the Pusher server takes', async () => {
+		await createCollection(stack.directus, 'sized', [{ field: 'n', type: 'integer' }]);
+		// The script reports its own refusal on the channel, so a lost event and a refused one differ.
+		const publisher = 'try { trigger({}, "s", "x".repeat(meta.payload.n)); } catch (e) { trigger({}, "refused", { message: e.message }); }';
+		for (const channel_name of ['sized-plain', 'private-encrypted-sized']) await createChannel(stack.directus, { channel_name, collection: 'sized', publisher });
+		const c = await client();
+		const plain = await subscribe(c, 'sized-plain');
+		const sealed = await subscribe(c, 'private-encrypted-sized');
+		const sent = { plain: new EventLog(plain, 's'), sealed: new EventLog(sealed, 's') };
+		const refused = { plain: new EventLog(plain, 'refused'), sealed: new EventLog(sealed, 'refused') };
+		// 10,140 bytes fit 10 KB bare, not in the envelope; 7,600 fit in the envelope, not sealed.
+		for (const n of [10_000, 10_140, 7_000, 7_600]) await createItem(stack.directus, 'sized', { n });
+		await sent.plain.waitFor(3);
+		await refused.plain.waitFor(1);
+		await sent.sealed.waitFor(1);
+		await refused.sealed.waitFor(3);
+		assert.deepEqual(sent.plain.events.map((e: string) => e.length), [10_000, 7_000, 7_600]);
+		assert.deepEqual(sent.sealed.events.map((e: string) => e.length), [7_000]);
+		assert.match(refused.plain.events[0].message, /payload is 10142 bytes \(up to \d+ as sent, in its envelope\), above the limit of 10240/);
+		for (const refusal of refused.sealed.events) assert.match(refusal.message, /as sent, sealed, in its envelope\), above the limit of 10240/);
+		// Nothing went to Soketi that it refused: the queue dropped nothing.
+		const health = await stack.directus.request('GET', '/realtime/health');
+		assert.equal(health.body.queue.dropped, 0, JSON.stringify(health.body.queue));
 	});
 
 	it('logs a publisher that throws, loops or names an invalid channel, and still runs the others', async () => {

@@ -84,7 +84,7 @@ describe('dry-run request bodies', () => {
 });
 
 describe('the Flows operation\'s checks', () => {
-	const deps = { maxPayloadBytes: 100, encryption: false, snapshot: snapshotOf(['news']) };
+	const deps = { maxPayloadBytes: 100, encryption: false, envelope: false, snapshot: snapshotOf(['news']) };
 	it('accepts a rendered send, JSON text as its value, other text as a string', () => {
 		const sent = flowEvent({ channel: ' news ', event: 'x', payload: '{"a":1}', exclude_socket_id: 'undefined' }, deps);
 		assert.ok(sent.ok);

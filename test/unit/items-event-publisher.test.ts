@@ -66,6 +66,7 @@ function setUp(rows: ChannelRow[], options: { mayDelete?: boolean } = {}) {
 		enqueue: (event) => sent.push(event),
 		maxPayloadBytes: 10_000,
 		encryption: false,
+		envelope: false,
 		log: { warn: () => {}, error: (m) => errors.push(m) },
 		readerFor: (context): ItemReader => ({
 			async read(collection, keys) {

@@ -51,6 +51,7 @@ const publisherDeps = {
 	readItem: async (_collection: string, key: string | number) => ({ id: key, text: 'hi' }),
 	maxPayloadBytes: 10_240,
 	encryption: false,
+	envelope: false,
 	user: USER,
 };
 

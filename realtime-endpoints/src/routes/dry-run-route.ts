@@ -19,7 +19,7 @@ export function dryRunRoute({ runtime, services, database }: RouteDeps): Handler
 					collectionExists: (collection) => Object.hasOwn(schema.collections, collection),
 					readItem: (collection, key, fields) => itemForDryRun(services, schema, collection, key, fields),
 					maxPayloadBytes: runtime.limits.maxPayloadBytes,
-					encryption: runtime.capabilities.encryption,
+					...runtime.capabilities,
 					user: admin.user ?? null,
 				}),
 			};

@@ -22,6 +22,7 @@ export interface PublisherDryRunDeps {
 	readItem(collection: string, key: string | number, fields: string[]): Promise<Item | null>;
 	maxPayloadBytes: number;
 	encryption: boolean;
+	envelope: boolean;
 	/** Who asks: the run's meta.user. */
 	user: string | null;
 }
@@ -42,6 +43,7 @@ export async function dryRunPublisher(request: PublisherDryRun, deps: PublisherD
 			enqueue: (event) => events.push({ channel: event.channel, event: event.name, data: JSON.parse(event.data) }),
 			maxPayloadBytes: deps.maxPayloadBytes,
 			encryption: deps.encryption,
+			envelope: deps.envelope,
 			log: { warn: quiet, error: quiet },
 		},
 		await deps.registry.snapshot(),

@@ -29,6 +29,12 @@ export function envelopeJson(id: string, seq: number, epoch: string, dataJson: s
 }
 
 /**
+ * The most bytes the envelope adds around a payload: its keys, an id and an epoch of the longest
+ * form the history accepts back (TOKEN_PATTERN) and the largest `seq`.
+ */
+export const ENVELOPE_MAX_BYTES = envelopeJson('x'.repeat(64), Number.MAX_SAFE_INTEGER, 'x'.repeat(64), '').length;
+
+/**
  * Channels whose events are numbered and kept: every channel but a user's own
  * (`#server-to-user-<id>`, for `sendToUser`), which has no history.
  */

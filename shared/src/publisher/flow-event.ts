@@ -72,7 +72,7 @@ function undecided(channel: string, snapshot: ChannelSnapshot): string | null {
 	return null;
 }
 
-export function flowEvent(options: FlowSendOptions, deps: { maxPayloadBytes: number; encryption: boolean; snapshot: ChannelSnapshot }): FlowSend {
+export function flowEvent(options: FlowSendOptions, deps: { maxPayloadBytes: number; encryption: boolean; envelope: boolean; snapshot: ChannelSnapshot }): FlowSend {
 	try {
 		const rendered = typeof options.channel === 'string' ? options.channel.trim() : options.channel;
 		const free = isOn(options.any_channel);
@@ -97,7 +97,7 @@ export function flowEvent(options: FlowSendOptions, deps: { maxPayloadBytes: num
 			return { ok: false, reason: 'exclude_socket_id is not a socket id (e.g. "1234.5678")' };
 		}
 		const eventName = typeof options.event === 'string' ? options.event.trim() : options.event;
-		return { ok: true, event: outgoingEvent(channel, eventName, payloadOf(options.payload), exclude, FLOW_SOURCE, deps.maxPayloadBytes) };
+		return { ok: true, event: outgoingEvent(channel, eventName, payloadOf(options.payload), exclude, FLOW_SOURCE, { maxBytes: deps.maxPayloadBytes, envelope: deps.envelope }) };
 	} catch (error) {
 		return { ok: false, reason: (error as Error).message };
 	}

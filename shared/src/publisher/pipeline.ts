@@ -36,6 +36,8 @@ export interface PublisherDeps {
 	enqueue: (event: OutgoingEvent) => void;
 	maxPayloadBytes: number;
 	encryption: boolean;
+	/** Events travel in the envelope (RT_ENVELOPE): it counts against maxPayloadBytes. */
+	envelope: boolean;
 	log: { warn(message: string): void; error(message: string): void };
 	/** Counters per row and the scripts' console lines (real runs); absent in a dry-run. */
 	observer?: RunObserver;
@@ -135,7 +137,7 @@ export async function runPublisher(deps: PublisherDeps, snapshot: ChannelSnapsho
 		if (channelType(name) === 'private-encrypted' && !deps.encryption) {
 			throw new RealtimeError('ENCRYPTION_NOT_CONFIGURED', `cannot publish to "${name}": RT_ENCRYPTION_MASTER_KEY is not set`);
 		}
-		const outgoing = outgoingEvent(name, eventName, payload, exclude, channel.label, deps.maxPayloadBytes);
+		const outgoing = outgoingEvent(name, eventName, payload, exclude, channel.label, { maxBytes: deps.maxPayloadBytes, envelope: deps.envelope });
 		outgoing.row = channel.row.id;
 		return () => deps.enqueue(outgoing);
 	};

@@ -6,6 +6,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
 
+/** NaCl secretbox's authenticator, added to every sealed text. */
+const SEAL_TAG_BYTES = 16;
+
+/** The length of `encrypt`'s answer for a text of `textBytes` UTF-8 bytes (nonce and ciphertext in base64, in JSON). */
+export function sealedBytes(textBytes: number): number {
+	const base64 = (bytes: number) => 4 * Math.ceil(bytes / 3);
+	return '{"nonce":"","ciphertext":""}'.length + base64(nacl.secretbox.nonceLength) + base64(textBytes + SEAL_TAG_BYTES);
+}
+
 export class ChannelEncryption {
 	private readonly masterKey: Buffer;
 
