@@ -50,7 +50,7 @@ describe('events ready to queue', () => {
 	it('bounds the data as sent from above, for any payload and channel (the envelope and the sealing measured)', () => {
 		const encryption = new ChannelEncryption(randomBytes(32).toString('base64'));
 		fc.assert(
-			fc.property(fc.string({ maxLength: 400 }), fc.boolean(), fc.constantFrom('news', 'private-chat-1', 'private-encrypted-doc-1'), (text, envelope, channel) => {
+			fc.property(fc.oneof(fc.string({ maxLength: 400 }), fc.string({ maxLength: 400, unit: 'binary' }), fc.string({ maxLength: 200, unit: 'grapheme' })), fc.boolean(), fc.constantFrom('news', 'private-chat-1', 'private-encrypted-doc-1'), (text, envelope, channel) => {
 				const data = JSON.stringify(text);
 				let sent = envelope ? envelopeJson(newEventId(), 2 ** 40, newEpoch(), data) : data;
 				if (channel.startsWith('private-encrypted-')) sent = encryption.encrypt(channel, sent);
