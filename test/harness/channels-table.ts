@@ -1,6 +1,14 @@
-/** What the suites about the realtime_channels table look at: field metadata rows and start-up logs. */
+/** What the suites about the realtime_channels table look at: field metadata rows, start-up logs and the built migration files. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { connectDatabase } from './databases.js';
 import type { Directus } from './directus.js';
+import { ROOT } from './paths.js';
+
+/** The migration files the build made (migrations/dist). */
+export function migrationFiles(): string[] {
+	return readdirSync(join(ROOT, 'migrations', 'dist')).filter((f) => f.endsWith('.mjs'));
+}
 
 /** How many directus_fields rows each field of realtime_channels has (1 each when nothing was doubled). */
 export async function fieldCounts(directus: Directus): Promise<Record<string, number>> {
