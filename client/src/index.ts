@@ -74,7 +74,10 @@ export interface SubscribeOptions {
 	 * REST API. Events after `latest` follow.
 	 */
 	onReset?: (reset: Reset) => void;
-	/** A history request failed for good, an item did not open, or a handler threw. */
+	/**
+	 * The subscription was refused (an `AuthorizationError`, `status` 403 for a caller the channel
+	 * does not admit), a history request failed for good, an item did not open, or a handler threw.
+	 */
 	onError?: (error: Error) => void;
 	/** Start after this position (saved with `position()`) rather than where the channel stands. */
 	since?: Position;
@@ -247,9 +250,17 @@ function subscribeRecovering(pusher: PusherLike, name: string, options: ClientOp
 	const onSubscribed = () => {
 		if (!closed) apply(ledger.start());
 	};
+	/** pusher-js could not authorize the subscription (`/realtime/auth` refused, or no token): to onError. */
+	const onRefused = (data: unknown) => {
+		const d = (typeof data === 'object' && data !== null ? data : {}) as { error?: unknown; status?: unknown };
+		const message = typeof d.error === 'string' ? d.error : typeof data === 'string' ? data : 'refused';
+		const status = typeof d.status === 'number' ? d.status : Number(/: (\d{3}) /.exec(message)?.[1] ?? 0);
+		report(new AuthorizationError(`subscription to ${name} refused: ${message}`, status, 'SUBSCRIPTION_REFUSED'));
+	};
 
 	channel.bind_global(onAny);
 	channel.bind('pusher:subscription_succeeded', onSubscribed);
+	channel.bind('pusher:subscription_error', onRefused);
 	if (channel.subscribed) onSubscribed();
 
 	return {
@@ -261,6 +272,7 @@ function subscribeRecovering(pusher: PusherLike, name: string, options: ClientOp
 			abort.abort(new Error('unsubscribed'));
 			channel.unbind_global(onAny);
 			channel.unbind('pusher:subscription_succeeded', onSubscribed);
+			channel.unbind('pusher:subscription_error', onRefused);
 			// A channel subscribed before (by Echo, or the application) stays subscribed.
 			if (!existed) pusher.unsubscribe(name);
 		},
