@@ -48,9 +48,18 @@ function prefixOf(prefix: ChannelPrefix | undefined): string {
 	return `${p}-`;
 }
 
+/**
+ * Words that, right after a type prefix, make another kind of channel: `private-` +
+ * `encrypted-notes` is an encrypted channel, `private-` + `cache-notes` a cache channel.
+ */
+const KIND_WORD = /^(encrypted|cache)-/;
+
 function collectionPart(collection: unknown): string {
 	if (typeof collection !== 'string' || !COLLECTION.test(collection)) {
 		throw new TypeError(`collection ${quoted(collection)} cannot be part of a channel name (letters, digits, _ and - only)`);
+	}
+	if (KIND_WORD.test(collection)) {
+		throw new TypeError(`collection ${quoted(collection)} would make a channel of another kind (${collection.split('-')[0]}-): give it a row and subscribe by name`);
 	}
 	return collection;
 }

@@ -115,6 +115,29 @@ describe('the token source', () => {
 		]);
 	});
 
+	it('tries once more after a refresh that leaves the token as it was, and stops there', async () => {
+		const sdk = new FakeSdk();
+		sdk.refresh = async () => {
+			sdk.refreshes++;
+			return {};
+		};
+		const { fetch, calls } = directus(() => 'never-this-one');
+		const result = await authorize(channelAuthorization({ auth: sdk, fetch }), 'private-notes.7');
+		assert.ok(result.error instanceof AuthorizationError && result.error.status === 401);
+		assert.deepEqual([calls.length, sdk.refreshes], [2, 1]);
+	});
+
+	it('refuses an answer that is not an authorization, and passes pusher-js only its own fields', async () => {
+		for (const answer of [{}, { auth: 5 }, [], 'text', null, { auth: ['a'] }]) {
+			const { fetch } = directus(() => 'x', () => answer);
+			const result = await authorize(channelAuthorization({ baseUrl: 'http://d', auth: 'x', fetch }), 'private-notes.7');
+			assert.ok(result.error instanceof AuthorizationError && result.error.code === 'INVALID_REPLY', JSON.stringify(answer));
+		}
+		const { fetch } = directus(() => 'x', () => ({ auth: 'k:s', channel_data: { not: 'a string' }, shared_secret: 7, user_id: 'not passed on' }));
+		const result = await authorize(channelAuthorization({ baseUrl: 'http://d', auth: 'x', fetch }), 'private-notes.7');
+		assert.deepEqual(result.data, { auth: 'k:s' });
+	});
+
 	it('never loops: a 401 after the refresh is the answer, for history and authorization', async () => {
 		const sdk = new FakeSdk();
 		const { fetch, calls } = directus(() => 'never-this-one', () => REPLY);
@@ -225,7 +248,12 @@ describe('preset channel names', () => {
 			['an object', () => itemChannel('articles', { toString: () => '7' } as unknown as string)],
 			['null', () => itemChannel('articles', null as unknown as string)],
 			['a prefix of another type', () => itemChannel('articles', 1, 'public' as 'private')],
-			['an encrypted collection through the name', () => collectionChannel('encrypted-x' + '\u0000')],
+			['a NUL', () => collectionChannel('x\u0000')],
+			['a collection that makes an encrypted channel of a private one', () => collectionChannel('encrypted-notes')],
+			['a collection that makes a cache channel', () => itemChannel('cache-notes', 1)],
+			['the same under presence', () => inboxChannel('cache-x', 'u', 'presence')],
+			['a bigint', () => itemChannel('articles', 7n as unknown as number)],
+			['an unsafe integer', () => itemChannel('articles', 2 ** 60)],
 		];
 		for (const [what, make] of refused) assert.throws(make, TypeError, what);
 		// The refusal quotes at most a short, printable part of what it got.
@@ -276,6 +304,15 @@ describe('subscribeItem / subscribeCollection / subscribeInbox', () => {
 		list.unsubscribe();
 		inbox.unsubscribe();
 		assert.equal(channels.size, 0);
+	});
+
+	it('sends events named like Object properties to onOther, not to a handler lookup', async () => {
+		const { pusher, channels } = fakePusher();
+		const client = createRecoveringClient(pusher, { baseUrl: 'http://d', fetch: directus(() => null, () => REPLY).fetch });
+		const other: string[] = [];
+		client.subscribeCollection('articles', { onOther: (event) => other.push(event), onError: (e) => other.push(`error ${e.message}`) });
+		for (const event of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) channels.get('private-articles')!.emit(event, { bare: true });
+		assert.deepEqual(other, ['constructor', '__proto__', 'toString', 'hasOwnProperty']);
 	});
 
 	it('refuses a hostile id before subscribing anything', () => {
