@@ -30,7 +30,7 @@ class FakeSdk implements DirectusAuthLike {
 		this.gets++;
 		return this.token;
 	}
-	async refresh() {
+	async refresh(): Promise<unknown> {
 		this.refreshes++;
 		await new Promise((resolve) => setImmediate(resolve));
 		if (this.failRefresh) throw new Error('refresh token expired');
