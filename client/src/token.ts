@@ -35,8 +35,12 @@ export class TokenSourceError extends Error {
 
 /** Longest token accepted from a source: a JWT is well under it; anything longer is not a token. */
 const MAX_TOKEN_LENGTH = 16_384;
-/** What a bearer token may hold (RFC 6750's b64token, which JWTs and Directus' static tokens fit). */
-const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/**
+ * What is sent as a bearer token: visible ASCII only (JWTs, Directus' generated and hand-set
+ * static tokens); whitespace, control characters (a header injected through a CR LF) and
+ * anything else are refused.
+ */
+const TOKEN = /^[\x21-\x7e]+$/;
 
 export function isDirectusAuth(source: unknown): source is DirectusAuthLike {
 	return typeof source === 'object' && source !== null && typeof (source as DirectusAuthLike).getToken === 'function';

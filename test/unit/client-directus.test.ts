@@ -159,6 +159,19 @@ describe('the token source', () => {
 		assert.equal(calls.length, 1);
 	});
 
+	it('survives a refresh that throws at once, with twenty requests refused together: one refresh, twenty refusals, no retry', async () => {
+		const sdk = new FakeSdk();
+		sdk.refresh = () => {
+			sdk.refreshes++;
+			throw new Error('no refresh token');
+		};
+		const { fetch, calls } = directus(() => 'other');
+		const option = channelAuthorization({ auth: sdk, fetch });
+		const results = await Promise.all(Array.from({ length: 20 }, (_, i) => authorize(option, `private-notes.${i}`)));
+		assert.ok(results.every((r) => r.error instanceof AuthorizationError && r.error.status === 401));
+		assert.deepEqual([sdk.refreshes, calls.length], [1, 20]);
+	});
+
 	it('shares one refresh among requests refused with the same token, and skips it when the token already changed', async () => {
 		const sdk = new FakeSdk();
 		let valid = 'access-1';
@@ -192,7 +205,7 @@ describe('the token source', () => {
 		const { fetch, calls } = directus(() => 'x', () => REPLY);
 		const throwing: DirectusAuthLike = { url: 'http://d', getToken: () => { throw new Error('storage unavailable'); } };
 		const rejecting = { url: 'http://d', getToken: () => Promise.reject(new Error('refresh failed')) };
-		for (const auth of [throwing, rejecting, () => 'bad\r\nX-Injected: 1', () => ({ token: 'x' }) as unknown as string, () => 'x'.repeat(20_000)]) {
+		for (const auth of [throwing, rejecting, () => 'bad\r\nX-Injected: 1', () => 'two words', () => 'tökén', () => ({ token: 'x' }) as unknown as string, () => 'x'.repeat(20_000)]) {
 			await assert.rejects(currentToken(auth), TokenSourceError);
 			const result = await authorize(channelAuthorization({ baseUrl: 'http://d', auth, fetch }), 'private-x');
 			assert.ok(result.error instanceof AuthorizationError && result.error.code === 'TOKEN_SOURCE', String(result.error));
