@@ -1,6 +1,7 @@
-// First-start content of the playground: a `messages` collection, two channel rows (the public
-// `messages` channel, and `presence-lobby`, where the demo page shows who is online and the chat's
-// typing indicator), a Flow with the `realtime-trigger` operation, the Realtime module in the
+// First-start content of the playground: a `messages` collection, channel rows (the public
+// `messages` channel; `presence-lobby`, where the demo page shows who is online and the chat's
+// typing indicator; and `private-messages`, a channel with no scripts at all, decided by Directus'
+// permissions, which feeds the demo page's live list once logged in), a Flow with the `realtime-trigger` operation, the Realtime module in the
 // module bar, and the Studio's licensing questions answered for a local trial.
 // Idempotent: what exists already is left as it is (your edits survive restarts).
 
@@ -81,6 +82,18 @@ export async function seedPlayground({ url, email, password }) {
 			trigger_on_update: false,
 			trigger_on_delete: false,
 			note: 'Playground: a presence channel for logged-in users; members chat and send "is typing" as client events (client-typing) to each other.',
+		},
+		{
+			// The Realtime module's "Collection channel" preset: no authorizer, no publisher. Directus'
+			// read permissions decide who joins; each created / updated / deleted message is sent as
+			// the row's fields, under the events created / updated / deleted.
+			channel_name: 'private-messages',
+			collection: 'messages',
+			fields: ['id', 'text', 'date_created'],
+			authorize: 'permissions',
+			authorizer: null,
+			publisher: null,
+			note: 'Playground: a channel with no scripts (Collection channel preset). Whoever may read messages joins; the demo page\'s live list follows it with the client helper.',
 		},
 		{
 			channel_name: 'flow-notices',

@@ -156,7 +156,8 @@ createPlaygroundServer({ directusUrl: directusEnv.PUBLIC_URL, appKey: APP.key, s
 log('ready.');
 console.log(`
   Data Studio   http://localhost:${PORTS.directus}/admin   (${ADMIN.email} / ${ADMIN.password})
-  Demo page     http://localhost:${PORTS.page}/   (events appear live as you edit "messages")
+  Demo page     http://localhost:${PORTS.page}/   (events appear live as you edit "messages";
+                log in there for the live list on "private-messages", a channel with no scripts)
   Channels      http://localhost:${PORTS.directus}/admin/content/realtime_channels
   Realtime      http://localhost:${PORTS.directus}/admin/realtime   (rows, counters, live tail, dry-run)
   Soketi        ws://localhost:${PORTS.soketi}   app key "${APP.key}"

@@ -4,9 +4,8 @@
  * for the failures that pass (network, 429, 5xx).
  */
 import type { HistoryRequest } from './ledger.js';
+import { currentToken, refreshAfter401, sourceUrl, TokenSourceError, type TokenSource } from './token.js';
 
-/** A bearer token, or a function returning the current one (e.g. the Directus SDK's `getToken`). */
-export type TokenSource = string | null | undefined | (() => string | null | undefined | Promise<string | null | undefined>);
 export type HeaderSource = Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
 
 export interface RetryOptions {
@@ -19,10 +18,18 @@ export interface RetryOptions {
 }
 
 export interface HistoryOptions {
-	/** The Directus URL: history is asked at `<baseUrl>/realtime/channels/<name>/history`. */
+	/**
+	 * The Directus URL: history is asked at `<baseUrl>/realtime/channels/<name>/history`. Defaults
+	 * to the `url` of a Directus SDK client given as `auth`.
+	 */
 	baseUrl?: string;
 	/** Or the history URL of a channel, for a proxy with its own paths. */
 	historyUrl?: (channel: string) => string;
+	/**
+	 * A bearer token, a function returning the current one, or a Directus SDK client
+	 * (`createDirectus(url).with(authentication())`): its `getToken()` is asked for every request,
+	 * and a 401 makes it `refresh()` once before the request is tried again.
+	 */
 	auth?: TokenSource;
 	headers?: HeaderSource;
 	/** `fetch`'s credentials mode; `'include'` sends the Directus session cookie to another origin. */
@@ -61,16 +68,18 @@ export class HistoryError extends Error {
 		this.code = code;
 	}
 
-	/** Worth trying again: no answer, too many requests, or the server failing. */
+	/** Worth trying again: no answer, too many requests, or the server failing (not a failing token source). */
 	get retryable(): boolean {
+		if (this.code === 'TOKEN_SOURCE') return false;
 		return this.status === 0 || this.status === 429 || this.status >= 500;
 	}
 }
 
 export function historyAddress(channel: string, request: HistoryRequest, options: HistoryOptions): string {
 	let base: string;
+	const baseUrl = directusUrl(options);
 	if (options.historyUrl) base = options.historyUrl(channel);
-	else if (options.baseUrl !== undefined) base = `${options.baseUrl.replace(/\/+$/, '')}/realtime/channels/${encodeURIComponent(channel)}/history`;
+	else if (baseUrl !== undefined) base = `${baseUrl}/realtime/channels/${encodeURIComponent(channel)}/history`;
 	else throw new TypeError('createRecoveringClient needs baseUrl (the Directus URL) or historyUrl');
 	const query = new URLSearchParams();
 	if (request.since !== null) {
@@ -82,6 +91,12 @@ export function historyAddress(channel: string, request: HistoryRequest, options
 		query.set('limit', '1');
 	}
 	return `${base}${base.includes('?') ? '&' : '?'}${query}`;
+}
+
+/** `baseUrl` (or the SDK client's `url`) without trailing slashes; undefined when neither is given. */
+export function directusUrl(options: { baseUrl?: string; auth?: TokenSource }): string | undefined {
+	const url = options.baseUrl ?? sourceUrl(options.auth);
+	return url === undefined ? undefined : url.replace(/\/+$/, '');
 }
 
 function pageSize(options: HistoryOptions): number {
@@ -116,23 +131,43 @@ export function parseHistoryReply(body: unknown, channel: string): HistoryReply 
 	};
 }
 
-async function requestHeaders(options: HistoryOptions): Promise<Record<string, string>> {
-	const headers: Record<string, string> = { Accept: 'application/json' };
-	const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
+/**
+ * The headers of a request to Directus: `headers`, then `Authorization` with the token asked for
+ * now; `token` is the one used (to tell a refreshed token after a 401). A failing token source or
+ * header function throws TokenSourceError.
+ */
+export async function directusHeaders(options: { auth?: TokenSource; headers?: HeaderSource }, base: Record<string, string>): Promise<{ headers: Record<string, string>; token: string | null }> {
+	const headers: Record<string, string> = { ...base };
+	let extra: Record<string, string> | undefined;
+	try {
+		extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
+	} catch (error) {
+		throw new TokenSourceError(`the headers function failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+	}
 	Object.assign(headers, extra);
-	const token = typeof options.auth === 'function' ? await options.auth() : options.auth;
+	const token = await currentToken(options.auth);
 	if (token) headers.Authorization = `Bearer ${token}`;
-	return headers;
+	return { headers, token };
 }
+
+/** The token each request refused by Directus was made with (to tell whether it was refreshed since). */
+const usedTokens = new WeakMap<HistoryError, string | null>();
 
 /** One request, no retry. */
 export async function fetchHistoryOnce(channel: string, request: HistoryRequest, options: HistoryOptions, signal?: AbortSignal): Promise<HistoryReply> {
 	const doFetch = options.fetch ?? globalThis.fetch;
 	let response: Response;
+	let sent: { headers: Record<string, string>; token: string | null };
+	try {
+		sent = await directusHeaders(options, { Accept: 'application/json' });
+	} catch (error) {
+		if (!(error instanceof TokenSourceError)) throw error;
+		throw new HistoryError(`history of ${channel}: ${error.message}`, 0, 'TOKEN_SOURCE');
+	}
 	try {
 		response = await doFetch(historyAddress(channel, request, options), {
 			method: 'GET',
-			headers: await requestHeaders(options),
+			headers: sent.headers,
 			...(options.credentials ? { credentials: options.credentials } : {}),
 			...(signal ? { signal } : {}),
 		});
@@ -150,7 +185,9 @@ export async function fetchHistoryOnce(channel: string, request: HistoryRequest,
 		const first = (body as { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> } | null)?.errors?.[0];
 		const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : `HTTP_${response.status}`;
 		const message = typeof first?.message === 'string' ? first.message : response.statusText;
-		throw new HistoryError(`history of ${channel}: ${response.status} ${message}`, response.status, code);
+		const error = new HistoryError(`history of ${channel}: ${response.status} ${message}`, response.status, code);
+		usedTokens.set(error, sent.token);
+		throw error;
 	}
 	return parseHistoryReply(body, channel);
 }
@@ -182,7 +219,7 @@ export function backoff(attempt: number, retry: RetryOptions = {}, random: () =>
 /**
  * The request with retries: failures that may pass are tried again after a growing wait; a
  * refusal (400, 403, 404) or a malformed answer is not. A 401 is tried once more, with a token
- * asked for again (a token function may have refreshed it).
+ * asked for again: a Directus SDK client is made to refresh first (refreshAfter401).
  */
 export async function fetchHistory(
 	channel: string,
@@ -198,8 +235,12 @@ export async function fetchHistory(
 			return await fetchHistoryOnce(channel, request, options, signal);
 		} catch (error) {
 			if (!(error instanceof HistoryError)) throw error;
-			const again = error.retryable || (error.status === 401 && unauthorized++ === 0);
-			if (!again || attempt >= attempts) throw error;
+			if (error.status === 401) {
+				if (unauthorized++ > 0 || attempt >= attempts || !(await refreshAfter401(options.auth, usedTokens.get(error) ?? null))) throw error;
+				onRetry?.(error, attempt);
+				continue;
+			}
+			if (!error.retryable || attempt >= attempts) throw error;
 			onRetry?.(error, attempt);
 			await pause(backoff(attempt - 1, options.retry), signal);
 		}

@@ -3,13 +3,27 @@
  * Echo's, `echo.connector.pusher`) whose events arrive each once and in order, with what was
  * missed during a reconnect or a gap fetched from the channel's history (docs/client.md).
  */
-import { fetchHistory, HistoryError, backoff, pause, type HistoryOptions, type HistoryReply } from './history.js';
+import { channelAuthorization, userAuthentication, AuthorizationError } from './authorize.js';
+import { collectionChannel, eventNames, inboxChannel, itemChannel, DEFAULT_EVENT_NAMES, type ChannelPrefix, type EventNames } from './channels.js';
+import { directusUrl, fetchHistory, HistoryError, backoff, pause, type HistoryOptions, type HistoryReply } from './history.js';
 import { ChannelLedger, isEnvelope, type HistoryRequest, type LedgerItem, type LedgerReply, type Position, type Reset, type Step } from './ledger.js';
 import { isSealed, openSealed, type SecretBox } from './sealed.js';
+import { TokenSourceError } from './token.js';
 
-export { ChannelLedger, isEnvelope, HistoryError };
+export { ChannelLedger, isEnvelope, HistoryError, AuthorizationError, TokenSourceError };
+export { channelAuthorization, userAuthentication, itemChannel, collectionChannel, inboxChannel, eventNames, DEFAULT_EVENT_NAMES };
 export type { Envelope, Position, Reset, Delivery, HistoryRequest, LedgerReply, LedgerItem, Step } from './ledger.js';
-export type { HistoryOptions, HistoryReply, HistoryItem, RetryOptions, TokenSource, HeaderSource } from './history.js';
+export type { HistoryOptions, HistoryReply, HistoryItem, RetryOptions, HeaderSource } from './history.js';
+export type { TokenSource, DirectusAuthLike } from './token.js';
+export type { ChannelPrefix, EventNames } from './channels.js';
+export type {
+	AuthorizationOptions,
+	ChannelAuthorizationOption,
+	ChannelAuthorizationParams,
+	ChannelAuthorizationData,
+	UserAuthenticationOption,
+	UserAuthenticationData,
+} from './authorize.js';
 export type { SecretBox } from './sealed.js';
 
 /** The parts of a pusher-js channel the helper uses. */
@@ -60,7 +74,10 @@ export interface SubscribeOptions {
 	 * REST API. Events after `latest` follow.
 	 */
 	onReset?: (reset: Reset) => void;
-	/** A history request failed for good, an item did not open, or a handler threw. */
+	/**
+	 * The subscription was refused (an `AuthorizationError`, `status` 403 for a caller the channel
+	 * does not admit), a history request failed for good, an item did not open, or a handler threw.
+	 */
 	onError?: (error: Error) => void;
 	/** Start after this position (saved with `position()`) rather than where the channel stands. */
 	since?: Position;
@@ -73,16 +90,74 @@ export interface RecoveringSubscription {
 	unsubscribe(): void;
 }
 
+/** A handler of one action of a permission-mode row: the item as the row sends it. */
+export type ItemHandler<T> = (item: T, meta: EventMeta | null) => void;
+
+/**
+ * Handlers of a channel a permission-mode row publishes to by itself (no publisher script): each
+ * created, updated or deleted item arrives as the row reads it with its `fields`.
+ */
+export interface RowHandlers<T = Record<string, unknown>> {
+	created?: ItemHandler<T>;
+	updated?: ItemHandler<T>;
+	/** The item as it was just before the delete. */
+	deleted?: ItemHandler<T>;
+	/** Any other event on the channel (another row's, a Flow's, a client event), as `subscribe`'s `onEvent`. */
+	onOther?: (event: string, data: unknown, meta: EventMeta | null) => void;
+	onReset?: (reset: Reset) => void;
+	onError?: (error: Error) => void;
+	since?: Position;
+	/** The row's `event_names`, where it renames `created` / `updated` / `deleted`. */
+	eventNames?: EventNames;
+	/** The channel's type prefix, when the row's pattern is not the preset's `private-` (default `private`). */
+	prefix?: ChannelPrefix;
+}
+
 export interface RecoveringClient {
 	subscribe(name: string, options: SubscribeOptions): RecoveringSubscription;
+	/** One item's channel, `private-<collection>.<id>` (the Item channel preset). */
+	subscribeItem<T = Record<string, unknown>>(collection: string, id: string | number, handlers: RowHandlers<T>): RecoveringSubscription;
+	/** A collection's channel, `private-<collection>` (the Collection channel preset). */
+	subscribeCollection<T = Record<string, unknown>>(collection: string, handlers: RowHandlers<T>): RecoveringSubscription;
+	/** A user's inbox in a collection, `private-<collection>.user.<userId>` (the User inbox preset). */
+	subscribeInbox<T = Record<string, unknown>>(collection: string, userId: string, handlers: RowHandlers<T>): RecoveringSubscription;
 }
 
 const PUSHER_OWN = /^pusher(_internal)?:/;
 const CLIENT_EVENT = /^client-/;
 
 export function createRecoveringClient(pusher: PusherLike, options: ClientOptions): RecoveringClient {
-	if (!options.baseUrl && !options.historyUrl) throw new TypeError('createRecoveringClient needs baseUrl (the Directus URL) or historyUrl');
-	return { subscribe: (name, subscribeOptions) => subscribeRecovering(pusher, name, options, subscribeOptions) };
+	if (!directusUrl(options) && !options.historyUrl) {
+		throw new TypeError('createRecoveringClient needs baseUrl (the Directus URL), historyUrl, or a Directus SDK client with a url as auth');
+	}
+	const subscribe = (name: string, subscribeOptions: SubscribeOptions) => subscribeRecovering(pusher, name, options, subscribeOptions);
+	const rows = <T>(name: string, handlers: RowHandlers<T>) => subscribeRow(subscribe, name, handlers);
+	return {
+		subscribe,
+		subscribeItem: (collection, id, handlers) => rows(itemChannel(collection, id, handlers.prefix), handlers),
+		subscribeCollection: (collection, handlers) => rows(collectionChannel(collection, handlers.prefix), handlers),
+		subscribeInbox: (collection, userId, handlers) => rows(inboxChannel(collection, userId, handlers.prefix), handlers),
+	};
+}
+
+/** A row's channel: its three events to their handlers, the rest to `onOther` (all numbered alike). */
+function subscribeRow<T>(subscribe: (name: string, options: SubscribeOptions) => RecoveringSubscription, name: string, handlers: RowHandlers<T>): RecoveringSubscription {
+	const names = eventNames(handlers.eventNames);
+	const actions = new Map<string, 'created' | 'updated' | 'deleted'>([
+		[names.created, 'created'],
+		[names.updated, 'updated'],
+		[names.deleted, 'deleted'],
+	]);
+	return subscribe(name, {
+		onEvent(event, data, meta) {
+			const action = actions.get(event);
+			if (action) handlers[action]?.(data as T, meta);
+			else handlers.onOther?.(event, data, meta);
+		},
+		...(handlers.onReset ? { onReset: handlers.onReset } : {}),
+		...(handlers.onError ? { onError: handlers.onError } : {}),
+		...(handlers.since ? { since: handlers.since } : {}),
+	});
 }
 
 function subscribeRecovering(pusher: PusherLike, name: string, options: ClientOptions, handlers: SubscribeOptions): RecoveringSubscription {
@@ -175,9 +250,17 @@ function subscribeRecovering(pusher: PusherLike, name: string, options: ClientOp
 	const onSubscribed = () => {
 		if (!closed) apply(ledger.start());
 	};
+	/** pusher-js could not authorize the subscription (`/realtime/auth` refused, or no token): to onError. */
+	const onRefused = (data: unknown) => {
+		const d = (typeof data === 'object' && data !== null ? data : {}) as { error?: unknown; status?: unknown };
+		const message = typeof d.error === 'string' ? d.error : typeof data === 'string' ? data : 'refused';
+		const status = typeof d.status === 'number' ? d.status : Number(/: (\d{3}) /.exec(message)?.[1] ?? 0);
+		report(new AuthorizationError(`subscription to ${name} refused: ${message}`, status, 'SUBSCRIPTION_REFUSED'));
+	};
 
 	channel.bind_global(onAny);
 	channel.bind('pusher:subscription_succeeded', onSubscribed);
+	channel.bind('pusher:subscription_error', onRefused);
 	if (channel.subscribed) onSubscribed();
 
 	return {
@@ -189,6 +272,7 @@ function subscribeRecovering(pusher: PusherLike, name: string, options: ClientOp
 			abort.abort(new Error('unsubscribed'));
 			channel.unbind_global(onAny);
 			channel.unbind('pusher:subscription_succeeded', onSubscribed);
+			channel.unbind('pusher:subscription_error', onRefused);
 			// A channel subscribed before (by Echo, or the application) stays subscribed.
 			if (!existed) pusher.unsubscribe(name);
 		},

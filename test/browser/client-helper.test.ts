@@ -283,6 +283,8 @@ describe('the client helper in a real browser, with pusher-js and Soketi', { ski
 		try {
 			const channel = 'private-notes-7';
 			await subscribeInPage(page, { key: soketi.app.key, soketiPort: soketi.port, channel, event: 'created', token: TOKEN });
+			// Where the channel stands is known before anything is sent (else n 1 may count as before the subscription).
+			await seenWhen(page, 'globalThis.subscription.position() !== null', diagnostics);
 			await standIn.publish(channel, 'created', { n: 1 }, { live: false });
 			await standIn.publish(channel, 'created', { n: 2 });
 			const seen = await seenWhen(page, 'globalThis.seen.got.length >= 2', diagnostics);

@@ -1,8 +1,9 @@
 /**
  * The playground's demo page (what `npm start` serves) in a real headless Chromium, against a
  * real Directus + Soketi seeded the way the playground seeds itself: it connects, shows every
- * create / update / delete of a `messages` item live, and its login form joins the presence
- * channel and lists the member.
+ * create / update / delete of a `messages` item live, its login form joins the presence
+ * channel and lists the member, and once logged in its live list follows `private-messages`, a
+ * channel row with no scripts (permission mode) through the package's client helper.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -113,6 +114,35 @@ describe('the playground demo page in a real browser', { skip: chromium.skip }, 
 			.waitFor({ timeout: WAIT })
 			.catch(async () => assert.fail(`presence status: "${await page.textContent('#presence-status')}"${diagnostics()}`));
 		assert.deepEqual(await page.locator('#members li').allInnerTexts(), [`${name} (you)`], diagnostics());
+	});
+
+	it('follows private-messages, a channel with no scripts, in its live list: created, updated and deleted messages', async () => {
+		// The playground's row is a permission-mode row: nothing but Directus' permissions decides.
+		const row = (await api('GET', '/items/realtime_channels?filter[channel_name][_eq]=private-messages&fields=authorize,authorizer,publisher,collection')).body.data;
+		assert.deepEqual(row, [{ authorize: 'permissions', authorizer: null, publisher: null, collection: 'messages' }]);
+		await page
+			.locator('#live-status', { hasText: /^Subscribed/ })
+			.waitFor({ timeout: WAIT })
+			.catch(async () => assert.fail(`live list status: "${await page.textContent('#live-status')}"${diagnostics()}`));
+		assert.equal(await page.evaluate("pusher.channel('private-messages')?.subscribed === true"), true);
+		const entry = (id: number) => page.locator(`#live-list li[data-id="${id}"]`);
+		const shows = async (id: number, text: string) => {
+			await entry(id)
+				.filter({ hasText: new RegExp(`^#${id} ${text}$`) })
+				.waitFor({ timeout: WAIT })
+				.catch(async () => assert.fail(`the live list does not show "#${id} ${text}"; it shows:\n${await page.locator('#live-list').innerText()}${diagnostics()}`));
+		};
+
+		const { id } = (await api('POST', '/items/messages', { text: 'live, no scripts' })).body.data;
+		await shows(id, 'live, no scripts');
+		assert.equal(await page.locator('#live-list li').first().getAttribute('data-id'), String(id), 'a new message goes on top');
+		assert.equal(await entry(id).getAttribute('class'), 'fresh', 'it came live, not from the reload');
+		assert.equal((await api('PATCH', `/items/messages/${id}`, { text: 'live, edited' })).status, 200);
+		await shows(id, 'live, edited');
+		assert.equal((await api('DELETE', `/items/messages/${id}`)).status, 204);
+		await entry(id)
+			.waitFor({ state: 'detached', timeout: WAIT })
+			.catch(async () => assert.fail(`the deleted message stays in the live list:\n${await page.locator('#live-list').innerText()}${diagnostics()}`));
 	});
 
 	it('chats in the lobby: "is typing" as a client event from another window, messages saved as items', async () => {

@@ -123,6 +123,11 @@ describe('the Realtime module in the Data Studio, in a real browser', { skip: ch
 	});
 
 	it('creates complete script-free rows from the presets and shows their mode and what subscribers receive', async (t) => {
+		// The playground seeds one script-free row, private-messages (the demo page's live list): the
+		// Collection channel preset makes the same name, so it goes first.
+		const seeded = (await api('GET', '/items/realtime_channels?filter[channel_name][_eq]=private-messages&filter[authorize][_eq]=permissions&fields=id')).body.data;
+		assert.equal(seeded.length, 1, 'the playground seeds private-messages');
+		assert.equal((await api('DELETE', `/items/realtime_channels/${seeded[0].id}`)).status, 204);
 		await page.goto(`${stack.directus.url}/admin/realtime`);
 		await seen('the presets', () => page.locator('[data-test=presets] .v-select').first().waitFor());
 		await page.locator('[data-test=preset-collection] .v-select').click();

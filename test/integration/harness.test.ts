@@ -56,7 +56,11 @@ describe('npm start (the playground)', () => {
 			});
 			const token = ((await login.json()) as any).data.access_token;
 			const channels = await fetch(`http://127.0.0.1:${ports.DIRECTUS_PORT}/items/realtime_channels?fields=channel_name`, { headers: { authorization: `Bearer ${token}` } });
-			assert.deepEqual(((await channels.json()) as any).data.map((r: { channel_name: string }) => r.channel_name).sort(), ['flow-notices', 'messages', 'presence-lobby']);
+			assert.deepEqual(((await channels.json()) as any).data.map((r: { channel_name: string }) => r.channel_name).sort(), ['flow-notices', 'messages', 'presence-lobby', 'private-messages']);
+			// The demo page's live list loads the package's client helper from the playground's server.
+			const helper = await fetch(`http://127.0.0.1:${ports.PLAYGROUND_PORT}/client/index.js`);
+			assert.equal(helper.status, 200);
+			assert.match(await helper.text(), /subscribeCollection/);
 
 			first.child.kill('SIGINT');
 			await once(first.child, 'exit');

@@ -17,17 +17,20 @@ const semver = createRequire(join(ROOT, 'package.json'))('semver') as { satisfie
 
 describe('the published package', () => {
 	it('holds the built bundle, the client helper, README, LICENSE.md and CHANGELOG, and nothing else', () => {
-		const client = ['history', 'index', 'ledger', 'sealed'].flatMap((m) => [`dist/client/${m}.d.ts`, `dist/client/${m}.js`]);
+		const client = ['authorize', 'channels', 'history', 'index', 'ledger', 'sealed', 'token'].flatMap((m) => [`dist/client/${m}.d.ts`, `dist/client/${m}.js`]);
 		assert.deepEqual(packedFiles(), ['CHANGELOG.md', 'LICENSE.md', 'README.md', 'dist/api.js', 'dist/app.js', ...client, 'package.json'].sort());
 	});
 
-	it('exports the client helper as /client, typed, with pusher-js as an optional peer and no dependency', async () => {
+	it('exports the client helper as /client, typed, with pusher-js as an optional peer and no dependency (not even the Directus SDK it works with)', async () => {
 		assert.deepEqual(pkg.exports['./client'], { types: './dist/client/index.d.ts', import: './dist/client/index.js' });
 		assert.ok(existsSync(join(ROOT, pkg.exports['./client'].types)));
 		const client = await import(join(ROOT, pkg.exports['./client'].import));
 		assert.equal(typeof client.createRecoveringClient, 'function');
+		for (const name of ['channelAuthorization', 'userAuthentication', 'itemChannel', 'collectionChannel', 'inboxChannel']) assert.equal(typeof client[name], 'function', name);
+		assert.match(readFileSync(join(ROOT, 'dist', 'client', 'index.d.ts'), 'utf8'), /subscribeItem<T = Record<string, unknown>>\(collection: string, id: string \| number, handlers: RowHandlers<T>\): RecoveringSubscription;/);
 		assert.deepEqual(pkg.peerDependenciesMeta['pusher-js'], { optional: true });
-		for (const file of ['index', 'history', 'ledger', 'sealed']) {
+		assert.equal(pkg.dependencies?.['@directus/sdk'] ?? pkg.peerDependencies?.['@directus/sdk'], undefined, 'the SDK is the application\'s, never the package\'s');
+		for (const file of ['index', 'history', 'ledger', 'sealed', 'authorize', 'channels', 'token']) {
 			const text = readFileSync(join(ROOT, 'dist', 'client', `${file}.js`), 'utf8');
 			assert.deepEqual([...text.matchAll(/^import .* from '([^']+)'/gm)].map((m) => m[1]).filter((spec) => !spec!.startsWith('./')), [], `${file}.js imports only its siblings`);
 		}
