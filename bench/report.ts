@@ -293,7 +293,7 @@ function generated(chartProblem: string | null): string {
 					],
 					[
 						'Load average (1 min) before / after each part',
-						Object.entries(realtime?.loadAverage ?? {})
+						Object.entries({ ...realtime?.loadAverage, ...historyBench?.loadAverage })
 							.map(([part, l]) => `${part} ${l.before} / ${l.after}`)
 							.join(', ') || 'n/a',
 					],
