@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem, createRelationM2O, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
@@ -18,9 +19,11 @@ describe('publishing item changes', () => {
 	};
 
 	before(async () => {
-		stack = await startStack({ encryptionMasterKey: ENCRYPTION_KEY });
+		({
+			stack,
+			users: { recipient },
+		} = await startStackWithUsers({ encryptionMasterKey: ENCRYPTION_KEY, users: { recipient: { first_name: 'Ada' } } }));
 		const d = stack.directus;
-		recipient = await createUser(d, { first_name: 'Ada' });
 		await createCollection(d, 'chat', [
 			{ field: 'text', type: 'string' },
 			{ field: 'recipient', type: 'uuid' },
