@@ -111,7 +111,7 @@ try {
 			}
 			// The ratio within each round (its slices ran back to back), then the median over rounds.
 			const ratioTo = (a: Variant, b: Variant) => round(median(perSlice[a]!.map((rate, i) => rate / perSlice[b]![i]!)), 3);
-			const medianWritesPerSecond = Object.fromEntries(variants.map((v) => [v, median(perSlice[v]!)]));
+			const medianWritesPerSecond = Object.fromEntries(variants.map((v) => [v, round(median(perSlice[v]!), 1)]));
 			const ratio = ratioTo('on', 'off');
 			const bareRatio = BARE ? { on: ratioTo('on', 'bare'), off: ratioTo('off', 'bare') } : undefined;
 			results.writes = { variants: { on: 'RT_HISTORY=true', off: 'RT_HISTORY=false', bare: 'RT_ENVELOPE=false' }, perSlice, medianWritesPerSecond, ratio, bareRatio, target: 0.95, pass: ratio >= 0.95 };
