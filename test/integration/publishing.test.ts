@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem, createRelationM2O, createUser, type TestUser } from '../harness/fixtures.js';
-import type { Stack } from '../harness/stack.js';
-import { startStackWithUsers } from '../harness/stack-users.js';
+import { startStack, type Stack } from '../harness/stack.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
@@ -19,11 +18,9 @@ describe('publishing item changes', () => {
 	};
 
 	before(async () => {
-		({
-			stack,
-			users: { recipient },
-		} = await startStackWithUsers({ encryptionMasterKey: ENCRYPTION_KEY, users: { recipient: { first_name: 'Ada' } } }));
+		stack = await startStack({ encryptionMasterKey: ENCRYPTION_KEY });
 		const d = stack.directus;
+		recipient = await createUser(d, { first_name: 'Ada' });
 		await createCollection(d, 'chat', [
 			{ field: 'text', type: 'string' },
 			{ field: 'recipient', type: 'uuid' },
