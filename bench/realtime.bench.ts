@@ -3,8 +3,8 @@
  * real Directus 12 with the built extensions): sustained REST writes with and without a
  * publishing channel row (first, while the Directus process is fresh, so its RSS says
  * something); fan-out to 1 / 100 / 1,000 / 10,000 subscribers through the extension, Directus'
- * native subscriptions (up to 1,000) and a raw Soketi trigger; POST /realtime/auth next to
- * GET /users/me.
+ * native subscriptions (up to 1,000) and a raw Soketi trigger; POST /realtime/auth, for a
+ * scripted authorizer's row and for a row in permission mode (no script), next to GET /users/me.
  *
  *   npm run bench                      (builds, runs this and bench/sandbox.bench.ts, writes the report)
  *   <node22> --import tsx bench/realtime.bench.ts
@@ -15,7 +15,9 @@
  * BENCH_LARGE_TRIALS=5 (rounds at N >= 10,000) BENCH_NATIVE_MAX=1000 (largest N for Directus native)
  * BENCH_REDIS_URL=redis://127.0.0.1:6379 (joins the two Soketi nodes)
  * BENCH_SUSTAINED_S=30 BENCH_SUSTAINED_SLICES=10 BENCH_WRITE_CONCURRENCY=8 BENCH_PLAIN=1
- * BENCH_AUTH_CONCURRENCY=8 BENCH_AUTH_ROUNDS=10 BENCH_AUTH_ROUND_S=2 BENCH_ONLY=sustained,fanout,auth
+ * BENCH_AUTH_CONCURRENCY=8 BENCH_AUTH_ROUNDS=10 BENCH_AUTH_ROUND_S=2
+ * BENCH_ONLY=sustained,fanout,auth (the parts of this file; bench/lib/parts.ts lists every part)
+ * BENCH_SHORT=1 (a smoke run: sizes 1,100, 2 rounds, 4 s of writes, no plain Directus)
  * BENCH_DIRECTUS_ENV='{"NAME":"value"}' (more Directus environment, for experiments)
  * BENCH_PROFILE=1: Directus runs with a V8 CPU profiler (--cpu-prof, slows every part a little);
  * after the run the profile is split by the auth part's endpoints and the sustained set-ups
@@ -27,6 +29,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../test/harness/paths.js';
 import { runAuthThroughput } from './lib/auth-throughput.js';
+import { benchParts, SHORT } from './lib/parts.js';
 import { runFanout } from './lib/fanout.js';
 import { describeMachine } from './lib/machine.js';
 import { largestProfile, profileComparisons, summarizeProfile } from './lib/profile-summary.js';
@@ -41,25 +44,27 @@ const numberEnv = (name: string, fallback: number, min = 1) => {
 	return n;
 };
 
+// BENCH_SHORT=1: a smoke run (small sizes, few and short rounds); any knob set still wins.
 const config = {
-	sizes: (process.env.BENCH_SIZES ?? '1,100,1000,10000').split(',').map((s) => Number(s.trim())),
-	trials: numberEnv('BENCH_TRIALS', 7),
-	largeTrials: numberEnv('BENCH_LARGE_TRIALS', 5),
-	nativeMax: numberEnv('BENCH_NATIVE_MAX', 1000, 0),
-	warmupTrials: numberEnv('BENCH_WARMUP', 2, 0),
+	short: SHORT,
+	sizes: (process.env.BENCH_SIZES ?? (SHORT ? '1,100' : '1,100,1000,10000')).split(',').map((s) => Number(s.trim())),
+	trials: numberEnv('BENCH_TRIALS', SHORT ? 2 : 7),
+	largeTrials: numberEnv('BENCH_LARGE_TRIALS', SHORT ? 2 : 5),
+	nativeMax: numberEnv('BENCH_NATIVE_MAX', SHORT ? 100 : 1000, 0),
+	warmupTrials: numberEnv('BENCH_WARMUP', SHORT ? 1 : 2, 0),
 	fanoutTimeoutMs: 30_000,
-	sustainedMs: numberEnv('BENCH_SUSTAINED_S', 30) * 1000,
-	sustainedSlices: numberEnv('BENCH_SUSTAINED_SLICES', 10),
-	sustainedWarmupMs: 3000,
+	sustainedMs: numberEnv('BENCH_SUSTAINED_S', SHORT ? 4 : 30) * 1000,
+	sustainedSlices: numberEnv('BENCH_SUSTAINED_SLICES', SHORT ? 2 : 10),
+	sustainedWarmupMs: SHORT ? 1000 : 3000,
 	writeConcurrency: numberEnv('BENCH_WRITE_CONCURRENCY', 8),
 	drainTimeoutMs: 60_000,
 	// Also measure a Directus without the bundle (BENCH_PLAIN=0 to skip).
-	sustainedPlain: process.env.BENCH_PLAIN !== '0',
+	sustainedPlain: process.env.BENCH_PLAIN === undefined ? !SHORT : process.env.BENCH_PLAIN !== '0',
 	authConcurrency: numberEnv('BENCH_AUTH_CONCURRENCY', 8),
-	authRounds: numberEnv('BENCH_AUTH_ROUNDS', 10),
-	authRoundMs: numberEnv('BENCH_AUTH_ROUND_S', 2) * 1000,
-	authWarmupMs: 2000,
-	only: new Set((process.env.BENCH_ONLY ?? 'sustained,fanout,auth').split(',').map((s) => s.trim())),
+	authRounds: numberEnv('BENCH_AUTH_ROUNDS', SHORT ? 2 : 10),
+	authRoundMs: numberEnv('BENCH_AUTH_ROUND_S', SHORT ? 1 : 2) * 1000,
+	authWarmupMs: SHORT ? 500 : 2000,
+	only: benchParts() as Set<string>,
 };
 if (config.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_SIZES must be positive integers, got "${process.env.BENCH_SIZES}"`);
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ROOT } from '../test/harness/paths.js';
 import type { FanoutPath, FanoutRatios, FanoutSize, FanoutSummary } from './lib/fanout.js';
 import type { ProfileSummary } from './lib/profile-summary.js';
-import type { EndpointResult } from './lib/auth-throughput.js';
+import type { AuthResult } from './lib/auth-throughput.js';
 import { logLogChart, type Series } from './lib/chart.js';
 import type { Machine } from './lib/machine.js';
 import { rasterizeSvg } from './lib/rasterize.js';
@@ -25,7 +25,7 @@ interface RealtimeResults {
 	machine?: Machine;
 	fanout?: { summary: FanoutSummary[]; ratios: FanoutRatios[]; sizes?: FanoutSize[]; nativeMax?: number; client?: string };
 	sustained?: SustainedResult[];
-	auth?: { concurrency: number; auth: EndpointResult; usersMe: EndpointResult; ratio: number };
+	auth?: AuthResult;
 	errors: Record<string, string>;
 	loadAverage?: Record<string, { before: number; after: number }>;
 }
@@ -48,11 +48,23 @@ const realtime = readJson<RealtimeResults>('realtime.json');
 const sandbox = readJson<SandboxResults>('sandbox.json');
 interface HistoryResults {
 	date: string;
-	writes?: { medianWritesPerSecond: { on: number; off: number }; ratio: number; perSlice: { on: number[]; off: number[] } };
-	recovery?: { missed: number; medianMs: number; trialsMs: number[] };
+	/** The history store of each Directus, from its GET /realtime/health (older results: absent). */
+	historyStore?: Partial<Record<'on' | 'off' | 'bare', string | null>>;
+	writes?: {
+		medianWritesPerSecond: { on: number; off: number; bare?: number };
+		ratio: number;
+		perSlice: { on: number[]; off: number[]; bare?: number[] };
+		/** Against RT_ENVELOPE=false (nothing numbered), when that Directus ran. */
+		bareRatio?: { on: number; off: number };
+		/** What "off" was: RT_HISTORY=false now, RT_ENVELOPE=false in older results. */
+		variants?: Record<string, string>;
+	};
+	recovery?: { missed: number; medianMs: number; trialsMs: number[]; store?: string | null; pageSize?: number; client?: string; medianFromReconnectMs?: number; fetchOnly?: { medianMs: number } };
+	errors?: Record<string, string>;
+	loadAverage?: Record<string, { before: number; after: number }>;
 }
 const historyBench = readJson<HistoryResults>('history.json');
-if (!realtime && !sandbox) {
+if (!realtime && !sandbox && !historyBench) {
 	console.error('no results in bench/results/: run `npm run bench` first');
 	process.exit(1);
 }
@@ -154,22 +166,38 @@ const targets: Target[] = [];
 			measured: `${auth.auth.requestsPerSecond} / ${auth.usersMe.requestsPerSecond} req/s = ${x(auth.ratio)} (Directus CPU per request ${ms(auth.auth.cpuMsPerRequest)} vs ${ms(auth.usersMe.cpuMsPerRequest)} ms)`,
 			pass: auth.ratio >= 0.95 && auth.auth.failed === 0,
 		});
+		if (auth.permissions && auth.permissionsRatio) {
+			targets.push({
+				name: 'POST /realtime/auth throughput, row in permission mode (no script) / GET /users/me',
+				target: '>= 0.95x',
+				measured: `${auth.permissions.requestsPerSecond} / ${auth.usersMe.requestsPerSecond} req/s = ${x(auth.permissionsRatio.usersMe)}; ${x(auth.permissionsRatio.scripted)} of the scripted authorizer's (Directus CPU per request ${ms(auth.permissions.cpuMsPerRequest)} vs ${ms(auth.usersMe.cpuMsPerRequest)} ms)`,
+				pass: auth.permissionsRatio.usersMe >= 0.95 && auth.permissions.failed === 0,
+			});
+		}
 	}
 	if (historyBench?.writes) {
 		const w = historyBench.writes;
+		const store = historyBench.historyStore?.on;
+		const offIs = w.variants?.off ?? 'RT_ENVELOPE=false';
 		targets.push({
-			name: 'Writes with numbering and history on (Redis) / RT_ENVELOPE=false',
+			name: `Writes to a publishing row with history on (RT_HISTORY=true${store ? `, ${store}` : ''}) / off (${offIs})`,
 			target: '>= 0.95x',
-			measured: `${x(w.ratio)}, median of ${w.perSlice.on.length} rounds (${w.medianWritesPerSecond.on} / ${w.medianWritesPerSecond.off} writes/s)`,
+			measured:
+				`${x(w.ratio)}, median of ${w.perSlice.on.length} rounds (${w.medianWritesPerSecond.on} / ${w.medianWritesPerSecond.off} writes/s)` +
+				(w.bareRatio ? `; against RT_ENVELOPE=false (nothing numbered, ${w.medianWritesPerSecond.bare} writes/s): history on ${x(w.bareRatio.on)}, off ${x(w.bareRatio.off)}` : ''),
 			pass: w.ratio >= 0.95,
 		});
 	}
 	if (historyBench?.recovery) {
 		const r = historyBench.recovery;
+		const how = r.client ? `, ${r.store ?? 'unknown'} history, the client helper with pages of ${r.pageSize}` : '';
 		targets.push({
-			name: `Recovery of ${r.missed.toLocaleString('en-US')} missed events through GET /realtime/channels/<name>/history`,
+			name: `Recovery of ${r.missed.toLocaleString('en-US')} missed events through GET /realtime/channels/<name>/history${r.client ? ', from the resubscription to the last one delivered' : ''}`,
 			target: '< 250 ms',
-			measured: `${ms(r.medianMs)} ms, median of ${r.trialsMs.length}`,
+			measured:
+				`${ms(r.medianMs)} ms, median of ${r.trialsMs.length}${how}` +
+				(r.medianFromReconnectMs !== undefined ? `; from the reconnect call ${ms(r.medianFromReconnectMs)} ms` : '') +
+				(r.fetchOnly ? `; the history fetch alone ${ms(r.fetchOnly.medianMs)} ms` : ''),
 			pass: r.medianMs < 250,
 		});
 	}
@@ -206,7 +234,7 @@ for (const t of targets) console.log(`  ${verdict(t).padEnd(4)}  ${t.name}: ${t.
 if (sandbox) {
 	console.log(`  info  sandbox: publisher ${sandbox.rows.find((r) => r.case === 'publisher, sandbox')?.usPerRun.toFixed(2)} us/run, ` + `authorizer ${sandbox.rows.find((r) => r.case.startsWith('authorizer') && r.case.endsWith('sandbox'))?.usPerRun.toFixed(2)} us/run`);
 }
-for (const [part, error] of Object.entries(realtime?.errors ?? {})) console.log(`  ERROR ${part} could not run: ${error.split('\n')[0]}`);
+for (const [part, error] of Object.entries({ ...realtime?.errors, ...historyBench?.errors })) console.log(`  ERROR ${part} could not run: ${error.split('\n')[0]}`);
 if (realtime?.machine?.soketiServer === 'fallback') console.log('  note  Soketi ran its pure-JS uWebSockets fallback: set RT_SOKETI_NODE to a Node 20 binary');
 
 // ---- chart -----------------------------------------------------------------------------------
@@ -247,7 +275,7 @@ function table(header: string[], rows: Array<Array<string | number>>): string {
 function generated(chartProblem: string | null): string {
 	const parts: string[] = [];
 	const m = realtime?.machine;
-	parts.push(`Measured ${realtime?.date ?? sandbox?.date} with \`npm run bench\`.`);
+	parts.push(`Measured ${realtime?.date ?? historyBench?.date ?? sandbox?.date} with \`npm run bench\`.`);
 	if (m) {
 		parts.push(
 			table(
@@ -265,7 +293,7 @@ function generated(chartProblem: string | null): string {
 					],
 					[
 						'Load average (1 min) before / after each part',
-						Object.entries(realtime?.loadAverage ?? {})
+						Object.entries({ ...realtime?.loadAverage, ...historyBench?.loadAverage })
 							.map(([part, l]) => `${part} ${l.before} / ${l.after}`)
 							.join(', ') || 'n/a',
 					],
@@ -276,7 +304,7 @@ function generated(chartProblem: string | null): string {
 
 	parts.push('### Targets');
 	parts.push(table(['Target', 'Goal', 'Measured', 'Result'], targets.map((t) => [t.name, t.target, t.measured, `**${verdict(t)}**`])));
-	for (const [part, error] of Object.entries(realtime?.errors ?? {})) parts.push(`**${part} could not run:** \`${error.split('\n')[0]}\``);
+	for (const [part, error] of Object.entries({ ...realtime?.errors, ...historyBench?.errors })) parts.push(`**${part} could not run:** \`${error.split('\n')[0]}\``);
 
 	if (fanout.length) {
 		parts.push('### Fan-out');
@@ -362,15 +390,45 @@ function generated(chartProblem: string | null): string {
 	if (auth) {
 		parts.push('### Channel authorization');
 		parts.push(
-			`Same user token, ${auth.concurrency} concurrent requests (closed loop, keep-alive), ${realtime!.config.authRounds} rounds per endpoint, alternating (A B B A ...), of ${(realtime!.config.authRoundMs / 1000).toFixed(0)} s per endpoint after a warm-up. The channel row \`private-bench-user-:userId\` has the authorizer \`return auth.user.id === params.userId;\`; the user may read \`directus_users\`, so /users/me reads the row as /realtime/auth does.`,
+			`Same user token, ${auth.concurrency} concurrent requests (closed loop, keep-alive), ${realtime!.config.authRounds} rounds per endpoint, taken in turns (A B${auth.permissions ? ' C C B' : ' B'} A ...), of ${(realtime!.config.authRoundMs / 1000).toFixed(0)} s per endpoint after a warm-up. The channel row \`private-bench-user-:userId\` has the authorizer \`return auth.user.id === params.userId;\`${auth.permissions ? '; the row `private-bench_fanout.:id` is in permission mode (no script; fields `id`, `title`): Directus decides from the user\'s read permission on that item and those fields' : ''}; the user may read \`directus_users\`, so /users/me reads the row as /realtime/auth does.`,
 		);
 		parts.push(
 			table(
 				['Endpoint', 'Requests/s', 'p50', 'p99', 'Failed', 'Directus CPU per request'],
-				[auth.auth, auth.usersMe].map((e) => [e.endpoint, e.requestsPerSecond, `${ms(e.latencyMs.p50)} ms`, `${ms(e.latencyMs.p99)} ms`, e.failed, `${ms(e.cpuMsPerRequest)} ms`]),
+				[auth.auth, ...(auth.permissions ? [auth.permissions] : []), auth.usersMe].map((e) => [e.endpoint, e.requestsPerSecond, `${ms(e.latencyMs.p50)} ms`, `${ms(e.latencyMs.p99)} ms`, e.failed, `${ms(e.cpuMsPerRequest)} ms`]),
 			),
 		);
-		parts.push(`Ratio /realtime/auth / /users/me: **${x(auth.ratio)}** (target >= 0.95x).`);
+		parts.push(
+			`Ratio /realtime/auth / /users/me: scripted authorizer **${x(auth.ratio)}**` +
+				(auth.permissionsRatio ? `, permission mode **${x(auth.permissionsRatio.usersMe)}** (permission mode / scripted ${x(auth.permissionsRatio.scripted)})` : '') +
+				' (target >= 0.95x).',
+		);
+	}
+	if (historyBench?.writes || historyBench?.recovery) {
+		parts.push('### History and recovery');
+		const w = historyBench.writes;
+		const store = historyBench.historyStore?.on;
+		const lines: string[] = [];
+		if (w) {
+			const names = Object.keys(w.perSlice) as Array<keyof typeof w.perSlice>;
+			lines.push(
+				`\`bench/history.bench.ts\`: one Soketi and ${names.length} Directus (one per set-up, same publishing row \`posts\`, ${store ? `history in ${store}` : 'history store not recorded'}), REST creates in slices taken in turns. Writes/s per slice:`,
+			);
+			parts.push(lines.join('\n'));
+			parts.push(
+				table(
+					['Set-up', 'Median writes/s', 'Slices'],
+					names.map((v) => [`${v}: ${w.variants?.[v] ?? v}`, w.medianWritesPerSecond[v] ?? 'n/a', (w.perSlice[v] ?? []).join(', ')]),
+				),
+			);
+		}
+		const r = historyBench.recovery;
+		if (r) {
+			parts.push(
+				`Recovery: ${r.client ?? 'a raw paging loop'}, ${r.missed.toLocaleString('en-US')} events missed per trial (its socket closed while they were written), ${r.store ?? 'unknown'} history, pages of ${r.pageSize ?? 1000}. Trials, ms from the resubscription to the last missed event delivered: ${r.trialsMs.map((t) => ms(t)).join(', ')}.` +
+					(r.fetchOnly ? ` The history fetch alone (the same pages, no client): median ${ms(r.fetchOnly.medianMs)} ms.` : ''),
+			);
+		}
 	}
 	for (const profile of profiles) {
 		parts.push(`#### CPU profile: ${profile.labels.a} against ${profile.labels.b}`);

@@ -138,6 +138,13 @@ export function profileComparisons(results: any): Array<{ name: string; a: Profi
 			b: { label: 'GET /users/me', windowsUs: auth.usersMe.windowsUs, requests: auth.usersMe.requests },
 		});
 	}
+	if (auth?.permissions?.windowsUs && auth?.usersMe?.windowsUs) {
+		out.push({
+			name: 'auth-permissions',
+			a: { label: 'POST /realtime/auth, permission mode', windowsUs: auth.permissions.windowsUs, requests: auth.permissions.requests },
+			b: { label: 'GET /users/me', windowsUs: auth.usersMe.windowsUs, requests: auth.usersMe.requests },
+		});
+	}
 	const on = results.sustained?.find((r: any) => r.variant === 'on');
 	const off = results.sustained?.find((r: any) => r.variant === 'off');
 	if (on?.windowsUs && off?.windowsUs) {

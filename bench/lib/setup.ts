@@ -9,13 +9,13 @@ import { mkdtempSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createChannel, createCollection, createUser, type TestUser } from '../../test/harness/fixtures.js';
+import { createChannel, createCollection, createItem, createUser, type TestUser } from '../../test/harness/fixtures.js';
 import { startSoketi, type Soketi } from '../../test/harness/soketi.js';
 import { startStack, type Stack } from '../../test/harness/stack.js';
 import { HttpClient } from './http.js';
 
 export const COLLECTIONS = { fanout: 'bench_fanout', loadOff: 'bench_load_off', loadOn: 'bench_load_on' } as const;
-export const CHANNELS = { fanout: 'private-bench-fanout', load: 'private-bench-load', user: 'private-bench-user-:userId' } as const;
+export const CHANNELS = { fanout: 'private-bench-fanout', load: 'private-bench-load', user: 'private-bench-user-:userId', item: 'private-bench_fanout.:id' } as const;
 /** The publisher of the fan-out and load channel rows: the item as read with fields ["*"]. */
 export const PUBLISHER = "trigger({}, 'created', meta.payload);";
 export const USER_AUTHORIZER = 'return auth.user.id === params.userId;';
@@ -56,7 +56,9 @@ export interface BenchSetup {
 	/** A non-admin, API-only user: reads and creates the bench collections, reads users. */
 	user: TestUser;
 	/** Channel row ids by CHANNELS key. */
-	rows: { fanout: string; load: string; user: string };
+	rows: { fanout: string; load: string; user: string; item: string };
+	/** The bench_fanout item the permission-mode row (CHANNELS.item) is asked about. */
+	itemId: string;
 }
 
 /** SOKETI_* variables of a node of the cluster: Redis adapter, a prefix of this run's own. */
@@ -114,11 +116,25 @@ export async function setUp(maxSockets: number): Promise<BenchSetup> {
 			trigger_on_update: false,
 			trigger_on_delete: false,
 		});
+		// Permission mode (docs/recipes.md, recipe 6): no script; Directus decides whether the
+		// caller may read the item named by :id and the fields the row sends.
+		const itemRow = await createChannel(d, {
+			channel_name: CHANNELS.item,
+			collection: COLLECTIONS.fanout,
+			fields: ['id', 'title'],
+			authorize: 'permissions',
+			authorizer: null,
+			publisher: null,
+			trigger_on_create: false,
+			trigger_on_update: false,
+			trigger_on_delete: false,
+		});
+		const item = await createItem<{ id: number | string }>(d, COLLECTIONS.fanout, { title: 'asked about by the permission-mode authorization' });
 		const stop = stack.stop;
 		stack.stop = async () => {
 			await Promise.allSettled([stop(), ...nodes.slice(1).map((n) => n.stop())]);
 		};
-		return { stack, nodes, http: new HttpClient(d.url, maxSockets), user, rows: { fanout: fanout.id, load: load.id, user: userRow.id } };
+		return { stack, nodes, http: new HttpClient(d.url, maxSockets), user, rows: { fanout: fanout.id, load: load.id, user: userRow.id, item: itemRow.id }, itemId: String(item.id) };
 	} catch (error) {
 		await Promise.allSettled([stack.stop(), ...nodes.slice(1).map((n) => n.stop())]);
 		throw error;

@@ -11,6 +11,7 @@
  * prober asks the serving Directus for GET /server/ping every 20 ms on a connection of its own:
  * its latency under the load is how long Directus' event loop keeps a request waiting.
  */
+import { isEnvelope } from '../../client/src/index.js';
 import { createCollection, createUser } from '../../test/harness/fixtures.js';
 import { startDirectus, type Directus } from '../../test/harness/directus.js';
 import { closedLoop, HttpClient } from './http.js';
@@ -168,7 +169,9 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 		channel: CHANNELS.load,
 		events: ['created'],
 		onEvent: (_event, data) => {
-			const title = String(data?.title);
+			// Events come in the envelope { id, seq, epoch, data } unless RT_ENVELOPE=false.
+			const payload = isEnvelope(data) ? data.data : data;
+			const title = String((payload as { title?: unknown } | null)?.title);
 			if (arrivals.has(title)) duplicates++;
 			else arrivals.set(title, performance.now());
 		},

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, createCollection, createItem, type TestUser } from '../harness/fixtures.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 import { adminHealthReply, publicHealthReply, tailReply } from '../../shared/src/wire.js';
 import { pollUntil } from '../harness/time.js';
 
@@ -23,7 +24,10 @@ describe('row counters, the outgoing tail and script console lines', () => {
 	const rowOf = (body: any, id: string) => body.rows.find((r: any) => r.id === id);
 
 	before(async () => {
-		stack = await startStack({ encryptionMasterKey: randomBytes(32).toString('base64'), directus: { env: { LOG_LEVEL: 'debug' } } });
+		({
+			stack,
+			users: { user },
+		} = await startStackWithUsers({ encryptionMasterKey: randomBytes(32).toString('base64'), directus: { env: { LOG_LEVEL: 'debug' } }, users: { user: {} } }));
 		const d = stack.directus;
 		// text, not string: PostgreSQL and MySQL hold at most 255 characters in a string field.
 		await createCollection(d, 'posts', [{ field: 'title', type: 'text' }]);
@@ -34,7 +38,6 @@ describe('row counters, the outgoing tail and script console lines', () => {
 		).id;
 		encrypted = (await createChannel(d, { channel_name: 'private-encrypted-posts', collection: 'posts', authorizer: 'return true;', publisher: "trigger({}, 'secret', { title: meta.payload.title });", trigger_on_update: false, trigger_on_delete: false })).id;
 		disabled = (await createChannel(d, { channel_name: 'private-posts-:id', collection: 'posts', enabled: false, authorizer: 'return true;', publisher: null })).id;
-		user = await createUser(d);
 	});
 
 	after(async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectDatabase } from '../harness/databases.js';
-import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, createCollection, type TestUser } from '../harness/fixtures.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 
 // Script text that must never reach the mis-granted role, by any path.
 const MARK = 'script-marker-4f1c9e';
@@ -18,18 +19,24 @@ describe('channel rows for a role granted realtime_channels by mistake', () => {
 	const graphql = (path: string, query: string) => as('POST', path, { query });
 
 	before(async () => {
-		stack = await startStack();
+		({
+			stack,
+			users: { granted },
+		} = await startStackWithUsers({
+			prepare: (d) => createCollection(d, 'items_b', [{ field: 'text', type: 'string' }]),
+			users: {
+				granted: {
+					grants: [
+						...(['create', 'read', 'update', 'delete', 'share'] as const).map((action) => ({ collection: 'realtime_channels', action })),
+						{ collection: 'directus_revisions', action: 'read' },
+						{ collection: 'directus_activity', action: 'read' },
+						{ collection: 'directus_shares', action: 'create' },
+						{ collection: 'directus_shares', action: 'read' },
+					],
+				},
+			},
+		}));
 		const d = stack.directus;
-		await createCollection(d, 'items_b', [{ field: 'text', type: 'string' }]);
-		granted = await createUser(d, {
-			grants: [
-				...(['create', 'read', 'update', 'delete', 'share'] as const).map((action) => ({ collection: 'realtime_channels', action })),
-				{ collection: 'directus_revisions', action: 'read' },
-				{ collection: 'directus_activity', action: 'read' },
-				{ collection: 'directus_shares', action: 'create' },
-				{ collection: 'directus_shares', action: 'read' },
-			],
-		});
 		rows = [];
 		for (const n of [1, 2, 3]) {
 			rows.push(await createChannel(d, { channel_name: `private-admin-only-${n}`, collection: 'items_b', authorizer: authorizer(n), publisher: publisher(n), sort: n }));

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { connectDatabase } from '../harness/databases.js';
-import { createChannel, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, type TestUser } from '../harness/fixtures.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 
 const TFA_SECRET = 'JBSWY3DPEHPK3PXPATTACKTWELVE';
 const AUTH_DATA = 'sso-refresh-token-attack-twelve';
@@ -21,16 +22,22 @@ describe('attacker pass on dry-run, tail and system sources', () => {
 	const dryRun = (body: unknown, token?: string | null) => stack.directus.request('POST', '/realtime/dry-run', body, token === undefined ? {} : { token });
 
 	before(async () => {
-		stack = await startStack();
+		({
+			stack,
+			users: { boss, greedy },
+		} = await startStackWithUsers({
+			users: {
+				boss: { first_name: 'Boss', admin: true },
+				greedy: {
+					first_name: 'Greedy',
+					grants: (['create', 'read', 'update', 'delete'] as const).flatMap((action) => [
+						{ collection: 'realtime_channels', action },
+						{ collection: 'directus_users', action },
+					]),
+				},
+			},
+		}));
 		const d = stack.directus;
-		boss = await createUser(d, { first_name: 'Boss', admin: true });
-		greedy = await createUser(d, {
-			first_name: 'Greedy',
-			grants: (['create', 'read', 'update', 'delete'] as const).flatMap((action) => [
-				{ collection: 'realtime_channels', action },
-				{ collection: 'directus_users', action },
-			]),
-		});
 		const db = connectDatabase(d.dbEnv);
 		try {
 			await db('directus_users').where({ id: boss.id }).update({ auth_data: JSON.stringify({ refresh_token: AUTH_DATA }), tfa_secret: TFA_SECRET });

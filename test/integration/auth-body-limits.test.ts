@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createChannel, createCollection, createUser, login, type TestUser } from '../harness/fixtures.js';
+import { createChannel, createCollection, login, type TestUser } from '../harness/fixtures.js';
 import { rawRequest, type RawRequest, type RawResponse } from '../harness/raw-http.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 
 const MB = 1024 * 1024;
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -35,8 +36,10 @@ describe('bodies of the authorization endpoints', () => {
 
 	before(async () => {
 		// A browser app on another origin: Directus answers it with CORS headers, and so must the early refusals.
-		stack = await startStack({ directus: { env: { CORS_ENABLED: 'true', CORS_ORIGIN: APP_ORIGIN } } });
-		user = await createUser(stack.directus);
+		({
+			stack,
+			users: { user },
+		} = await startStackWithUsers({ directus: { env: { CORS_ENABLED: 'true', CORS_ORIGIN: APP_ORIGIN } }, users: { user: {} } }));
 		await createCollection(stack.directus, 'gates', [{ field: 'name', type: 'string' }]);
 		await createChannel(stack.directus, {
 			channel_name: 'private-gate-:n',

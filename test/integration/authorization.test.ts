@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Echo from 'laravel-echo';
 import { connectClient, disconnectAll, EventLog, PusherJs, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createItem, createUser, login, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, createCollection, createItem, login, type TestUser } from '../harness/fixtures.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
@@ -36,13 +37,19 @@ describe('channel authorization at /realtime/auth', () => {
 		stack.directus.request('POST', '/realtime/auth', undefined, { token, form: { socket_id, channel_name } });
 
 	before(async () => {
-		stack = await startStack({ encryptionMasterKey: ENCRYPTION_KEY, directus: { env: { RT_SCRIPT_TIMEOUT: '300' } } });
+		({
+			stack,
+			users: { ada, bob, reader },
+		} = await startStackWithUsers({
+			encryptionMasterKey: ENCRYPTION_KEY,
+			directus: { env: { RT_SCRIPT_TIMEOUT: '300' } },
+			prepare: async (d) => {
+				await createCollection(d, 'rooms', [{ field: 'name', type: 'string' }]);
+				await createItem(d, 'rooms', { name: 'lobby' });
+			},
+			users: { ada: { first_name: 'Ada' }, bob: { first_name: 'Bob' }, reader: { first_name: 'Reader', grants: [{ collection: 'rooms', action: 'read' }] } },
+		}));
 		const d = stack.directus;
-		await createCollection(d, 'rooms', [{ field: 'name', type: 'string' }]);
-		await createItem(d, 'rooms', { name: 'lobby' });
-		ada = await createUser(d, { first_name: 'Ada' });
-		bob = await createUser(d, { first_name: 'Bob' });
-		reader = await createUser(d, { first_name: 'Reader', grants: [{ collection: 'rooms', action: 'read' }] });
 		const rows = [
 			{ channel_name: 'private-chat-:userId', authorizer: SEED_PRIVATE_AUTHORIZER },
 			{ channel_name: 'presence-chat-:userId', authorizer: SEED_PRESENCE_AUTHORIZER },

@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, createCollection, type TestUser } from '../harness/fixtures.js';
+import { createPresenceChannel } from '../harness/presence.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 
 describe('presence and channel queries', () => {
 	let stack: Stack;
@@ -17,14 +19,14 @@ describe('presence and channel queries', () => {
 	const clients: PusherClient[] = [];
 
 	before(async () => {
-		stack = await startStack();
+		({
+			stack,
+			users: { alice, bob, outsider },
+		} = await startStackWithUsers({ users: { alice: { first_name: 'Alice' }, bob: { first_name: 'Bob' }, outsider: { first_name: 'Outsider' } } }));
 		await createCollection(stack.directus, 'rooms', [{ field: 'name', type: 'string' }]);
 		const base = { collection: 'rooms', publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
-		await createChannel(stack.directus, { ...base, channel_name: 'presence-room-:roomId', authorizer: "if (auth.user.first_name === 'Outsider') return false; return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };" });
+		await createPresenceChannel(stack.directus, { collection: 'rooms', channel_name: 'presence-room-:roomId', authorizer: "if (auth.user.first_name === 'Outsider') return false; return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };" });
 		await createChannel(stack.directus, { ...base, channel_name: 'private-doc-:docId', authorizer: 'return true;' });
-		alice = await createUser(stack.directus, { first_name: 'Alice' });
-		bob = await createUser(stack.directus, { first_name: 'Bob' });
-		outsider = await createUser(stack.directus, { first_name: 'Outsider' });
 		for (const user of [alice, bob]) {
 			const client = await connectClient(stack.soketi, { directusUrl: stack.directus.url, token: user.token });
 			clients.push(client);

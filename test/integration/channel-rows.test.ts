@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, createCollection, createItem, type TestUser } from '../harness/fixtures.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 
 describe('channel rows', () => {
 	let stack: Stack;
@@ -10,12 +11,14 @@ describe('channel rows', () => {
 	const clients: PusherClient[] = [];
 
 	before(async () => {
-		stack = await startStack();
-		await createCollection(stack.directus, 'items_a', [{ field: 'text', type: 'string' }]);
-		// A role granted everything on the channels collection, by mistake.
-		granted = await createUser(stack.directus, {
-			grants: (['create', 'read', 'update', 'delete'] as const).map((action) => ({ collection: 'realtime_channels', action })),
-		});
+		({
+			stack,
+			users: { granted },
+		} = await startStackWithUsers({
+			prepare: (d) => createCollection(d, 'items_a', [{ field: 'text', type: 'string' }]),
+			// A role granted everything on the channels collection, by mistake.
+			users: { granted: { grants: (['create', 'read', 'update', 'delete'] as const).map((action) => ({ collection: 'realtime_channels', action })) } },
+		}));
 	});
 
 	after(async () => {

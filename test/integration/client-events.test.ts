@@ -11,9 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { connectDatabase } from '../harness/databases.js';
-import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { createChannel, createCollection, type TestUser } from '../harness/fixtures.js';
+import { createPresenceChannel } from '../harness/presence.js';
 import { createItemFlow, createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 import { postWebhookEvents } from '../harness/webhooks.js';
 import { sleep } from '../harness/time.js';
 
@@ -46,7 +48,10 @@ describe('client events stay inside what the admin opened', () => {
 	};
 
 	before(async () => {
-		stack = await startStack({ webhooks: ['client_event'], directus: { env: { RT_CLIENT_EVENTS_PER_SECOND: String(BOUND) } } });
+		({
+			stack,
+			users: { alice },
+		} = await startStackWithUsers({ webhooks: ['client_event'], directus: { env: { RT_CLIENT_EVENTS_PER_SECOND: String(BOUND) } }, users: { alice: { first_name: 'Alice' } } }));
 		await createCollection(stack.directus, 'rooms', [{ field: 'name', type: 'string' }]);
 		await createCollection(stack.directus, 'client_log', [
 			{ field: 'channel', type: 'string' },
@@ -54,7 +59,6 @@ describe('client events stay inside what the admin opened', () => {
 			{ field: 'event_name', type: 'string' },
 		]);
 		await createItemFlow(stack.directus, 'realtime.client_event', 'client_log', { channel: '{{$trigger.channel}}', socket_id: '{{$trigger.socket_id}}', event_name: '{{$trigger.event}}' });
-		alice = await createUser(stack.directus, { first_name: 'Alice' });
 	});
 
 	after(async () => {
@@ -172,11 +176,15 @@ describe('a client event\'s sender permissions, cached briefly', () => {
 	};
 
 	before(async () => {
-		stack = await startStack();
-		await createCollection(stack.directus, 'notes', [{ field: 'note', type: 'string' }]);
-		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'presence-desk-:id', authorizer: 'return { user_id: auth.user.id };', client_events: true });
+		({
+			stack,
+			users: { writer },
+		} = await startStackWithUsers({
+			prepare: (d) => createCollection(d, 'notes', [{ field: 'note', type: 'string' }]),
+			users: { writer: { first_name: 'Writer', grants: [{ collection: 'notes', action: 'create' }] } },
+		}));
+		await createPresenceChannel(stack.directus, { collection: 'notes', channel_name: 'presence-desk-:id', authorizer: 'return { user_id: auth.user.id };', client_events: true });
 		await createOperationFlow(stack.directus, 'realtime.client_event', 'item-create', { collection: 'notes', permissions: '$trigger', emitEvents: true, payload: { note: '{{$trigger.data}}' } });
-		writer = await createUser(stack.directus, { first_name: 'Writer', grants: [{ collection: 'notes', action: 'create' }] });
 		noNotes = (await stack.directus.request('POST', '/roles', { name: 'no-notes' })).body.data.id;
 	});
 	after(async () => stack?.stop());

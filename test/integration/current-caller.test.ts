@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem, createUser, login, type Grant, type TestUser } from '../harness/fixtures.js';
+import { createPresenceChannel } from '../harness/presence.js';
 import { createOperationFlow, readItems, waitForItemWith } from '../harness/flows.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { postWebhookEvents } from '../harness/webhooks.js';
@@ -52,13 +53,13 @@ describe('decisions use the user\'s current status and role, not the token\'s', 
 		roomId = (await createItem<{ id: number }>(d, 'rooms', { name: 'blue' })).id;
 		const base = { collection: 'rooms', publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
 		await createChannel(d, { ...base, channel_name: 'private-room-:roomId', authorizer: "return await can('read', 'rooms', params.roomId);" });
-		await createChannel(d, {
-			...base,
+		await createPresenceChannel(d, {
+			collection: 'rooms',
 			channel_name: 'presence-lobby',
 			authorizer: "if (!(await can('read', 'rooms'))) return false; return { user_id: auth.user.id, user_info: { name: auth.user.first_name } };",
 		});
 		// An authorizer that lets the channel name choose the member's id: the binding rule's target.
-		await createChannel(d, { ...base, channel_name: 'presence-as-:memberId', authorizer: 'return { user_id: params.memberId };' });
+		await createPresenceChannel(d, { collection: 'rooms', channel_name: 'presence-as-:memberId', authorizer: 'return { user_id: params.memberId };' });
 	});
 
 	after(async () => {
@@ -248,9 +249,8 @@ describe('Flows on client events of users no longer active run with the public\'
 			{ field: 'note', type: 'string' },
 			{ field: 'user_created', type: 'uuid', meta: { special: ['user-created'] } },
 		]);
-		await createChannel(stack.directus, {
+		await createPresenceChannel(stack.directus, {
 			collection: 'notes',
-			publisher: null,
 			channel_name: 'presence-desk-:id',
 			authorizer: 'return { user_id: auth.user.id };',
 			client_events: true,

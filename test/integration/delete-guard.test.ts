@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createItem, createRelationM2O, createUser, login, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, createCollection, createItem, createRelationM2O, login, type TestUser } from '../harness/fixtures.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 
 const MAX_KEYS = 5;
 
@@ -31,16 +32,25 @@ describe('reading items before a delete', () => {
 	const ids = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
 
 	before(async () => {
-		stack = await startStack({ directus: { env: { LOG_LEVEL: 'trace', RT_MAX_KEYS_PER_EVENT: String(MAX_KEYS) } } });
+		({
+			stack,
+			users: { owner, reader, deleter },
+		} = await startStackWithUsers({
+			directus: { env: { LOG_LEVEL: 'trace', RT_MAX_KEYS_PER_EVENT: String(MAX_KEYS) } },
+			prepare: async (d) => {
+				await createCollection(d, 'guarded', [
+					{ field: 'title', type: 'string' },
+					{ field: 'owner', type: 'uuid' },
+				]);
+				await createRelationM2O(d, 'guarded', 'owner', 'directus_users');
+			},
+			users: {
+				owner: { first_name: 'Olga' },
+				reader: { grants: [{ collection: 'guarded', action: 'read' }] },
+				deleter: { grants: [{ collection: 'guarded', action: 'read' }, { collection: 'guarded', action: 'delete' }] },
+			},
+		}));
 		const d = stack.directus;
-		owner = await createUser(d, { first_name: 'Olga' });
-		await createCollection(d, 'guarded', [
-			{ field: 'title', type: 'string' },
-			{ field: 'owner', type: 'uuid' },
-		]);
-		await createRelationM2O(d, 'guarded', 'owner', 'directus_users');
-		reader = await createUser(d, { grants: [{ collection: 'guarded', action: 'read' }] });
-		deleter = await createUser(d, { grants: [{ collection: 'guarded', action: 'read' }, { collection: 'guarded', action: 'delete' }] });
 		await createChannel(d, {
 			channel_name: 'guarded-deletes',
 			collection: 'guarded',

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
+import { createChannel, createCollection, createItem, type TestUser } from '../harness/fixtures.js';
 import { rawRequest } from '../harness/raw-http.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 import { waitFor } from '../harness/ports.js';
 import { authorizerDryRunReply, publisherDryRunReply } from '../../shared/src/wire.js';
 
@@ -33,10 +34,17 @@ describe('dry-run of scripts (POST /realtime/dry-run)', () => {
 	const dryRun = (body: unknown, token?: string | null) => stack.directus.request('POST', '/realtime/dry-run', body, token === undefined ? {} : { token });
 
 	before(async () => {
-		stack = await startStack();
+		({
+			stack,
+			users: { reader, stranger },
+		} = await startStackWithUsers({
+			prepare: async (d) => {
+				await createCollection(d, 'docs', [{ field: 'title', type: 'string' }]);
+				await createCollection(d, 'rooms', [{ field: 'name', type: 'string' }]);
+			},
+			users: { reader: { first_name: 'Reader', grants: [{ collection: 'rooms', action: 'read' }] }, stranger: { first_name: 'Stranger' } },
+		}));
 		const d = stack.directus;
-		await createCollection(d, 'docs', [{ field: 'title', type: 'string' }]);
-		await createCollection(d, 'rooms', [{ field: 'name', type: 'string' }]);
 		rowId = (await createChannel(d, { channel_name: 'doc-:id', collection: 'docs', fields: ['id', 'title'], publisher: PUBLISHER })).id;
 		roomRow = (
 			await createChannel(d, {
@@ -50,8 +58,6 @@ describe('dry-run of scripts (POST /realtime/dry-run)', () => {
 		presenceRow = (
 			await createChannel(d, { channel_name: 'presence-lobby', collection: 'rooms', publisher: null, authorizer: 'return { user_info: { name: auth.user.first_name } };' })
 		).id;
-		reader = await createUser(d, { first_name: 'Reader', grants: [{ collection: 'rooms', action: 'read' }] });
-		stranger = await createUser(d, { first_name: 'Stranger' });
 		docId = (await createItem<{ id: number }>(d, 'docs', { title: 'first' })).id;
 		roomId = (await createItem<{ id: number }>(d, 'rooms', { name: 'blue' })).id;
 		// The create's three events go out after Directus answered: wait for them, so the first

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, createCollection, createItem, type TestUser } from '../harness/fixtures.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 import { sleep } from '../harness/time.js';
 
 describe('scripts do not stall Directus', () => {
@@ -16,12 +17,14 @@ describe('scripts do not stall Directus', () => {
 	const clients: PusherClient[] = [];
 
 	before(async () => {
-		stack = await startStack({ directus: { env: { RT_SCRIPT_TIMEOUT: '1000', RT_SCRIPT_MAX_CALLS: '20', RT_SCRIPT_MAX_CONCURRENT_CALLS: '2' } } });
+		({
+			stack,
+			users: { ada },
+		} = await startStackWithUsers({ directus: { env: { RT_SCRIPT_TIMEOUT: '1000', RT_SCRIPT_MAX_CALLS: '20', RT_SCRIPT_MAX_CONCURRENT_CALLS: '2' } }, users: { ada: { first_name: 'Ada' } } }));
 		const d = stack.directus;
 		await createCollection(d, 'notes', [{ field: 'text', type: 'string' }]);
 		await createCollection(d, 'tasks', [{ field: 'title', type: 'string' }]);
 		await createCollection(d, 'slow', [{ field: 'text', type: 'string' }]);
-		ada = await createUser(d, { first_name: 'Ada' });
 		await createChannel(d, {
 			channel_name: 'private-spin',
 			collection: 'notes',

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import type { Directus } from '../harness/directus.js';
 import { createChannel, createCollection, createItem } from '../harness/fixtures.js';
+import { createPresenceChannel } from '../harness/presence.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { pollUntil } from '../harness/time.js';
 
@@ -80,7 +81,7 @@ describe('the Flows operation realtime-trigger', () => {
 		const quiet = { collection: 'orders', publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
 		for (const channel_name of ['news', 'room', 'order-:title']) await createChannel(d, { ...quiet, channel_name });
 		await createChannel(d, { ...quiet, channel_name: 'private-chat-:userId', authorizer: 'return true;' });
-		await createChannel(d, { ...quiet, channel_name: 'presence-off-:n', authorizer: 'return {};', enabled: false });
+		await createPresenceChannel(d, { collection: 'orders', channel_name: 'presence-off-:n', authorizer: 'return {};', enabled: false });
 		webhook = await createFlow(d, { name: 'rt webhook', trigger: 'webhook', options: { method: 'POST', async: false, return: '$last' } }, [
 			{
 				key: 'rt',

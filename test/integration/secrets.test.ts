@@ -3,8 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { connectDatabase } from '../harness/databases.js';
 import { ADMIN_TOKEN } from '../harness/directus.js';
-import { createChannel, createCollection, createItem, createRelationM2O, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { createChannel, createCollection, createItem, createRelationM2O, type TestUser } from '../harness/fixtures.js';
+import { createPresenceChannel } from '../harness/presence.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 import { keysOf } from '../harness/json.js';
 
 const SECRET_KEYS = ['password', 'token', 'tfa_secret', 'auth_data', 'pin'];
@@ -27,22 +29,31 @@ describe('secrets never reach a channel, a script\'s answer or the log', () => {
 	};
 
 	before(async () => {
-		stack = await startStack({ directus: { env: { RT_MAX_PAYLOAD_KB: '100' } } });
+		({
+			stack,
+			users: { ada },
+		} = await startStackWithUsers({
+			directus: { env: { RT_MAX_PAYLOAD_KB: '100' } },
+			prepare: async (d) => {
+				await createCollection(d, 'letters', [
+					{ field: 'text', type: 'string' },
+					{ field: 'recipient', type: 'uuid' },
+					{ field: 'pin', type: 'hash', meta: { special: ['hash', 'conceal'], interface: 'input-hash' } },
+				]);
+				await createRelationM2O(d, 'letters', 'recipient', 'directus_users');
+			},
+			users: {
+				ada: {
+					first_name: 'Ada',
+					grants: [
+						{ collection: 'letters', action: 'read' },
+						{ collection: 'directus_users', action: 'read' },
+						{ collection: 'directus_roles', action: 'read' },
+					],
+				},
+			},
+		}));
 		const d = stack.directus;
-		await createCollection(d, 'letters', [
-			{ field: 'text', type: 'string' },
-			{ field: 'recipient', type: 'uuid' },
-			{ field: 'pin', type: 'hash', meta: { special: ['hash', 'conceal'], interface: 'input-hash' } },
-		]);
-		await createRelationM2O(d, 'letters', 'recipient', 'directus_users');
-		ada = await createUser(d, {
-			first_name: 'Ada',
-			grants: [
-				{ collection: 'letters', action: 'read' },
-				{ collection: 'directus_users', action: 'read' },
-				{ collection: 'directus_roles', action: 'read' },
-			],
-		});
 		// What an SSO login and a 2FA set-up leave on the user row; the API does not write these.
 		const db = connectDatabase(d.dbEnv);
 		try {
@@ -64,10 +75,9 @@ describe('secrets never reach a channel, a script\'s answer or the log', () => {
 			users: await query('directus_users', { fields: ['*', 'role.*', 'role.users.*'] }),
 			letters: await query('letters', { fields: ['*', 'recipient.*', 'recipient.role.users.*'] }),
 		});`;
-		await createChannel(d, {
+		await createPresenceChannel(d, {
 			channel_name: 'presence-dump-:part(\\d+)',
 			collection: 'letters',
-			publisher: null,
 			authorizer: `${dump}\nconst start = Number(params.part) * 600;\nreturn { user_id: auth.user.id, user_info: { more: dump.length > start + 600, text: dump.slice(start, start + 600) } };`,
 		});
 		// A thrown message is cut at 2000 characters: this one puts what could leak first.

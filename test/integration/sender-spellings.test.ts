@@ -13,8 +13,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createChannel, createCollection, createUser } from '../harness/fixtures.js';
+import { createCollection, createUser } from '../harness/fixtures.js';
 import { createOperationFlow, waitForItemWith } from '../harness/flows.js';
+import { createPresenceChannel } from '../harness/presence.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { postWebhookEvents } from '../harness/webhooks.js';
 import { sleep } from '../harness/time.js';
@@ -41,9 +42,8 @@ describe('a user id in another spelling', () => {
 			{ field: 'note', type: 'string' },
 			{ field: 'user_created', type: 'uuid', meta: { special: ['user-created'] } },
 		]);
-		const base = { collection: 'notes', publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
-		await createChannel(d, { ...base, channel_name: 'presence-desk-:id', authorizer: 'return { user_id: auth.user.id };', client_events: true });
-		await createChannel(d, { ...base, channel_name: 'presence-as-:memberId', authorizer: 'return { user_id: params.memberId };' });
+		await createPresenceChannel(d, { collection: 'notes', channel_name: 'presence-desk-:id', authorizer: 'return { user_id: auth.user.id };', client_events: true });
+		await createPresenceChannel(d, { collection: 'notes', channel_name: 'presence-as-:memberId', authorizer: 'return { user_id: params.memberId };' });
 		await createOperationFlow(d, 'realtime.client_event', 'item-create', { collection: 'notes', permissions: '$trigger', emitEvents: true, payload: { note: '{{$trigger.data}}' } });
 		const access = await d.request('GET', `/access?filter=${encodeURIComponent(JSON.stringify({ _and: [{ role: { _null: true } }, { user: { _null: true } }] }))}&fields=policy`);
 		assert.equal(access.status, 200, access.text);

@@ -16,6 +16,7 @@ import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } 
 import { connectDatabase } from '../harness/databases.js';
 import { ADMIN_TOKEN } from '../harness/directus.js';
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
+import { createPresenceChannel } from '../harness/presence.js';
 import { DIRECTUS_HOST } from '../harness/paths.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { keysOf } from '../harness/json.js';
@@ -84,13 +85,13 @@ describe('smaller holes', () => {
 		});
 		rowId = row.id;
 		const quiet = { collection: 'vault', publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
-		await createChannel(d, {
-			...quiet,
+		await createPresenceChannel(d, {
+			collection: 'vault',
 			channel_name: 'presence-vault-:n',
 			authorizer: "const rows = await query('vault', { fields: ['*'] }); return { user_id: 'reader', user_info: { rows } };",
 		});
-		await createChannel(d, {
-			...quiet,
+		await createPresenceChannel(d, {
+			collection: 'vault',
 			channel_name: 'presence-vaultf-:n',
 			authorizer: "const rows = await query('vault', { filter: { api_key: { _starts_with: 'sk-' } } }); return { user_id: 'reader', user_info: { n: rows.length } };",
 		});

@@ -9,7 +9,8 @@ import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } 
 import { connectDatabase } from '../harness/databases.js';
 import { ADMIN_TOKEN } from '../harness/directus.js';
 import { createChannel, createCollection, createItem, createUser, type TestUser } from '../harness/fixtures.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 import { keysOf } from '../harness/json.js';
 
 const SECRET_KEYS = ['password', 'token', 'tfa_secret', 'auth_data'];
@@ -31,10 +32,11 @@ describe('system collections as channel sources', () => {
 	};
 
 	before(async () => {
-		stack = await startStack();
+		({
+			stack,
+			users: { ada },
+		} = await startStackWithUsers({ prepare: (d) => createCollection(d, 'docs', [{ field: 'title', type: 'string' }]), users: { ada: { first_name: 'Ada' } } }));
 		const d = stack.directus;
-		await createCollection(d, 'docs', [{ field: 'title', type: 'string' }]);
-		ada = await createUser(d, { first_name: 'Ada' });
 		const db = connectDatabase(d.dbEnv);
 		try {
 			await db('directus_users').where({ id: ada.id }).update({ auth_data: JSON.stringify({ refresh_token: AUTH_DATA }), tfa_secret: TFA_SECRET });

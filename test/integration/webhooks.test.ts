@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
-import { createChannel, createCollection, createUser, type TestUser } from '../harness/fixtures.js';
+import { createChannel, createCollection, type TestUser } from '../harness/fixtures.js';
 import { createItemFlow, createOperationFlow, readItems, waitForItems } from '../harness/flows.js';
-import { MEMBER_AUTHORIZER } from '../harness/presence.js';
+import { createPresenceChannel } from '../harness/presence.js';
 import { rawRequest } from '../harness/raw-http.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import type { Stack } from '../harness/stack.js';
+import { startStackWithUsers } from '../harness/stack-users.js';
 import { sleep } from '../harness/time.js';
 
 function signed(stack: Stack, body: string, secret = stack.soketi.app.secret) {
@@ -29,7 +30,10 @@ describe('POST /realtime/webhook', () => {
 	const post = (body: string, headers: Record<string, string>) => stack.directus.request('POST', '/realtime/webhook', undefined, { token: null, raw: body, headers });
 
 	before(async () => {
-		stack = await startStack({ webhooks: ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event'] });
+		({
+			stack,
+			users: { alice, bob },
+		} = await startStackWithUsers({ webhooks: ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event'], users: { alice: { first_name: 'Alice' }, bob: { first_name: 'Bob' } } }));
 		await createCollection(stack.directus, 'rooms', [{ field: 'name', type: 'string' }]);
 		await createCollection(stack.directus, 'presence_log', [
 			{ field: 'kind', type: 'string' },
@@ -39,7 +43,7 @@ describe('POST /realtime/webhook', () => {
 			{ field: 'data', type: 'json', meta: { special: ['cast-json'] } },
 		]);
 		const base = { collection: 'rooms', publisher: null, trigger_on_create: false, trigger_on_update: false, trigger_on_delete: false };
-		await createChannel(stack.directus, { ...base, channel_name: 'presence-room-:roomId', authorizer: MEMBER_AUTHORIZER, client_events: true });
+		await createPresenceChannel(stack.directus, { collection: 'rooms', channel_name: 'presence-room-:roomId', client_events: true });
 		await createChannel(stack.directus, { ...base, channel_name: 'private-doc-:docId', authorizer: 'return true;' });
 		await createChannel(stack.directus, { ...base, channel_name: 'private-doc-open-:docId', authorizer: 'return true;', client_events: true });
 		await createItemFlow(stack.directus, 'realtime.member_added', 'presence_log', { kind: 'added', channel: '{{$trigger.channel}}', user_id: '{{$trigger.user_id}}' });
@@ -52,8 +56,6 @@ describe('POST /realtime/webhook', () => {
 			event_name: '{{$trigger.event}}',
 			data: '{{$trigger.data}}',
 		});
-		alice = await createUser(stack.directus, { first_name: 'Alice' });
-		bob = await createUser(stack.directus, { first_name: 'Bob' });
 	});
 
 	after(async () => {
@@ -218,12 +220,19 @@ describe('Flows on realtime.client_event run with the sender\'s permissions', ()
 	};
 
 	before(async () => {
-		stack = await startStack();
-		await createCollection(stack.directus, 'notes', [
-			{ field: 'note', type: 'string' },
-			{ field: 'user_created', type: 'uuid', meta: { special: ['user-created'] } },
-		]);
-		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'presence-desk-:id', authorizer: MEMBER_AUTHORIZER, client_events: true });
+		const notes = (d: Stack['directus']) =>
+			createCollection(d, 'notes', [
+				{ field: 'note', type: 'string' },
+				{ field: 'user_created', type: 'uuid', meta: { special: ['user-created'] } },
+			]);
+		({
+			stack,
+			users: { writer, reader },
+		} = await startStackWithUsers({
+			prepare: notes,
+			users: { writer: { first_name: 'Writer', grants: [{ collection: 'notes', action: 'create' }] }, reader: { first_name: 'Reader', grants: [{ collection: 'notes', action: 'read' }] } },
+		}));
+		await createPresenceChannel(stack.directus, { collection: 'notes', channel_name: 'presence-desk-:id', client_events: true });
 		await createChannel(stack.directus, { collection: 'notes', publisher: null, channel_name: 'private-desk-:id', authorizer: 'return true;', client_events: true });
 		// "From Trigger" permissions: the Flow may do what whoever caused the action may do.
 		await createOperationFlow(stack.directus, 'realtime.client_event', 'item-create', {
@@ -232,8 +241,6 @@ describe('Flows on realtime.client_event run with the sender\'s permissions', ()
 			emitEvents: true,
 			payload: { note: '{{$trigger.data}}' },
 		});
-		writer = await createUser(stack.directus, { first_name: 'Writer', grants: [{ collection: 'notes', action: 'create' }] });
-		reader = await createUser(stack.directus, { first_name: 'Reader', grants: [{ collection: 'notes', action: 'read' }] });
 	});
 	after(async () => stack?.stop());
 
