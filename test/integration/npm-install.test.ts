@@ -20,6 +20,7 @@ import { connectClient, disconnectAll, subscribe, type PusherClient } from '../h
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createCollection, createUser, login } from '../harness/fixtures.js';
 import { DIRECTUS_DIR, DIRECTUS_HOST, ROOT } from '../harness/paths.js';
+import { publishedFiles } from '../harness/package-files.js';
 import { startSoketi, type Soketi } from '../harness/soketi.js';
 
 const NAME = 'directus-extension-realtime-pusher';
@@ -76,8 +77,7 @@ describe(`npm install of the packed bundle into a fresh Directus ${DIRECTUS_HOST
 			.filter((e) => e.isFile())
 			.map((e) => join(e.parentPath, e.name).slice(installed.length + 1))
 			.sort();
-		const clientFiles = ['history', 'index', 'ledger', 'sealed'].flatMap((m) => [`dist/client/${m}.d.ts`, `dist/client/${m}.js`]);
-		assert.deepEqual(files, ['CHANGELOG.md', 'LICENSE.md', 'README.md', 'dist/api.js', 'dist/app.js', ...clientFiles, 'package.json'].sort());
+		assert.deepEqual(files, publishedFiles());
 		assert.equal(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
 		for (const folder of ['extensions', 'migrations']) {
 			assert.ok(!existsSync(join(project, folder)) || readdirSync(join(project, folder)).length === 0, `nothing in ${folder}/`);
