@@ -11,6 +11,7 @@ import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createCollection, createItem, createUser, login, type TestUser } from '../harness/fixtures.js';
 import { waitFor } from '../harness/ports.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { pollUntil } from '../harness/time.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const HISTORY_SIZE = 6;
@@ -135,7 +136,11 @@ describe('numbered events and their history', () => {
 
 	it('lets anyone read a public channel a row serves, and asks for a login on the others', async () => {
 		await note('for everyone');
-		const open = await history('news', 'limit=1', null);
+		// The event is numbered on its way out, after Directus answered the write: wait for it.
+		const open = await pollUntil(
+			() => history('news', 'limit=1', null),
+			(res) => res.status !== 200 || res.body.items[0]?.data.data.title === 'for everyone',
+		);
 		assert.equal(open.status, 200, open.text);
 		assert.deepEqual(open.body.items[0].data.data, { title: 'for everyone' });
 		const closed = await history(`private-notes-${ada.id}`, 'limit=1', null);
