@@ -5,9 +5,7 @@
  * event in turn. Also spaces out the warnings about it. Pure: the caller passes the time and
  * the client's status.
  */
-
-/** ioredis' statuses of a client that has no connection to send on. */
-const DISCONNECTED: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
+import { redisDisconnected } from '../host.js';
 
 export type OutboxRoute = 'outbox' | 'memory';
 
@@ -32,7 +30,7 @@ export class OutboxGate {
 
 	/** Where the next event goes, given the Redis client's status (ioredis' `status`; unknown: try). */
 	route(now: number, status: string | undefined): OutboxRoute {
-		if (status !== undefined && DISCONNECTED.has(status)) return 'memory';
+		if (redisDisconnected(status)) return 'memory';
 		return now < this.pausedUntil ? 'memory' : 'outbox';
 	}
 

@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { ChannelHistory, HistoryLimits, HistoryRead, HistoryStats, HistoryWindow, NewEvent, Numbered, StoredEvent } from './channel-history.js';
 import { HistoryUnavailableError } from './channel-history.js';
+import { redisDisconnected } from '../host.js';
 import { newEpoch } from './envelope.js';
 import type { MemoryHistory } from './memory-history.js';
 
@@ -24,9 +25,6 @@ export interface HistoryRedis {
 	/** ioredis' connection status: while it is disconnected, appends number in memory at once instead of waiting. */
 	status?: string;
 }
-
-/** ioredis' statuses of a client with no connection to send on. */
-const DISCONNECTED: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
 
 /** Channels remembered as numbered in memory, at most (past it the oldest are forgotten). */
 export const LOST_CHANNELS_MAX = 100_000;
@@ -151,7 +149,7 @@ export class RedisHistory implements ChannelHistory {
 
 	private async appendOne(event: NewEvent): Promise<Numbered> {
 		const size = this.options.size === 0 ? '0' : String(this.options.size);
-		if (this.redis.status !== undefined && DISCONNECTED.has(this.redis.status)) return this.failed(event, new Error(`Redis is ${this.redis.status}`));
+		if (redisDisconnected(this.redis.status)) return this.failed(event, new Error(`Redis is ${this.redis.status}`));
 		// Taken now, before the command is sent: the batch's later events must not start another epoch.
 		const restart = this.lost.delete(event.channel);
 		try {
