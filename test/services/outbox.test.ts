@@ -16,6 +16,10 @@ import { createChannel, createCollection } from '../harness/fixtures.js';
 import { waitFor } from '../harness/ports.js';
 import { startSoketi, type Soketi } from '../harness/soketi.js';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
+import { Outbox, type OutboxClient } from '../../shared/src/delivery/outbox.js';
+import { OutboxStream } from '../../shared/src/delivery/outbox-stream.js';
+import type { BatchEvent } from '../../shared/src/pusher/rest-client.js';
+import type { OutgoingEvent } from '../../shared/src/delivery/queue.js';
 
 const REDIS_URL = process.env.RT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // A Redis db of its own so parallel runs of other suites are not disturbed.
@@ -49,11 +53,12 @@ describe('the outbox: a server killed with events accepted leaves them to anothe
 	const proxies: TcpProxy[] = [];
 	const directus: Directus[] = [];
 	const clients: PusherClient[] = [];
-	const redis = new Redis(REDIS_DB_URL);
+	let redis: Redis;
 	const prefix = `rt-test-${randomBytes(4).toString('hex')}:`;
 	const outboxKey = `${prefix}outbox`;
 
 	before(async () => {
+		redis = new Redis(REDIS_DB_URL);
 		soketi = await startSoketi({ env: { SOKETI_DEFAULT_APP_MAX_EVENT_PAYLOAD_IN_KB: '100' } });
 		// Each server reaches Soketi through a relay of its own, so a test can cut one server's way to Pusher.
 		proxies.push(await startTcpProxy(soketi.port), await startTcpProxy(soketi.port));
@@ -79,9 +84,9 @@ describe('the outbox: a server killed with events accepted leaves them to anothe
 		for (const d of directus.reverse()) await d.stop();
 		for (const p of proxies) await p.close();
 		await soketi?.stop();
-		const keys = await redis.keys(`${prefix}*`);
+		const keys = (await redis?.keys(`${prefix}*`)) ?? [];
 		if (keys.length) await redis.del(...keys);
-		redis.disconnect();
+		redis?.disconnect();
 	});
 
 	it('delivers every event accepted by a server killed (SIGKILL) before it could send them: once each by id, seq gap-free', async () => {
@@ -109,7 +114,7 @@ describe('the outbox: a server killed with events accepted leaves them to anothe
 		};
 		const aPid = directusPid(a);
 		const aConsumer = async () => [...(await pendingOf()).entries()].find(([name]) => name.includes(`-${aPid}-`));
-		await waitFor(async () => ((await aConsumer())?.[1] ?? 0) > 0, 10_000, async () => `A holds nothing: ${JSON.stringify([...(await pendingOf())])}`);
+		await waitFor(async () => ((await aConsumer())?.[1] ?? 0) > 0, 10_000, () => `A (pid ${aPid}) holds nothing`);
 		assert.equal(live.events.length, 1, 'nothing got through while Pusher was cut');
 
 		process.kill(-aPid, 'SIGKILL');
@@ -132,21 +137,17 @@ describe('the outbox: a server killed with events accepted leaves them to anothe
 		assert.deepEqual(res.body.items.map((i: { seq: number }) => i.seq), Array.from({ length: 31 }, (_, i) => i + 1));
 	});
 
-	it('drops an event Pusher refuses (too large) and a broken outbox entry, and delivers the rest', async () => {
+	it('carries a large event and skips broken outbox entries without holding anything up', async () => {
 		const b = directus[1]!;
 		const c = await connectClient(soketi);
 		clients.push(c);
 		const live = new EventLog(await subscribe(c, 'board'), 'ticket');
 		await redis.call('XADD', outboxKey, '*', 'c', 'board', 'x', 'no name, no data, no id');
 		await redis.call('XADD', outboxKey, '*', 'garbage', 'x');
-		await createTickets(b, ['before', 'x'.repeat(150 * 1024), 'after']);
-		await live.waitUntil((events) => events.some((e: { title: string }) => e.title === 'after'), 20_000);
-		assert.deepEqual(
-			live.events.map((e: { title: string }) => e.title),
-			['before', 'after'],
-		);
-		const stats = (await health(b)).outbox;
-		assert.equal(stats.refused, 1, JSON.stringify(stats));
+		const large = 'x'.repeat(60 * 1024);
+		await createTickets(b, ['before', large, 'after']);
+		await live.waitFor(3, 20_000);
+		assert.deepEqual(live.events.map((e: { title: string }) => e.title), ['before', large, 'after']);
 		await waitFor(async () => Number(await redis.xlen(outboxKey)) === 0, 10_000, () => 'the outbox is not empty');
 	});
 });
@@ -156,10 +157,11 @@ describe('the outbox while Redis is unavailable', () => {
 	let proxy: TcpProxy;
 	let directus: Directus;
 	const clients: PusherClient[] = [];
-	const redis = new Redis(REDIS_DB_URL);
+	let redis: Redis;
 	const prefix = `rt-test-${randomBytes(4).toString('hex')}:`;
 
 	before(async () => {
+		redis = new Redis(REDIS_DB_URL);
 		soketi = await startSoketi();
 		proxy = await startTcpProxy(Number(redisAddress.port || 6379), redisAddress.hostname);
 		directus = await startDirectus({
@@ -182,9 +184,9 @@ describe('the outbox while Redis is unavailable', () => {
 		await directus?.stop();
 		await proxy?.close();
 		await soketi?.stop();
-		const keys = await redis.keys(`${prefix}*`);
+		const keys = (await redis?.keys(`${prefix}*`)) ?? [];
 		if (keys.length) await redis.del(...keys);
-		redis.disconnect();
+		redis?.disconnect();
 	});
 
 	it('keeps writes fast and events live (counted, warned), and numbers under a new epoch once Redis is back', async () => {
@@ -196,6 +198,8 @@ describe('the outbox while Redis is unavailable', () => {
 		const upEpoch = live.envelopes[0]!.epoch;
 		assert.equal((await health(directus)).outbox.accepted, 1);
 
+		// Directus 12 itself ends with an unhandled error when its Redis stays away for about 10 s
+		// (ioredis' maxRetriesPerRequest): the cut is kept shorter than that.
 		await proxy.block();
 		const started = Date.now();
 		await createTickets(directus, ['down 1', 'down 2', 'down 3']);
@@ -237,5 +241,114 @@ describe('the outbox while Redis is unavailable', () => {
 		// An old position is answered honestly: not recoverable.
 		const old = await directus.request('GET', `/realtime/channels/board/history?since=1&epoch=${upEpoch}`, undefined, { token: null });
 		assert.equal(old.body.recovered, false);
+	});
+});
+
+describe('the outbox module against Redis: its edges', () => {
+	let redis: Redis;
+	const connections: Redis[] = [];
+	const outboxes: Outbox[] = [];
+	let prefix = '';
+	const connect = () => {
+		const client = new Redis(REDIS_DB_URL);
+		connections.push(client);
+		return client;
+	};
+	const ev = (n: number, name = 'e'): OutgoingEvent => ({ channel: 'c', name, data: JSON.stringify({ n }), source: 'test' });
+	const make = (client: OutboxClient, send: (batch: BatchEvent[]) => Promise<void>, extra: { live?: (event: OutgoingEvent, fallback: boolean) => void; warnings?: string[]; addTimeoutMs?: number } = {}) => {
+		const outbox = new Outbox({
+			redis: async () => client,
+			prefix,
+			claimAfterMs: 200,
+			maxLength: 1000,
+			prepare: undefined,
+			send,
+			live: extra.live ?? (() => assert.fail('sent from memory')),
+			warn: (m) => extra.warnings?.push(m),
+			error: () => {},
+			...(extra.addTimeoutMs ? { addTimeoutMs: extra.addTimeoutMs } : {}),
+			sender: { blockMs: 100, retryMs: 50, maxRetryMs: 200 },
+		});
+		outboxes.push(outbox);
+		return outbox;
+	};
+
+	before(() => {
+		redis = connect();
+	});
+	after(async () => {
+		await Promise.all(outboxes.map((o) => o.stop()));
+		const keys = await redis.keys('rt-test-edge-*');
+		if (keys.length) await redis.del(...keys);
+		for (const c of connections) c.disconnect();
+	});
+	const fresh = () => (prefix = `rt-test-edge-${randomBytes(4).toString('hex')}:`);
+
+	it('sends one channel\'s events in the order accepted', async () => {
+		fresh();
+		const sent: string[] = [];
+		const outbox = make(Object.assign(connect(), {}), async (batch) => void sent.push(...batch.map((e) => e.data)));
+		for (let n = 1; n <= 60; n++) outbox.accept(ev(n));
+		await waitFor(async () => sent.length >= 60, 10_000, () => `${sent.length} sent`);
+		assert.deepEqual(sent, Array.from({ length: 60 }, (_, n) => JSON.stringify({ n: n + 1 })));
+		assert.equal(outbox.stats()!.accepted, 60);
+	});
+
+	it('drops an event Pusher refuses (4xx) and sends the rest of its batch; retries what failed for want of an answer', async () => {
+		fresh();
+		const sent: string[] = [];
+		let unreachable = 2;
+		const outbox = make(connect(), async (batch) => {
+			if (unreachable-- > 0) throw new Error('connect ECONNREFUSED');
+			if (batch.some((e) => e.name === 'bad')) throw Object.assign(new Error('HTTP 400'), { status: 400 });
+			sent.push(...batch.map((e) => e.data));
+		});
+		outbox.accept(ev(1));
+		outbox.accept(ev(2, 'bad'));
+		outbox.accept(ev(3));
+		await waitFor(async () => sent.length >= 2 && outbox.stats()!.refused === 1, 10_000, () => JSON.stringify({ sent, stats: outbox.stats() }));
+		assert.deepEqual(sent, [JSON.stringify({ n: 1 }), JSON.stringify({ n: 3 })]);
+		await waitFor(async () => Number(await redis.xlen(`${prefix}outbox`)) === 0, 5_000, () => 'entries left');
+	});
+
+	it('sends from memory when Redis answers too slowly, pauses adds, and takes a late add back', async () => {
+		fresh();
+		const real = connect();
+		let adds = 0;
+		const slow: OutboxClient = {
+			status: 'ready',
+			call: async (command, ...args) => {
+				if (command === 'XADD') {
+					adds++;
+					await new Promise((resolve) => setTimeout(resolve, 300));
+				}
+				return real.call(command, ...args);
+			},
+			// No second connection: no sender, so only the late add could leave an entry behind.
+		};
+		const fellBack: Array<[string, boolean]> = [];
+		const warnings: string[] = [];
+		const outbox = make(slow, async () => assert.fail('nothing is sent from the outbox'), { live: (e, fallback) => fellBack.push([e.data, fallback]), warnings, addTimeoutMs: 50 });
+		outbox.accept(ev(1));
+		await waitFor(async () => fellBack.length === 1, 2_000, () => 'no fallback');
+		outbox.accept(ev(2));
+		await waitFor(async () => fellBack.length === 2, 2_000, () => 'no second fallback');
+		assert.equal(adds, 1, 'the second event did not wait for Redis again');
+		assert.deepEqual(fellBack.map(([, fallback]) => fallback), [true, true]);
+		assert.equal(outbox.stats()!.fallbacks, 2);
+		assert.ok(warnings.some((w) => w.includes('took more than 50 ms')), JSON.stringify(warnings));
+		await waitFor(async () => adds === 1 && Number(await redis.xlen(`${prefix}outbox`)) === 0 && (await redis.exists(`${prefix}outbox`)) === 1, 3_000, () => 'the late add was not taken back');
+	});
+
+	it('hands an entry left pending to one claimer only, however many ask at once', async () => {
+		fresh();
+		const writer = new OutboxStream(redis, { prefix });
+		await writer.ensureGroup();
+		await writer.add({ ...ev(1), id: 'only-once' });
+		assert.equal((await writer.read('dead', 10, 0)).entries.length, 1);
+		await new Promise((resolve) => setTimeout(resolve, 150));
+		const claimers = Array.from({ length: 6 }, () => new OutboxStream(connect(), { prefix }));
+		const rounds = await Promise.all(claimers.map((s, i) => s.claim(`claimer-${i}`, 100, 10)));
+		assert.deepEqual(rounds.flatMap((r) => r.entries.map((e) => e.event.id)), ['only-once']);
 	});
 });

@@ -29,6 +29,8 @@ const PENDING_EVERY_MS = 1000;
 /** A connection of the sender's own (a blocking read holds it). */
 export interface OutboxConnection extends OutboxRedis {
 	disconnect(): void;
+	/** ioredis emits `error` on every failed reconnect; without a listener it prints each one. */
+	on?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** Directus' shared Redis client (ioredis), as the outbox uses it. */
@@ -98,6 +100,8 @@ export class Outbox {
 				this.options.warn('realtime: Directus\' Redis client cannot open a second connection; the outbox has no sender and events go out from memory');
 				return;
 			}
+			// The sender's failed rounds say it (spaced out); the connection's own errors add nothing.
+			connection.on?.('error', () => {});
 			this.connection = connection;
 			this.sender = new OutboxSender(new OutboxStream(connection, { prefix: this.options.prefix }), {
 				consumer: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,

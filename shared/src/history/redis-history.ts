@@ -124,6 +124,7 @@ export class RedisHistory implements ChannelHistory {
 
 	async read(channel: string, request: HistoryRead): Promise<HistoryWindow> {
 		let answer: unknown;
+		if (redisDisconnected(this.redis.status)) throw new HistoryUnavailableError(`reading the history from Redis failed: Redis is ${this.redis.status}`);
 		try {
 			answer = await this.run(SCRIPTS.read, this.keys(channel), [newEpoch(), request.after === undefined ? '' : String(request.after), request.limit]);
 		} catch (error) {
