@@ -64,7 +64,6 @@ describe('the outbox while Redis is unavailable', () => {
 
 	after(async () => {
 		disconnectAll(...clients);
-		await proxy?.unblock().catch(() => {});
 		await directus?.stop();
 		await proxy?.close();
 		await soketi?.stop();
