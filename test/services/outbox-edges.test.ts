@@ -125,4 +125,17 @@ describe('the outbox module against Redis: its edges', () => {
 		const rounds = await Promise.all(claimers.map((s, i) => s.claim(`claimer-${i}`, 100, 10)));
 		assert.deepEqual(rounds.flatMap((r) => r.entries.map((e) => e.event.id)), ['only-once']);
 	});
+
+	it('forgets consumers that hold nothing and sat idle, and keeps those holding entries', async () => {
+		fresh();
+		const stream = new OutboxStream(redis, { prefix });
+		await stream.ensureGroup();
+		await stream.add({ ...ev(1), id: 'held' });
+		assert.equal((await stream.read('holder', 10, 0)).entries.length, 1);
+		await redis.call('XGROUP', 'CREATECONSUMER', stream.key, stream.group, 'idle');
+		await new Promise((resolve) => setTimeout(resolve, 120));
+		assert.equal(await stream.pruneConsumers(50), 1);
+		const names = ((await redis.call('XINFO', 'CONSUMERS', stream.key, stream.group)) as unknown[][]).map((row) => String(row[1]));
+		assert.deepEqual(names, ['holder']);
+	});
 });

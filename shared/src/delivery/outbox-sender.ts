@@ -13,6 +13,10 @@
 import type { OutboxEntry, OutboxStream } from './outbox-stream.js';
 import type { OutgoingEvent } from './queue.js';
 
+/** How often a sender forgets the consumers of processes long gone, and after how long idle, ms. */
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_IDLE_MS = 3_600_000;
+
 export interface OutboxSenderOptions {
 	/** Unique per process: the group tells consumers apart by it. */
 	consumer: string;
@@ -69,11 +73,16 @@ export class OutboxSender {
 		let held: OutboxEntry[] = [];
 		let sent = false;
 		let failures = 0;
+		let prunedAt = Date.now();
 		while (this.running) {
 			try {
 				if (!groupReady) {
 					await this.stream.ensureGroup();
 					groupReady = true;
+				}
+				if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+					prunedAt = Date.now();
+					await this.stream.pruneConsumers(Math.max(PRUNE_IDLE_MS, this.options.claimAfterMs * 10));
 				}
 				if (held.length === 0) {
 					let round = await this.stream.claim(this.options.consumer, this.options.claimAfterMs, batch);

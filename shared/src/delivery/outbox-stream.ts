@@ -164,6 +164,25 @@ export class OutboxStream {
 		await this.redis.call('XDEL', this.key, ...entryIds);
 	}
 
+	/**
+	 * Forgets consumers that hold nothing and have been idle for `idleMs` (every process start
+	 * adds one; a live one that is forgotten comes back with its next read). Returns how many.
+	 */
+	async pruneConsumers(idleMs: number): Promise<number> {
+		const reply = await this.redis.call('XINFO', 'CONSUMERS', this.key, this.group);
+		let pruned = 0;
+		for (const row of Array.isArray(reply) ? reply : []) {
+			if (!Array.isArray(row)) continue;
+			const info = new Map<string, unknown>();
+			for (let i = 0; i + 1 < row.length; i += 2) info.set(String(row[i]), row[i + 1]);
+			if (Number(info.get('pending')) === 0 && Number(info.get('idle')) >= idleMs) {
+				await this.redis.call('XGROUP', 'DELCONSUMER', this.key, this.group, String(info.get('name')));
+				pruned++;
+			}
+		}
+		return pruned;
+	}
+
 	/** Entries read but not yet acknowledged, across all consumers (for health). */
 	async pending(): Promise<number> {
 		const reply = await this.redis.call('XPENDING', this.key, this.group);
