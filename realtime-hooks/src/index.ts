@@ -90,6 +90,11 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 		);
 	});
 
+	// The outbox's sender, one per server (docs/delivery.md, the outbox): it starts with the
+	// server and stops with it; what it leaves pending another instance takes over.
+	once.action('server.start', () => void runtime.outbox?.start());
+	once.action('server.stop', () => void runtime.outbox?.stop());
+
 	registerUserCutOffHooks({ action }, { pusher: runtime.pusher, log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) } });
 	registerPermissionChangeHooks({ action }, runtime.clientEvents.senders);
 

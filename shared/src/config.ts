@@ -71,6 +71,10 @@ export interface RealtimeConfig {
 		maxHistoryResponseBytes: number;
 		/** Prefix of the bundle's Redis keys (RT_REDIS_PREFIX). */
 		redisPrefix: string;
+		/** Events go through the Redis outbox when Directus runs with Redis (RT_OUTBOX); false: the in-memory queue only. */
+		outbox: boolean;
+		/** How long an outbox entry read but not acknowledged waits before another instance takes it over, ms (RT_OUTBOX_CLAIM_AFTER). */
+		outboxClaimAfterMs: number;
 	};
 	webhooks: {
 		/**
@@ -120,6 +124,8 @@ export const RT_VARIABLES = [
 	'RT_HISTORY_TTL',
 	'RT_HISTORY_MAX_RESPONSE_KB',
 	'RT_REDIS_PREFIX',
+	'RT_OUTBOX',
+	'RT_OUTBOX_CLAIM_AFTER',
 	'RT_ISOLATED_VM_PATH',
 ] as const;
 
@@ -292,6 +298,8 @@ export function readConfig(env: Env): RealtimeConfig {
 			historyTtlMs: readInteger(env, 'RT_HISTORY_TTL', 300, 1, 2_592_000) * 1000,
 			maxHistoryResponseBytes: readInteger(env, 'RT_HISTORY_MAX_RESPONSE_KB', 512, 16, 102_400) * 1024,
 			redisPrefix: readString(env, 'RT_REDIS_PREFIX', `realtime:${appId}:`),
+			outbox: readBoolean(env, 'RT_OUTBOX', true),
+			outboxClaimAfterMs: readInteger(env, 'RT_OUTBOX_CLAIM_AFTER', 10_000, 100, 3_600_000),
 		},
 		webhooks: {
 			// Pusher's own limit of client events per connection and second is 10.

@@ -83,6 +83,14 @@ export interface HostRedis {
 	call(command: string, ...args: Array<string | number>): Promise<unknown>;
 }
 
+/** ioredis' statuses of a client with no connection to send on: commands would wait for one. */
+const REDIS_DISCONNECTED: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
+
+/** Whether a Redis client's `status` (ioredis) says it is disconnected; unknown statuses are not. */
+export function redisDisconnected(status: string | undefined): boolean {
+	return status !== undefined && REDIS_DISCONNECTED.has(status);
+}
+
 type RedisModule = { redisConfigAvailable?: () => boolean; useRedis?: () => HostRedis };
 let redisModule: Promise<RedisModule | null> | undefined;
 let redis: Promise<HostRedis | null> | undefined;

@@ -11,6 +11,7 @@ import { ReadCoalescer } from './items/coalesce.js';
 import { readConfig, realtimeEnv, type RealtimeConfig } from './config.js';
 import { PublishQueue, type OutgoingEvent } from './delivery/queue.js';
 import { DeliveryActivity } from './delivery/activity.js';
+import { Outbox } from './delivery/outbox.js';
 import { PusherApp } from './pusher/app.js';
 import { ConsoleBudget, runFailure, ScriptSandbox } from './sandbox/index.js';
 import type { RunObserver } from './scripts.js';
@@ -63,6 +64,11 @@ export interface RealtimeRuntime {
 	scripts: { authorizers: ScriptSandbox; publishers: ScriptSandbox };
 	pusher: PusherApp;
 	queue: PublishQueue;
+	/**
+	 * The Redis outbox events go through when Directus runs with Redis (docs/delivery.md, the
+	 * outbox); undefined with RT_OUTBOX=false. Its sender starts with the server.
+	 */
+	outbox: Outbox | undefined;
 	/** Merges the publisher's concurrent item reads. */
 	reads: ReadCoalescer;
 	/** Per-row counters and the tail of outgoing events (GET /realtime/health, /realtime/tail). */
@@ -135,13 +141,31 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 				warn: log('warn'),
 			})
 		: undefined;
+	// Events the outbox could not take (Redis unavailable): numbered in memory when they go out.
+	const inMemory = new WeakSet<OutgoingEvent>();
 	const queue = new PublishQueue((batch) => pusher.triggerBatch(batch), {
 		retryForMs: config.publish.retryForMs,
 		maxQueued: config.publish.maxQueuedEvents,
 		batchWaitMs: config.publish.batchWaitMs,
-		...(history ? { prepare: (events: OutgoingEvent[]) => numberEvents(history, events) } : {}),
+		...(history ? { prepare: (events: OutgoingEvent[]) => numberEvents(history, events, inMemory) } : {}),
 		logger: { warn: log('warn'), error: log('error') },
 	});
+	const outbox = delivery.outbox
+		? new Outbox({
+				redis: loadDirectusRedis,
+				prefix: delivery.redisPrefix,
+				claimAfterMs: delivery.outboxClaimAfterMs,
+				maxLength: config.publish.maxQueuedEvents,
+				prepare: history ? (events) => numberEvents(history, events) : undefined,
+				send: (batch) => pusher.triggerBatch(batch),
+				live(event, fallback) {
+					if (fallback) inMemory.add(event);
+					queue.enqueue(event);
+				},
+				warn: log('warn'),
+				error: log('error'),
+			})
+		: undefined;
 	const consoleBudget = new ConsoleBudget();
 	const runtime: RealtimeRuntime = {
 		config,
@@ -172,6 +196,7 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		},
 		registry: new ChannelRegistry(databaseChannelSource(ctx.database), { checkIntervalMs: config.channels.checkIntervalMs, warn: log('warn') }),
 		queue,
+		outbox,
 		history,
 		activity,
 		observer: {
@@ -184,7 +209,8 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 		},
 		publish(event) {
 			activity.queued(event.row ?? null, event);
-			queue.enqueue(event);
+			if (outbox) outbox.accept(event);
+			else queue.enqueue(event);
 		},
 		probePusher() {
 			const now = Date.now();
@@ -201,18 +227,30 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 
 /**
  * Numbers the events of a batch in order and puts each payload into its envelope, once per event
- * (the queue's `prepare`): a retry sends the same id, seq and epoch.
+ * (the queue's `prepare`): a retry sends the same id, seq and epoch. Those in `inMemory` (the
+ * outbox could not take them) are numbered in this process' memory whatever the store.
  */
-async function numberEvents(history: ChannelHistory, events: OutgoingEvent[]): Promise<void> {
+async function numberEvents(history: HistoryStore, events: OutgoingEvent[], inMemory?: WeakSet<OutgoingEvent>): Promise<void> {
 	const numbered = events.filter((event) => isNumberedChannel(event.channel));
 	for (const event of numbered) event.id ??= newEventId();
-	const marks = await history.append(numbered.map((event) => ({ channel: event.channel, id: event.id!, name: event.name, data: event.data })));
-	numbered.forEach((event, i) => {
-		event.data = envelopeJson(event.id!, marks[i]!.seq, marks[i]!.epoch, event.data);
-	});
+	const local = numbered.filter((event) => inMemory?.has(event));
+	const shared = local.length === 0 ? numbered : numbered.filter((event) => !inMemory!.has(event));
+	const entry = (event: OutgoingEvent) => ({ channel: event.channel, id: event.id!, name: event.name, data: event.data });
+	const [localMarks, sharedMarks] = await Promise.all([local.length > 0 ? history.appendInMemory(local.map(entry)) : [], history.append(shared.map(entry))]);
+	const wrap = (event: OutgoingEvent, mark: { seq: number; epoch: string }) => {
+		event.data = envelopeJson(event.id!, mark.seq, mark.epoch, event.data);
+	};
+	local.forEach((event, i) => wrap(event, localMarks[i]!));
+	shared.forEach((event, i) => wrap(event, sharedMarks[i]!));
 }
 
 /** The counters RT_USE_STATS logs and GET /realtime/health shows admins. */
 export function runtimeStats(runtime: RealtimeRuntime): RuntimeStats {
-	return { queue: runtime.queue.stats(), reads: runtime.reads.stats(), webhooks: runtime.webhooks.stats(), history: runtime.history?.stats() ?? null };
+	return {
+		queue: runtime.queue.stats(),
+		reads: runtime.reads.stats(),
+		webhooks: runtime.webhooks.stats(),
+		history: runtime.history?.stats() ?? null,
+		outbox: runtime.outbox?.stats() ?? null,
+	};
 }

@@ -106,8 +106,20 @@ export type WebhookStats = z.infer<typeof webhookStats>;
 export const historyStats = z.strictObject({ store: z.enum(['memory', 'redis']), appended: count, redisFailures: count });
 export type HistoryStats = z.infer<typeof historyStats>;
 
-/** The counters RT_USE_STATS logs and the health reply shows admins (`history`: null with RT_ENVELOPE=false). */
-export const runtimeStatsReply = z.strictObject({ queue: queueStats, reads: readStats, webhooks: webhookStats, history: z.nullable(historyStats) });
+/**
+ * The Redis outbox (docs/delivery.md): events added to it; delivered by this instance's sender
+ * (`claimed`: of those read, the ones taken over from another instance); sent live from memory
+ * because Redis was unavailable (`fallbacks`); refused by Pusher and dropped; the sender's failed
+ * rounds; and the events in the outbox not yet sent, all instances together (`pending`).
+ */
+export const outboxStats = z.strictObject({ accepted: count, delivered: count, claimed: count, fallbacks: count, refused: count, failedRounds: count, pending: count });
+export type OutboxStats = z.infer<typeof outboxStats>;
+
+/**
+ * The counters RT_USE_STATS logs and the health reply shows admins (`history`: null with
+ * RT_ENVELOPE=false; `outbox`: null without Redis or with RT_OUTBOX=false).
+ */
+export const runtimeStatsReply = z.strictObject({ queue: queueStats, reads: readStats, webhooks: webhookStats, history: z.nullable(historyStats), outbox: z.nullable(outboxStats) });
 export type RuntimeStats = z.infer<typeof runtimeStatsReply>;
 
 export const pusherProbe = z.strictObject({ reachable: z.boolean(), latency_ms: count, error: z.optional(z.string()) });

@@ -29,6 +29,25 @@ describe('RT_* configuration', () => {
 		assert.deepEqual(config.script, { timeoutMs: 1000, maxMemoryMb: 32, sliceMs: 5, maxCalls: 100, maxConcurrentCalls: 4 });
 		assert.equal(config.publish.maxPayloadBytes, 10 * 1024);
 		assert.deepEqual(config.webhooks, { clientEventsPerSecond: 10 });
+		assert.equal(config.delivery.outbox, true);
+		assert.equal(config.delivery.outboxClaimAfterMs, 10_000);
+	});
+
+	it('reads RT_OUTBOX and RT_OUTBOX_CLAIM_AFTER, and names them when malformed', () => {
+		assert.equal(readConfig({ ...SECRET, RT_OUTBOX: 'false' }).delivery.outbox, false);
+		assert.equal(readConfig({ ...SECRET, RT_OUTBOX: false }).delivery.outbox, false);
+		assert.equal(readConfig({ ...SECRET, RT_OUTBOX: 'on' }).delivery.outbox, true);
+		assert.equal(readConfig({ ...SECRET, RT_OUTBOX_CLAIM_AFTER: '2500' }).delivery.outboxClaimAfterMs, 2500);
+		assert.equal(readConfig({ ...SECRET, RT_OUTBOX_CLAIM_AFTER: 100 }).delivery.outboxClaimAfterMs, 100);
+		const cases: Array<[Record<string, unknown>, RegExp]> = [
+			[{ RT_OUTBOX: 'sometimes' }, /^RT_OUTBOX: expected true or false, got "sometimes"/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '10s' }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number, got "10s"/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '-1' }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '1.5' }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '50' }, /^RT_OUTBOX_CLAIM_AFTER: expected a number from 100 to 3600000, got 50/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '3600001' }, /^RT_OUTBOX_CLAIM_AFTER: expected a number from 100 to 3600000/],
+		];
+		for (const [env, message] of cases) assert.throws(() => readConfig({ ...SECRET, ...env }), { code: 'CONFIG_INVALID', message }, JSON.stringify(env));
 	});
 
 	it('reads every variable', () => {

@@ -27,6 +27,11 @@ export interface OutboxStreamOptions {
 	prefix: string;
 	/** Consumer group name; every instance uses the same one. */
 	group?: string;
+	/**
+	 * Entries kept at most (`MAXLEN ~`, RT_PUBLISH_MAX_QUEUE): past it the oldest go, as the
+	 * in-memory queue drops its oldest. Unbounded when not set.
+	 */
+	maxLength?: number;
 }
 
 export const OUTBOX_GROUP = 'realtime';
@@ -83,6 +88,7 @@ export function parseOutboxEntries(list: unknown): { entries: OutboxEntry[]; bro
 export class OutboxStream {
 	readonly key: string;
 	readonly group: string;
+	private readonly trim: Array<string | number>;
 
 	constructor(
 		private readonly redis: OutboxRedis,
@@ -90,6 +96,7 @@ export class OutboxStream {
 	) {
 		this.key = `${options.prefix}outbox`;
 		this.group = options.group ?? OUTBOX_GROUP;
+		this.trim = options.maxLength ? ['MAXLEN', '~', options.maxLength] : [];
 	}
 
 	/** Creates the stream and its group if missing; safe to call from every instance, any number of times. */
@@ -103,7 +110,26 @@ export class OutboxStream {
 
 	/** Adds an event (one `XADD`); resolves with its entry id. Rejects when Redis does. */
 	async add(event: OutgoingEvent): Promise<string> {
-		return String(await this.redis.call('XADD', this.key, '*', ...encodeOutboxEvent(event)));
+		return String(await this.redis.call('XADD', this.key, ...this.trim, '*', ...encodeOutboxEvent(event)));
+	}
+
+	/** Deletes entries without acknowledging them (an add that came too late: the event went out otherwise). */
+	async remove(entryIds: string[]): Promise<void> {
+		if (entryIds.length > 0) await this.redis.call('XDEL', this.key, ...entryIds);
+	}
+
+	/** Events in the stream not yet done (read or not), across all instances. */
+	async length(): Promise<number> {
+		return Number(await this.redis.call('XLEN', this.key)) || 0;
+	}
+
+	/** Those of `entries` still pending for `consumer` (not taken over by another, nor done). */
+	async owned(consumer: string, entries: OutboxEntry[]): Promise<OutboxEntry[]> {
+		if (entries.length === 0) return entries;
+		const ids = entries.map((entry) => entry.entryId);
+		const reply = await this.redis.call('XPENDING', this.key, this.group, ids[0]!, ids[ids.length - 1]!, entries.length, consumer);
+		const mine = new Set(Array.isArray(reply) ? reply.map((row) => (Array.isArray(row) ? String(row[0]) : '')) : []);
+		return entries.filter((entry) => mine.has(entry.entryId));
 	}
 
 	/**
@@ -136,6 +162,25 @@ export class OutboxStream {
 		if (entryIds.length === 0) return;
 		await this.redis.call('XACK', this.key, this.group, ...entryIds);
 		await this.redis.call('XDEL', this.key, ...entryIds);
+	}
+
+	/**
+	 * Forgets consumers that hold nothing and have been idle for `idleMs` (every process start
+	 * adds one; a live one that is forgotten comes back with its next read). Returns how many.
+	 */
+	async pruneConsumers(idleMs: number): Promise<number> {
+		const reply = await this.redis.call('XINFO', 'CONSUMERS', this.key, this.group);
+		let pruned = 0;
+		for (const row of Array.isArray(reply) ? reply : []) {
+			if (!Array.isArray(row)) continue;
+			const info = new Map<string, unknown>();
+			for (let i = 0; i + 1 < row.length; i += 2) info.set(String(row[i]), row[i + 1]);
+			if (Number(info.get('pending')) === 0 && Number(info.get('idle')) >= idleMs) {
+				await this.redis.call('XGROUP', 'DELCONSUMER', this.key, this.group, String(info.get('name')));
+				pruned++;
+			}
+		}
+		return pruned;
 	}
 
 	/** Entries read but not yet acknowledged, across all consumers (for health). */

@@ -66,13 +66,15 @@ interface QueueEntry {
 	prepared: boolean;
 }
 
-function wireEvent(event: OutgoingEvent): BatchEvent {
+/** An event in the shape Pusher's batch API takes. */
+export function wireEvent(event: OutgoingEvent): BatchEvent {
 	const wire: BatchEvent = { channel: event.channel, name: event.name, data: event.data };
 	if (event.socketId) wire.socket_id = event.socketId;
 	return wire;
 }
 
-const RETRYABLE = (status: number | undefined) => status === undefined || status === 429 || status >= 500;
+/** Whether a failed send may succeed later: no answer at all, 429, or a server error. */
+export const isRetryableStatus = (status: number | undefined): boolean => status === undefined || status === 429 || status >= 500;
 
 export class PublishQueue {
 	private readonly entries: QueueEntry[] = [];
@@ -203,7 +205,7 @@ export class PublishQueue {
 	private handleFailure(batch: QueueEntry[], error: Error & { status?: number }): void {
 		const status = error.status;
 		const reason = status ? `HTTP ${status}` : error.message;
-		if (RETRYABLE(status)) {
+		if (isRetryableStatus(status)) {
 			this.failures++;
 			const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (this.failures - 1));
 			this.pausedUntil = Date.now() + delay;

@@ -30,6 +30,16 @@ export class HistoryStore implements ChannelHistory {
 		return (this.chosen ?? (await this.store())).append(events);
 	}
 
+	/**
+	 * Numbers the events in this process' memory whatever the store: the outbox could not take
+	 * them (Redis unavailable). With Redis, their channels start a new epoch when Redis numbers
+	 * them again.
+	 */
+	async appendInMemory(events: NewEvent[]): Promise<Numbered[]> {
+		const store = this.chosen ?? (await this.store());
+		return store instanceof RedisHistory ? store.appendInMemory(events) : this.memory.append(events);
+	}
+
 	async read(channel: string, request: HistoryRead): Promise<HistoryWindow> {
 		return (this.chosen ?? (await this.store())).read(channel, request);
 	}

@@ -82,6 +82,12 @@ export class MemoryHistory implements ChannelHistory {
 		return { store: 'memory', appended: this.appended, redisFailures: 0 };
 	}
 
+	/** Forgets a channel: its next event starts a new epoch. */
+	drop(channel: string): void {
+		const state = this.channels.get(channel);
+		if (state !== undefined) this.forget(channel, state);
+	}
+
 	/** The channel's state if it is still alive (not idle past the TTL). */
 	private current(channel: string): ChannelState | undefined {
 		const state = this.channels.get(channel);

@@ -7,26 +7,36 @@
  * new epoch. Both keys expire RT_HISTORY_TTL after the channel's last event.
  *
  * Redis failing on append: the event is numbered in memory (under the memory store's epoch), a
- * warning says so and a counter counts it; reads answer HistoryUnavailableError.
+ * warning says so and a counter counts it; reads answer HistoryUnavailableError. A channel
+ * numbered in memory meanwhile starts a new epoch at its next numbering in Redis (its Redis
+ * history lacks those events, so a client must not recover across them), and its memory
+ * numbering is forgotten (the next outage starts a new memory epoch too).
  */
 import { createHash } from 'node:crypto';
 import type { ChannelHistory, HistoryLimits, HistoryRead, HistoryStats, HistoryWindow, NewEvent, Numbered, StoredEvent } from './channel-history.js';
 import { HistoryUnavailableError } from './channel-history.js';
+import { redisDisconnected } from '../host.js';
 import { newEpoch } from './envelope.js';
 import type { MemoryHistory } from './memory-history.js';
 
 /** The part of an ioredis client the store uses (Directus' own shared client has it). */
 export interface HistoryRedis {
 	call(command: string, ...args: Array<string | number>): Promise<unknown>;
+	/** ioredis' connection status: while it is disconnected, appends number in memory at once instead of waiting. */
+	status?: string;
 }
 
-// KEYS: stream, epoch hash, ids seen. ARGV: candidate epoch, max length ('=0' keeps none), ttl ms, id, name, data, ids window.
+/** Channels remembered as numbered in memory, at most (past it the oldest are forgotten). */
+export const LOST_CHANNELS_MAX = 100_000;
+
+// KEYS: stream, epoch hash, ids seen. ARGV: candidate epoch, max length ('=0' keeps none), ttl ms, id, name, data, ids window,
+// '1' to start a new epoch whatever is kept (the channel was numbered in memory meanwhile).
 // The epoch hash's `used` marks that events were numbered under it: without the stream, those numbers are lost.
 // The ids seen (a sorted set, id scored by its seq, the last `ids window` seqs) make numbering
 // idempotent: an event delivered again (the outbox is at least once) gets the seq it already has.
 const APPEND = `
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
-if (not epoch) or (redis.call('EXISTS', KEYS[1]) == 0 and redis.call('HGET', KEYS[2], 'used') == '1') then
+if (not epoch) or ARGV[8] == '1' or (redis.call('EXISTS', KEYS[1]) == 0 and redis.call('HGET', KEYS[2], 'used') == '1') then
   epoch = ARGV[1]
   redis.call('DEL', KEYS[2], KEYS[1], KEYS[3])
   redis.call('HSET', KEYS[2], 'epoch', epoch)
@@ -89,6 +99,8 @@ export class RedisHistory implements ChannelHistory {
 	private appended = 0;
 	private failures = 0;
 	private lastWarnAt = Number.NEGATIVE_INFINITY;
+	/** Channels numbered in memory since their last numbering in Redis: their next one starts a new epoch. */
+	private readonly lost = new Set<string>();
 
 	constructor(
 		private readonly redis: HistoryRedis,
@@ -112,6 +124,7 @@ export class RedisHistory implements ChannelHistory {
 
 	async read(channel: string, request: HistoryRead): Promise<HistoryWindow> {
 		let answer: unknown;
+		if (redisDisconnected(this.redis.status)) throw new HistoryUnavailableError(`reading the history from Redis failed: Redis is ${this.redis.status}`);
 		try {
 			answer = await this.run(SCRIPTS.read, this.keys(channel), [newEpoch(), request.after === undefined ? '' : String(request.after), request.limit]);
 		} catch (error) {
@@ -127,21 +140,45 @@ export class RedisHistory implements ChannelHistory {
 		return { store: 'redis', appended: this.appended, redisFailures: this.failures };
 	}
 
+	/**
+	 * Numbers the events in memory (the outbox could not take them: Redis is unavailable); their
+	 * channels start a new epoch at their next numbering in Redis.
+	 */
+	appendInMemory(events: NewEvent[]): Numbered[] {
+		return events.map((event) => this.numberInMemory(event));
+	}
+
 	private async appendOne(event: NewEvent): Promise<Numbered> {
 		const size = this.options.size === 0 ? '0' : String(this.options.size);
+		if (redisDisconnected(this.redis.status)) return this.failed(event, new Error(`Redis is ${this.redis.status}`));
+		// Taken now, before the command is sent: the batch's later events must not start another epoch.
+		const restart = this.lost.delete(event.channel);
 		try {
-			const [epoch, id] = (await this.run(SCRIPTS.append, [...this.keys(event.channel), this.idsKey(event.channel)], [newEpoch(), size, this.options.ttlMs, event.id, event.name, event.data, Math.max(IDS_WINDOW, this.options.size)])) as [string, string];
+			const [epoch, id] = (await this.run(SCRIPTS.append, [...this.keys(event.channel), this.idsKey(event.channel)], [newEpoch(), size, this.options.ttlMs, event.id, event.name, event.data, Math.max(IDS_WINDOW, this.options.size), restart ? '1' : '0'])) as [string, string];
 			this.appended++;
+			if (restart) this.options.fallback.drop(event.channel);
 			return { seq: seqOf(id), epoch: String(epoch) };
 		} catch (error) {
-			this.failures++;
-			const now = Date.now();
-			if (now - this.lastWarnAt >= (this.options.warnEveryMs ?? 10_000)) {
-				this.lastWarnAt = now;
-				this.options.warn(`realtime: numbering events in Redis failed (${(error as Error).message}); numbering in memory under another epoch until Redis answers (${this.failures} so far)`);
-			}
-			return this.options.fallback.appendOne(event);
+			if (restart) this.lost.add(event.channel);
+			return this.failed(event, error as Error);
 		}
+	}
+
+	private failed(event: NewEvent, error: Error): Numbered {
+		this.failures++;
+		const now = Date.now();
+		if (now - this.lastWarnAt >= (this.options.warnEveryMs ?? 10_000)) {
+			this.lastWarnAt = now;
+			this.options.warn(`realtime: numbering events in Redis failed (${error.message}); numbering in memory under another epoch until Redis answers (${this.failures} so far)`);
+		}
+		return this.numberInMemory(event);
+	}
+
+	private numberInMemory(event: NewEvent): Numbered {
+		this.lost.delete(event.channel);
+		this.lost.add(event.channel);
+		if (this.lost.size > LOST_CHANNELS_MAX) this.lost.delete(this.lost.values().next().value!);
+		return this.options.fallback.appendOne(event);
 	}
 
 	/** EVALSHA, and EVAL once when Redis does not know the script yet. */
