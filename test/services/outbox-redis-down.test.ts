@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
+import { createTickets, health } from '../harness/outbox-fixtures.js';
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createCollection } from '../harness/fixtures.js';
 import { waitFor } from '../harness/ports.js';
@@ -22,19 +23,6 @@ const REDIS_DB_URL = `${REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`;
 const redisAddress = new URL(REDIS_URL);
 
 const PUBLISHER = 'trigger({}, "ticket", { title: meta.payload.title });';
-
-async function createTickets(directus: Directus, titles: string[]): Promise<void> {
-	for (const title of titles) {
-		const res = await directus.request('POST', '/items/tickets', { title });
-		assert.equal(res.status, 200, res.text);
-	}
-}
-
-async function health(directus: Directus): Promise<Record<string, any>> {
-	const res = await directus.request('GET', '/realtime/health');
-	assert.equal(res.status, 200, res.text);
-	return res.body;
-}
 
 describe('the outbox while Redis is unavailable', () => {
 	let soketi: Soketi;

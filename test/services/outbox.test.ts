@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
+import { createTickets, health } from '../harness/outbox-fixtures.js';
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createCollection } from '../harness/fixtures.js';
 import { waitFor } from '../harness/ports.js';
@@ -27,19 +28,6 @@ const PUBLISHER = 'trigger({}, "ticket", { title: meta.payload.title });';
 function directusPid(directus: Directus): number {
 	const out = execFileSync('pgrep', ['-P', String(directus.process.pid)]).toString().trim();
 	return Number(out.split('\n')[0]);
-}
-
-async function createTickets(directus: Directus, titles: string[]): Promise<void> {
-	for (const title of titles) {
-		const res = await directus.request('POST', '/items/tickets', { title });
-		assert.equal(res.status, 200, res.text);
-	}
-}
-
-async function health(directus: Directus): Promise<Record<string, any>> {
-	const res = await directus.request('GET', '/realtime/health');
-	assert.equal(res.status, 200, res.text);
-	return res.body;
 }
 
 describe('the outbox: a server killed with events accepted leaves them to another', () => {
