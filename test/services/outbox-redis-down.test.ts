@@ -91,24 +91,32 @@ describe('the outbox while Redis is unavailable', () => {
 		await proxy.unblock();
 		// Until Directus' client has reconnected, events still go out from memory; then through the outbox.
 		let n = 0;
+		let seen: Record<string, any> = {};
 		await waitFor(
 			async () => {
 				await createTickets(directus, [`back ${++n}`]);
+				seen = await health(directus).catch((error) => ({ error: String(error) }));
 				await live.waitFor(4 + n, 10_000);
 				const last = live.envelopes.at(-1)!;
-				return last.epoch !== down[0]!.epoch;
+				// Once through the outbox only: an add that answered late went out from memory as
+				// well (taken back from the stream best effort), and is not the case looked for here.
+				return last.epoch !== down[0]!.epoch && live.envelopes.filter((e) => e.id === last.id).length === 1;
 			},
 			30_000,
-			() => `no event numbered in Redis again: ${JSON.stringify(live.envelopes.slice(-3))}`,
+			() =>
+				`no event numbered in Redis again: ${JSON.stringify(live.envelopes.slice(-3))}\n` +
+				`health: ${JSON.stringify({ outbox: seen.outbox, history: seen.history, error: seen.error })}\n` +
+				`log: ${JSON.stringify(directus.logs().filter((line) => Number(line.level) >= 40).slice(-8).map((line) => line.msg))}`,
 		);
 		const back = live.envelopes.at(-1)!;
 		assert.notEqual(back.epoch, upEpoch, 'the Redis history resumes under a new epoch: it lacks the events sent meanwhile');
-		assert.equal(back.seq, 1);
+		const resumed = live.envelopes.filter((e) => e.epoch === back.epoch);
+		assert.deepEqual(resumed.map((e) => e.seq), resumed.map((_, i) => i + 1), 'numbered from 1 again, gap-free');
 		assert.ok((await health(directus)).outbox.accepted >= 2);
 		const res = await directus.request('GET', `/realtime/channels/board/history?since=0&epoch=${back.epoch}`, undefined, { token: null });
 		assert.equal(res.status, 200, res.text);
 		assert.equal(res.body.recovered, true);
-		assert.deepEqual(res.body.items.map((i: { id: string }) => i.id), [back.id]);
+		assert.deepEqual(res.body.items.map((i: { id: string }) => i.id), resumed.map((e) => e.id));
 		// An old position is answered honestly: not recoverable.
 		const old = await directus.request('GET', `/realtime/channels/board/history?since=1&epoch=${upEpoch}`, undefined, { token: null });
 		assert.equal(old.body.recovered, false);

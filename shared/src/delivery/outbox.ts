@@ -8,7 +8,9 @@
  *
  * Redis unavailable (its client disconnected, an add failing or slower than ADD_TIMEOUT_MS): the
  * event goes out live from memory, numbered in memory; a counter and a warning (at most one per
- * 10 s) say so, and the next events try Redis again after a short pause.
+ * 10 s) say so, and the next events try Redis again after a short pause. Events keep the order
+ * they were accepted in across the switch: one for memory waits until the adds in flight before
+ * it have settled (added, or fallen back themselves).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -77,6 +79,11 @@ export class Outbox {
 	private readonly counters = { accepted: 0, fallbacks: 0, refused: 0 };
 	private pending = 0;
 	private pendingAt = Number.NEGATIVE_INFINITY;
+	/** Adds sent to Redis and not yet settled (added, failed or late), and when all of them will have. */
+	private inflight = 0;
+	private inflightSettled: Promise<void> = Promise.resolve();
+	/** Events waiting behind in-flight adds, in the order accepted (see `place`). */
+	private waiting: Promise<void> | undefined;
 
 	constructor(private readonly options: OutboxOptions) {}
 
@@ -84,9 +91,9 @@ export class Outbox {
 	accept(event: OutgoingEvent): void {
 		if (!isNumberedChannel(event.channel)) return this.options.live(event, false);
 		event.id ??= newEventId();
-		// Every add is chained on the same promise, so the adds reach Redis in the order accepted.
+		// Every event is chained on the same promise, so they are placed in the order accepted.
 		void this.redis().then(
-			(client) => (client ? this.add(client, event) : this.options.live(event, false)),
+			(client) => (client ? this.enqueue(client, event) : this.options.live(event, false)),
 			() => this.options.live(event, false),
 		);
 	}
@@ -147,33 +154,66 @@ export class Outbox {
 		return this.client;
 	}
 
-	private add(client: OutboxClient, event: OutgoingEvent): void {
+	/** Places the event now, or behind the events already waiting, so that none overtakes another. */
+	private enqueue(client: OutboxClient, event: OutgoingEvent): void {
+		const wait = this.waiting ? this.waiting.then(() => this.place(client, event)) : this.place(client, event);
+		if (!wait) return;
+		this.waiting = wait;
+		void wait.then(() => {
+			if (this.waiting === wait) this.waiting = undefined;
+		});
+	}
+
+	/**
+	 * Adds the event to the outbox, or hands it to memory when Redis is unavailable. An event for
+	 * memory waits until the adds in flight have settled (each within the add timeout): one of
+	 * them may still fall back to memory, and must go out first. Resolves (never rejects) once
+	 * the event is placed, when it had to wait; then the events after it wait for it.
+	 */
+	private place(client: OutboxClient, event: OutgoingEvent): Promise<void> | undefined {
 		if (!this.starting && !this.stopped) void this.start();
-		if (this.gate.route(Date.now(), client.status) === 'memory') return this.fallBack(event, `Redis is ${client.status === 'ready' ? 'slow or failing' : client.status}`);
+		if (this.gate.route(Date.now(), client.status) === 'outbox') {
+			this.add(event);
+			return undefined;
+		}
+		if (this.inflight > 0) return this.inflightSettled.then(() => this.place(client, event));
+		this.fallBack(event, `Redis is ${client.status === 'ready' ? 'slow or failing' : client.status}`);
+		return undefined;
+	}
+
+	private add(event: OutgoingEvent): void {
 		let late = false;
 		let timer: NodeJS.Timeout | undefined;
+		let settle!: () => void;
+		const settled = new Promise<void>((resolve) => (settle = resolve));
+		this.inflightSettled = this.inflight === 0 ? settled : Promise.all([this.inflightSettled, settled]).then(() => undefined);
+		this.inflight++;
 		const added = this.stream!.add(event);
 		void Promise.race([
 			added.then(() => 'added' as const),
 			new Promise<'late'>((resolve) => (timer = setTimeout(resolve, this.options.addTimeoutMs ?? ADD_TIMEOUT_MS, 'late'))),
-		]).then(
-			(outcome) => {
-				clearTimeout(timer);
-				if (outcome === 'added') {
-					this.counters.accepted++;
-					return;
-				}
-				late = true;
-				this.gate.failed(Date.now());
-				this.fallBack(event, `adding to the outbox took more than ${this.options.addTimeoutMs ?? ADD_TIMEOUT_MS} ms`);
-			},
-			(error: Error) => {
-				clearTimeout(timer);
-				if (late) return;
-				this.gate.failed(Date.now());
-				this.fallBack(event, `adding to the outbox failed: ${error.message}`);
-			},
-		);
+		])
+			.then(
+				(outcome) => {
+					clearTimeout(timer);
+					if (outcome === 'added') {
+						this.counters.accepted++;
+						return;
+					}
+					late = true;
+					this.gate.failed(Date.now());
+					this.fallBack(event, `adding to the outbox took more than ${this.options.addTimeoutMs ?? ADD_TIMEOUT_MS} ms`);
+				},
+				(error: Error) => {
+					clearTimeout(timer);
+					this.gate.failed(Date.now());
+					this.fallBack(event, `adding to the outbox failed: ${error.message}`);
+				},
+			)
+			.finally(() => {
+				this.inflight--;
+				settle();
+			});
 		// An add that succeeds after the event went out from memory is taken back (best effort:
 		// a sender may have read it already, and clients drop the second copy by id).
 		added.then(
