@@ -4,7 +4,7 @@
  * for the failures that pass (network, 429, 5xx).
  */
 import type { HistoryRequest } from './ledger.js';
-import { currentToken, refreshAfter401, sourceUrl, TokenSourceError, type TokenSource } from './token.js';
+import { currentToken, refreshAfter401, settleWithin, sourceUrl, TokenSourceError, type TokenSource } from './token.js';
 
 export type HeaderSource = Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
 
@@ -140,8 +140,9 @@ export async function directusHeaders(options: { auth?: TokenSource; headers?: H
 	const headers: Record<string, string> = { ...base };
 	let extra: Record<string, string> | undefined;
 	try {
-		extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
+		extra = typeof options.headers === 'function' ? await settleWithin(Promise.resolve(options.headers()), 'the headers function') : options.headers;
 	} catch (error) {
+		if (error instanceof TokenSourceError) throw error;
 		throw new TokenSourceError(`the headers function failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 	}
 	Object.assign(headers, extra);

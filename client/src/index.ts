@@ -8,9 +8,9 @@ import { collectionChannel, eventNames, inboxChannel, itemChannel, DEFAULT_EVENT
 import { directusUrl, fetchHistory, HistoryError, backoff, pause, type HistoryOptions, type HistoryReply } from './history.js';
 import { ChannelLedger, isEnvelope, type HistoryRequest, type LedgerItem, type LedgerReply, type Position, type Reset, type Step } from './ledger.js';
 import { isSealed, openSealed, type SecretBox } from './sealed.js';
-import { TokenSourceError } from './token.js';
+import { TOKEN_SOURCE_TIMEOUT_MS, TokenSourceError } from './token.js';
 
-export { ChannelLedger, isEnvelope, HistoryError, AuthorizationError, TokenSourceError };
+export { ChannelLedger, isEnvelope, HistoryError, AuthorizationError, TokenSourceError, TOKEN_SOURCE_TIMEOUT_MS };
 export { channelAuthorization, userAuthentication, itemChannel, collectionChannel, inboxChannel, eventNames, DEFAULT_EVENT_NAMES };
 export type { Envelope, Position, Reset, Delivery, HistoryRequest, LedgerReply, LedgerItem, Step } from './ledger.js';
 export type { HistoryOptions, HistoryReply, HistoryItem, RetryOptions, HeaderSource } from './history.js';

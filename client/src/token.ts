@@ -1,7 +1,7 @@
 /**
  * Where the bearer token comes from: a fixed token, a function, or a Directus SDK client
  * (`createDirectus(url).with(authentication())`), asked anew for every request so that the SDK's
- * refresh is followed. After a 401 the SDK is asked to refresh, once per token (several requests
+ * refresh is followed. A source that does not answer within TOKEN_SOURCE_TIMEOUT_MS fails the request. After a 401 the SDK is asked to refresh, once per token (several requests
  * refused with the same token share one refresh), and the request is tried once more.
  */
 
@@ -33,6 +33,22 @@ export class TokenSourceError extends Error {
 	}
 }
 
+/**
+ * How long a token source, a header function or an SDK refresh may take before the request is
+ * given up with TokenSourceError, ms: a source that never settles (an SDK waiting on a network
+ * that is gone) fails the one request instead of holding the channel's recovery forever.
+ */
+export const TOKEN_SOURCE_TIMEOUT_MS = 10_000;
+
+/** `work`, or a rejection with TokenSourceError once `ms` passed without it settling. */
+export function settleWithin<T>(work: Promise<T>, what: string, ms = TOKEN_SOURCE_TIMEOUT_MS): Promise<T> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const late = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new TokenSourceError(`${what} did not answer within ${ms} ms`)), ms);
+	});
+	return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** Longest token accepted from a source: a JWT is well under it; anything longer is not a token. */
 const MAX_TOKEN_LENGTH = 16_384;
 /**
@@ -56,10 +72,11 @@ export function sourceUrl(source: TokenSource): string | undefined {
 export async function currentToken(source: TokenSource): Promise<string | null> {
 	let token: unknown;
 	try {
-		if (typeof source === 'function') token = await source();
-		else if (isDirectusAuth(source)) token = await source.getToken();
+		if (typeof source === 'function') token = await settleWithin(Promise.resolve(source()), 'the token source');
+		else if (isDirectusAuth(source)) token = await settleWithin(Promise.resolve(source.getToken()), 'the token source');
 		else token = source;
 	} catch (error) {
+		if (error instanceof TokenSourceError) throw error;
 		throw new TokenSourceError(`the token source failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 	}
 	if (token === null || token === undefined || token === '') return null;
@@ -103,7 +120,8 @@ export async function refreshAfter401(source: TokenSource, used: string | null):
 	const late = refreshing.get(source);
 	if (late && late.from === used) return settled(late.done);
 	const refresh = source.refresh.bind(source);
-	const done = Promise.resolve().then(() => refresh()).then(() => undefined);
+	// A refresh that never settles counts as failed (no retry) once TOKEN_SOURCE_TIMEOUT_MS passed.
+	const done = settleWithin(Promise.resolve().then(() => refresh()), 'the refresh').then(() => undefined);
 	const entry = { from: used, done };
 	refreshing.set(source, entry);
 	const ok = await settled(done);

@@ -11,7 +11,7 @@ import { channelAuthorization, userAuthentication, AuthorizationError } from '..
 import { collectionChannel, eventNames, inboxChannel, itemChannel } from '../../client/src/channels.js';
 import { fetchHistory, HistoryError } from '../../client/src/history.js';
 import { createRecoveringClient, type PusherChannelLike, type PusherLike } from '../../client/src/index.js';
-import { currentToken, refreshAfter401, TokenSourceError, type DirectusAuthLike } from '../../client/src/token.js';
+import { currentToken, refreshAfter401, TOKEN_SOURCE_TIMEOUT_MS, TokenSourceError, type DirectusAuthLike } from '../../client/src/token.js';
 
 const REPLY = { channel: 'private-notes.7', epoch: 'ep', recovered: true, latest: 0, items: [], more: false };
 
@@ -214,6 +214,39 @@ describe('the token source', () => {
 		}
 		assert.equal(calls.length, 0, 'nothing was sent');
 		assert.equal(await currentToken({ getToken: async () => null }), null, 'no token (session cookies): no Authorization header');
+	});
+
+	it('gives up on a token source, header function or refresh that never settles, after TOKEN_SOURCE_TIMEOUT_MS', async (t) => {
+		t.mock.timers.enable({ apis: ['setTimeout'] });
+		const never = () => new Promise<never>(() => {});
+		const { fetch, calls } = directus(() => 'x', () => REPLY);
+		const pending = [
+			assert.rejects(currentToken({ url: 'http://d', getToken: never }), (e: unknown) => e instanceof TokenSourceError && /did not answer within 10000 ms/.test(e.message)),
+			assert.rejects(currentToken(never), TokenSourceError),
+			authorize(channelAuthorization({ baseUrl: 'http://d', auth: never, fetch }), 'private-x').then((r) => {
+				assert.ok(r.error instanceof AuthorizationError && r.error.code === 'TOKEN_SOURCE', String(r.error));
+			}),
+			assert.rejects(fetchHistory('private-x', { since: null }, { baseUrl: 'http://d', headers: never, fetch, retry: { delay: 1, maxDelay: 2 } }), (e: unknown) => e instanceof HistoryError && e.code === 'TOKEN_SOURCE'),
+		];
+		// Not before the limit…
+		await new Promise((resolve) => setImmediate(resolve));
+		t.mock.timers.tick(TOKEN_SOURCE_TIMEOUT_MS - 1);
+		let settled = 0;
+		for (const p of pending) void p.then(() => settled++, () => settled++);
+		await new Promise((resolve) => setImmediate(resolve));
+		assert.equal(settled, 0);
+		// …and all of them at it.
+		t.mock.timers.tick(1);
+		await Promise.all(pending);
+		assert.equal(calls.length, 0, 'nothing was sent');
+
+		// A refresh that never settles: no retry, and the next 401 may start a new refresh.
+		const sdk = new FakeSdk();
+		sdk.refresh = never;
+		const refreshed = refreshAfter401(sdk, 'access-1');
+		await new Promise((resolve) => setImmediate(resolve));
+		t.mock.timers.tick(TOKEN_SOURCE_TIMEOUT_MS);
+		assert.equal(await refreshed, false);
 	});
 
 	it('user authentication posts the socket id to /realtime/user-auth', async () => {
