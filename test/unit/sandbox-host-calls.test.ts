@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import { testSandbox } from '../harness/sandbox.js';
 import { sleep } from '../harness/time.js';
 
-// A roomy time limit (the machine may be busy), and a short one for the deadline.
-const sandbox = testSandbox({ timeoutMs: 5000, maxCalls: 5, maxConcurrentCalls: 2 });
+// A roomy time limit (the machine may be busy), and a short one for the deadline. The roomy one's
+// synchronous part is never moved off the thread (slice = time limit): on a busy machine a
+// restarted attempt would run `note` again, and these tests count the calls of one attempt.
+const sandbox = testSandbox({ timeoutMs: 5000, sliceMs: 5000, maxCalls: 5, maxConcurrentCalls: 2 });
 const short = testSandbox({ timeoutMs: 300, maxCalls: 5, maxConcurrentCalls: 2 });
 
 describe('script sandbox: host calls per run', () => {
