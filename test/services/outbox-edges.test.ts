@@ -8,7 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { waitFor } from '../harness/ports.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Outbox, type OutboxClient } from '../../shared/src/delivery/outbox.js';
+import { PusherApp } from '../../shared/src/pusher/app.js';
 import { OutboxStream } from '../../shared/src/delivery/outbox-stream.js';
 import type { BatchEvent } from '../../shared/src/pusher/rest-client.js';
 import type { OutgoingEvent } from '../../shared/src/delivery/queue.js';
@@ -112,6 +115,46 @@ describe('the outbox module against Redis: its edges', () => {
 		assert.equal(outbox.stats()!.fallbacks, 2);
 		assert.ok(warnings.some((w) => w.includes('took more than 50 ms')), JSON.stringify(warnings));
 		await waitFor(async () => adds === 1 && Number(await redis.xlen(`${prefix}outbox`)) === 0 && (await redis.exists(`${prefix}outbox`)) === 1, 3_000, () => 'the late add was not taken back');
+	});
+
+	it('drops an event this instance cannot seal (no RT_ENCRYPTION_MASTER_KEY here) instead of holding the outbox back', async (t) => {
+		// Written by an instance that has the key (or before a restart without it): this one cannot
+		// seal it, ever. Retrying it would hold every channel's events behind it for good.
+		fresh();
+		const received: string[] = [];
+		const server = createServer((req, res) => {
+			let body = '';
+			req.on('data', (chunk) => (body += chunk));
+			req.on('end', () => {
+				for (const e of JSON.parse(body).batch) received.push(`${e.channel}:${e.data}`);
+				res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+			});
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		t.after(() => server.close());
+		const pusher = new PusherApp({ appId: 'a', key: 'k', secret: 's', host: '127.0.0.1', port: (server.address() as AddressInfo).port, cluster: undefined, useTLS: false, encryptionMasterKeyBase64: undefined });
+		t.after(() => pusher.close());
+		const errors: string[] = [];
+		const outbox = new Outbox({
+			redis: async () => connect(),
+			prefix,
+			claimAfterMs: 200,
+			maxLength: 1000,
+			prepare: undefined,
+			send: (batch) => pusher.triggerBatch(batch),
+			live: () => assert.fail('sent from memory'),
+			warn: () => {},
+			error: (m) => errors.push(m),
+			sender: { blockMs: 100, retryMs: 50, maxRetryMs: 200 },
+		});
+		outboxes.push(outbox);
+		outbox.accept(ev(1));
+		outbox.accept({ channel: 'private-encrypted-vault', name: 'secret', data: '{"pin":1}', source: 'another instance' });
+		outbox.accept(ev(3));
+		await waitFor(async () => received.length >= 2 && outbox.stats()!.refused === 1, 5_000, () => JSON.stringify({ received, stats: outbox.stats() }));
+		assert.deepEqual(received, [`c:${JSON.stringify({ n: 1 })}`, `c:${JSON.stringify({ n: 3 })}`]);
+		assert.match(errors.join('\n'), /private-encrypted-vault.*RT_ENCRYPTION_MASTER_KEY/);
+		await waitFor(async () => Number(await redis.xlen(`${prefix}outbox`)) === 0, 5_000, () => 'entries left');
 	});
 
 	it('hands an entry left pending to one claimer only, however many ask at once', async () => {

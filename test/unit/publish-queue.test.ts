@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PublishQueue, type BatchSender, type OutgoingEvent } from '../../shared/src/delivery/queue.js';
+import { PusherApp } from '../../shared/src/pusher/app.js';
 import type { BatchEvent } from '../../shared/src/pusher/rest-client.js';
 
 const event = (n: number, channel = 'news'): OutgoingEvent => ({ channel, name: 'e', data: JSON.stringify({ n }), source: 'test' });
@@ -126,6 +127,27 @@ describe('the publish queue', () => {
 		assert.deepEqual(delivered, [0, 1, 2, 4, 5]);
 		assert.equal(queue.stats().dropped, 1);
 		assert.ok(lines.some((l) => l.startsWith('error') && l.includes('HTTP 413')));
+	});
+
+	it('drops an encrypted event it cannot seal (no RT_ENCRYPTION_MASTER_KEY) at once, instead of retrying it ahead of the rest', async (t) => {
+		// A cache_miss re-send from a history numbered before a restart without the key, say.
+		const pusher = new PusherApp({ appId: 'a', key: 'k', secret: 's', host: '127.0.0.1', port: 1, cluster: undefined, useTLS: false, encryptionMasterKeyBase64: undefined });
+		t.after(() => pusher.close());
+		const delivered: string[] = [];
+		const { queue, lines } = queueWith(async (b) => {
+			const sealed = b.filter((e) => e.channel.startsWith('private-encrypted-'));
+			if (sealed.length > 0) await pusher.triggerBatch(sealed); // throws before any request
+			delivered.push(...b.map((e) => e.data));
+		}, { retryForMs: 2_000, backoffInitialMs: 500, backoffMaxMs: 500 });
+		queue.enqueue(event(1));
+		queue.enqueue(event(2, 'private-encrypted-vault'));
+		queue.enqueue(event(3));
+		const started = Date.now();
+		await queue.idle();
+		assert.ok(Date.now() - started < 900, 'no retry wait');
+		assert.deepEqual(delivered, [JSON.stringify({ n: 1 }), JSON.stringify({ n: 3 })]);
+		assert.equal(queue.stats().dropped, 1);
+		assert.ok(lines.some((l) => l.startsWith('error') && l.includes('private-encrypted-vault') && l.includes('RT_ENCRYPTION_MASTER_KEY')), lines.join('\n'));
 	});
 
 	it('leaves an event enqueued as prepared (a re-send in its envelope) to go out as it is', async () => {

@@ -19,7 +19,7 @@ import type { OutboxStats } from '../wire.js';
 import { OutboxGate } from './outbox-gate.js';
 import { OutboxSender } from './outbox-sender.js';
 import { OutboxStream, type OutboxRedis } from './outbox-stream.js';
-import { isRetryableStatus, wireEvent, type BatchSender, type EventPreparer, type OutgoingEvent } from './queue.js';
+import { isRetryableFailure, wireEvent, type BatchSender, type EventPreparer, type OutgoingEvent } from './queue.js';
 
 /** How long an add may take before the event goes out from memory instead, ms. */
 export const ADD_TIMEOUT_MS = 500;
@@ -241,7 +241,7 @@ export class Outbox {
 		try {
 			await this.options.send(copies.map(wireEvent));
 		} catch (error) {
-			if (isRetryableStatus((error as { status?: number }).status)) throw error;
+			if (isRetryableFailure(error)) throw error;
 			// The server refused the batch: send the events one by one, and drop those it refuses.
 			for (const event of copies) await this.sendAlone(event);
 		}
@@ -251,10 +251,11 @@ export class Outbox {
 		try {
 			await this.options.send([wireEvent(event)]);
 		} catch (error) {
+			if (isRetryableFailure(error)) throw error;
 			const status = (error as { status?: number }).status;
-			if (isRetryableStatus(status)) throw error;
 			this.counters.refused++;
-			this.options.error(`realtime: Pusher refused event "${event.name}" on "${event.channel}" from ${event.source} (HTTP ${status}); dropped from the outbox`);
+			const why = status ? `Pusher refused it (HTTP ${status})` : `it cannot be sent: ${(error as Error).message}`;
+			this.options.error(`realtime: event "${event.name}" on "${event.channel}" from ${event.source} dropped from the outbox: ${why}`);
 		}
 	}
 

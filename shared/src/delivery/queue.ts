@@ -76,6 +76,14 @@ export function wireEvent(event: OutgoingEvent): BatchEvent {
 /** Whether a failed send may succeed later: no answer at all, 429, or a server error. */
 export const isRetryableStatus = (status: number | undefined): boolean => status === undefined || status === 429 || status >= 500;
 
+/**
+ * Whether a failed send may succeed later: by its HTTP status, except an event this instance
+ * cannot send at all (`unsendable`: an encrypted one without the key), which is dropped as a
+ * refusal is, rather than retried ahead of every event behind it.
+ */
+export const isRetryableFailure = (error: unknown): boolean =>
+	(error as { unsendable?: unknown } | null)?.unsendable !== true && isRetryableStatus((error as { status?: number } | null)?.status);
+
 export class PublishQueue {
 	private readonly entries: QueueEntry[] = [];
 	private readonly maxBatch: number;
@@ -205,7 +213,7 @@ export class PublishQueue {
 	private handleFailure(batch: QueueEntry[], error: Error & { status?: number }): void {
 		const status = error.status;
 		const reason = status ? `HTTP ${status}` : error.message;
-		if (isRetryableStatus(status)) {
+		if (isRetryableFailure(error)) {
 			this.failures++;
 			const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (this.failures - 1));
 			this.pausedUntil = Date.now() + delay;

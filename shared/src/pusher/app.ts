@@ -8,6 +8,15 @@ import { ChannelEncryption } from './encryption.js';
 import { PusherRestClient, type BatchEvent, type RestClientOptions } from './rest-client.js';
 import { signChannelAuthorization, signUserAuthentication, type AppCredentials, type ChannelAuthorization, type UserAuthentication } from './signatures.js';
 
+/**
+ * An event this instance can never send, however often it tries: a private-encrypted one
+ * without RT_ENCRYPTION_MASTER_KEY here (written to the outbox by an instance that has the key,
+ * or before a restart without it). Senders drop it as they drop an event Pusher refuses.
+ */
+export class UnsendableEventError extends Error {
+	readonly unsendable = true;
+}
+
 export class PusherApp {
 	/** Undefined without RT_ENCRYPTION_MASTER_KEY: encrypted channels are then refused. */
 	readonly encryption: ChannelEncryption | undefined;
@@ -35,7 +44,9 @@ export class PusherApp {
 	 */
 	async triggerBatch(batch: BatchEvent[]): Promise<void> {
 		for (const event of batch) {
-			if (channelType(event.channel) === 'private-encrypted') event.data = this.requireEncryption(event.channel).encrypt(event.channel, event.data);
+			if (channelType(event.channel) !== 'private-encrypted') continue;
+			if (!this.encryption) throw new UnsendableEventError(`"${event.channel}" is encrypted, and RT_ENCRYPTION_MASTER_KEY is not set`);
+			event.data = this.encryption.encrypt(event.channel, event.data);
 		}
 		await this.rest.triggerBatch(batch);
 	}
