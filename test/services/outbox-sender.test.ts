@@ -104,4 +104,41 @@ describe('the outbox sender', () => {
 		assert.equal(await outbox.pending(), 0);
 		assert.equal(await writer.xlen(`${prefix}outbox`), 1); // id-2 waits for the next sender
 	});
+
+	it('gets past entries trimmed away (MAXLEN) while a dead consumer held them: acknowledged away, the rest delivered', async () => {
+		fresh();
+		const outbox = new OutboxStream(writer, { prefix });
+		await outbox.ensureGroup();
+		for (let n = 1; n <= 5; n++) await outbox.add(ev(n));
+		assert.equal((await outbox.read('dead', 3, 0)).entries.length, 3); // 1..3 read, then the process died
+		// The outbox overflowed meanwhile: its oldest entries, 1..3 among them, are trimmed.
+		await writer.call('XTRIM', `${prefix}outbox`, 'MAXLEN', '=', '2');
+		for (let n = 6; n <= 7; n++) await outbox.add(ev(n));
+		const got: string[] = [];
+		const s = sender(async (events) => void got.push(...events.map((e) => e.id!)));
+		s.start();
+		await waitFor(async () => got.length >= 4 && (await outbox.pending()) === 0, 5_000, () => JSON.stringify({ got }));
+		assert.deepEqual(got, ['id-4', 'id-5', 'id-6', 'id-7']);
+		assert.equal(await writer.xlen(`${prefix}outbox`), 0);
+		assert.equal(s.stats().failedRounds, 0);
+	});
+
+	it('delivers a batch it holds for a retry even when the stream was trimmed meanwhile, then acknowledges it', async () => {
+		fresh();
+		const outbox = new OutboxStream(writer, { prefix });
+		await outbox.ensureGroup();
+		const attempts: string[][] = [];
+		const s = sender(async (events) => {
+			attempts.push(events.map((e) => e.id!));
+			if (attempts.length === 1) {
+				await writer.call('XTRIM', `${prefix}outbox`, 'MAXLEN', '=', '0');
+				throw new Error('Pusher unreachable');
+			}
+		});
+		for (let n = 1; n <= 3; n++) await outbox.add(ev(n));
+		s.start();
+		await waitFor(async () => attempts.length >= 2 && (await outbox.pending()) === 0, 5_000, () => JSON.stringify(attempts));
+		assert.deepEqual(attempts, [['id-1', 'id-2', 'id-3'], ['id-1', 'id-2', 'id-3']]);
+		assert.equal(s.stats().delivered, 3);
+	});
 });
