@@ -5,11 +5,13 @@
  * cache kind as its kind without the cache, and a row of one kind never answers for the other.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import nacl from 'tweetnacl';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createChannel, createCollection, createItem, createUser, type ChannelInput, type TestUser } from '../harness/fixtures.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { pollUntil } from '../harness/time.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const PUBLISHER = 'trigger({ room: meta.payload.room }, "note", { text: meta.payload.text });';
@@ -135,6 +137,39 @@ describe('cache channels', () => {
 		await assert.rejects(subscribe(c, 'private-cache-closed'), refused);
 		// And the cache row, which would refuse it, never answers a plain name.
 		await subscribe(c, 'private-closed');
+	});
+
+	it('answers the history of each cache kind as /realtime/auth decides it, sealed on private-encrypted-cache-', async () => {
+		const history = (name: string, token: string | null) => stack.directus.request('GET', `/realtime/channels/${name}/history?limit=5`, undefined, { token });
+		await createItem(stack.directus, 'notes', { room: 'h1', text: 'kept secret' });
+		const sealedName = 'private-encrypted-cache-notes-h1';
+		const sealed = await pollUntil(() => history(sealedName, ada.token), (res) => res.status !== 200 || res.body.items.length > 0);
+		assert.equal(sealed.status, 200, sealed.text);
+		assert.deepEqual(Object.keys(sealed.body.items[0].data).sort(), ['ciphertext', 'nonce']);
+		assert.ok(!sealed.text.includes('kept secret'), 'no plaintext in the answer');
+		const key = createHash('sha256').update(Buffer.concat([Buffer.from(sealedName), Buffer.from(ENCRYPTION_KEY, 'base64')])).digest();
+		const box = sealed.body.items[0].data;
+		const opened = nacl.secretbox.open(Buffer.from(box.ciphertext, 'base64'), Buffer.from(box.nonce, 'base64'), key);
+		assert.deepEqual(JSON.parse(Buffer.from(opened!).toString('utf8')).data, { text: 'kept secret' });
+		// The same event on the plain kinds: readable as sent, the public one without a token.
+		const open = await pollUntil(() => history('cache-notes-h1', null), (res) => res.status !== 200 || res.body.items.length > 0);
+		assert.deepEqual(open.body.items[0].data.data, { text: 'kept secret' });
+		// Whichever row decides private-cache-notes-h1 now (the overlapping pair's cache row may), both answer alike.
+		const auth = await authorize('private-cache-notes-h1', ada);
+		const read = await history('private-cache-notes-h1', ada.token);
+		assert.deepEqual([read.status, read.status === 403 ? read.body : null], [auth.status, auth.status === 403 ? auth.body : null]);
+		for (const name of [sealedName, 'private-cache-notes-h1', 'presence-cache-lobby-1']) assert.equal((await history(name, null)).status, 401, name);
+		// Where /realtime/auth refuses (the cache row of the overlapping pair), the history refuses alike;
+		// a public cache name with no cache row of its own is refused, whatever private rows match it.
+		const refusal = await authorize('private-cache-closed', ada);
+		assert.equal(refusal.status, 403);
+		for (const name of ['private-cache-closed', 'cache-closed', 'cache-lobby-1']) {
+			const res = await history(name, ada.token);
+			assert.equal(res.status, 403, `${name}: ${res.text}`);
+			assert.deepEqual(res.body, refusal.body, name);
+		}
+		assert.equal((await history('private-cache-open', ada.token)).status, 200);
+		assert.equal((await history('presence-cache-lobby-1', ada.token)).status, 200);
 	});
 
 	it('refuses client events on a public cache channel row on save', async () => {
