@@ -145,11 +145,25 @@ export async function directusHeaders(options: { auth?: TokenSource; headers?: H
 		if (error instanceof TokenSourceError) throw error;
 		throw new TokenSourceError(`the headers function failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 	}
-	Object.assign(headers, extra);
+	if (extra !== undefined && extra !== null) {
+		if (typeof extra !== 'object' || Array.isArray(extra)) throw new TokenSourceError('the headers option gave something that is not a set of headers');
+		for (const [name, value] of Object.entries(extra) as Array<[string, unknown]>) {
+			// What fetch would refuse with the same TypeError as a network failure: refused here, not retried.
+			const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+			if (!HEADER_NAME.test(name) || typeof text !== 'string' || !HEADER_VALUE.test(text)) {
+				throw new TokenSourceError(`the headers option gave a header no request can carry (${JSON.stringify(name.slice(0, 40))})`);
+			}
+			headers[name] = text;
+		}
+	}
 	const token = await currentToken(options.auth);
 	if (token) headers.Authorization = `Bearer ${token}`;
 	return { headers, token };
 }
+
+/** A header name (an HTTP token) and value (no line breaks, no NUL, no character past U+00FF): what fetch accepts. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** The token each request refused by Directus was made with (to tell whether it was refreshed since). */
 const usedTokens = new WeakMap<HistoryError, string | null>();
