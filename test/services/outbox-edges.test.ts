@@ -157,6 +157,28 @@ describe('the outbox module against Redis: its edges', () => {
 		await waitFor(async () => Number(await redis.xlen(`${prefix}outbox`)) === 0, 5_000, () => 'entries left');
 	});
 
+	it('stops within its wait while a send hangs, and leaves that batch to another instance, which takes it over and sends it', async () => {
+		fresh();
+		let hung = false;
+		const first = make(connect(), async () => {
+			hung = true;
+			await new Promise(() => {}); // Pusher never answers this one
+		});
+		first.accept({ ...ev(1), id: 'stuck-1' });
+		first.accept({ ...ev(2), id: 'stuck-2' });
+		await waitFor(async () => hung, 5_000, () => 'no send started');
+		const started = Date.now();
+		await first.stop();
+		assert.ok(Date.now() - started < 4_000, `stop took ${Date.now() - started} ms`);
+		const ids: string[] = [];
+		const second = make(connect(), async (batch) => void ids.push(...batch.map((e) => JSON.parse(e.data).n)));
+		await second.start();
+		await waitFor(async () => ids.length >= 2, 5_000, () => JSON.stringify({ ids, stats: second.stats() }));
+		assert.deepEqual(ids, [1, 2]);
+		assert.equal(second.stats()!.claimed, 2);
+		await waitFor(async () => Number(await redis.xlen(`${prefix}outbox`)) === 0, 5_000, () => 'entries left');
+	});
+
 	it('hands an entry left pending to one claimer only, however many ask at once', async () => {
 		fresh();
 		const writer = new OutboxStream(redis, { prefix });
