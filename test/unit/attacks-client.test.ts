@@ -66,3 +66,35 @@ describe('the client helper\'s headers option', () => {
 		assert.equal(calls.length, 2);
 	});
 });
+
+describe('a Directus SDK client refused everywhere at once', () => {
+	it('refreshes once for history requests and authorizations refused together with one token, then each goes on with the new one', async () => {
+		let token = 'access-1';
+		let refreshes = 0;
+		const sdk = {
+			url: 'http://d',
+			getToken: async () => token,
+			refresh: async () => {
+				refreshes++;
+				await new Promise((resolve) => setTimeout(resolve, 5));
+				token = `access-${refreshes + 1}`;
+			},
+		};
+		const calls: string[] = [];
+		const fetch = (async (url: string, init: RequestInit) => {
+			const authorization = (init.headers as Record<string, string>).Authorization;
+			calls.push(authorization ?? '');
+			if (authorization !== 'Bearer access-2') return new Response('{"errors":[{"message":"Token expired.","extensions":{"code":"TOKEN_EXPIRED"}}]}', { status: 401 });
+			return new Response(JSON.stringify(url.includes('/history') ? REPLY : { auth: 'k:s' }), { status: 200 });
+		}) as unknown as typeof globalThis.fetch;
+		const option = channelAuthorization({ auth: sdk, fetch });
+		const [histories, joins] = await Promise.all([
+			Promise.all(Array.from({ length: 5 }, (_, i) => fetchHistory(`private-x.${i}`, { since: null }, { auth: sdk, fetch, retry: { delay: 1, maxDelay: 2 } }))),
+			Promise.all(Array.from({ length: 5 }, (_, i) => authorize(option, `private-x.${i}`))),
+		]);
+		assert.equal(refreshes, 1);
+		assert.equal(histories.length, 5);
+		assert.deepEqual(joins.map((j) => j.error), [null, null, null, null, null]);
+		assert.deepEqual([calls.filter((c) => c === 'Bearer access-1').length, calls.filter((c) => c === 'Bearer access-2').length], [10, 10]);
+	});
+});
