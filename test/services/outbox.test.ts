@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { createTickets, health } from '../harness/outbox-fixtures.js';
 import { startDirectus, type Directus } from '../harness/directus.js';
-import { createChannel, createCollection } from '../harness/fixtures.js';
+import { createChannel, createCollection, createUser } from '../harness/fixtures.js';
 import { waitFor } from '../harness/ports.js';
 import { startSoketi, type Soketi } from '../harness/soketi.js';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
@@ -131,5 +131,16 @@ describe('the outbox: a server killed with events accepted leaves them to anothe
 		await live.waitFor(3, 20_000);
 		assert.deepEqual(live.events.map((e: { title: string }) => e.title), ['before', large, 'after']);
 		await waitFor(async () => Number(await redis.xlen(outboxKey)) === 0, 10_000, () => 'the outbox is not empty');
+	});
+
+	it('shows the outbox counters to admins only: a user or the public get nothing but the status', async () => {
+		const b = directus[1]!;
+		assert.ok((await health(b)).outbox, 'admins see the outbox');
+		const user = await createUser(b, { first_name: 'Nosy' });
+		for (const token of [user.token, null]) {
+			const res = await b.request('GET', '/realtime/health', undefined, { token });
+			assert.equal(res.status, 200, res.text);
+			assert.deepEqual(res.body, { status: 'ok' });
+		}
 	});
 });
