@@ -46,7 +46,20 @@ describe('RT_* configuration', () => {
 			[{ RT_OUTBOX_CLAIM_AFTER: '1.5' }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
 			[{ RT_OUTBOX_CLAIM_AFTER: '50' }, /^RT_OUTBOX_CLAIM_AFTER: expected a number from 100 to 3600000, got 50/],
 			[{ RT_OUTBOX_CLAIM_AFTER: '3600001' }, /^RT_OUTBOX_CLAIM_AFTER: expected a number from 100 to 3600000/],
+			// Edges: 0 (no wait: every send taken over), numbers as Directus' env hands them, and what only looks like a number.
+			[{ RT_OUTBOX_CLAIM_AFTER: '0' }, /^RT_OUTBOX_CLAIM_AFTER: expected a number from 100 to 3600000, got 0/],
+			[{ RT_OUTBOX_CLAIM_AFTER: 0 }, /^RT_OUTBOX_CLAIM_AFTER: expected a number from 100 to 3600000, got 0/],
+			[{ RT_OUTBOX_CLAIM_AFTER: Number.POSITIVE_INFINITY }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
+			[{ RT_OUTBOX_CLAIM_AFTER: Number.NaN }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
+			[{ RT_OUTBOX_CLAIM_AFTER: 1e30 }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '9'.repeat(400) }, /^RT_OUTBOX_CLAIM_AFTER: expected a number from 100 to 3600000/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '0x1000' }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '1e4' }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
+			[{ RT_OUTBOX_CLAIM_AFTER: '１０００' }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number/],
+			[{ RT_OUTBOX_CLAIM_AFTER: ['1', '000'] }, /^RT_OUTBOX_CLAIM_AFTER: expected a whole number, got "1,000"/],
 		];
+		// Surrounding white space (an env file's line end) is not part of the value.
+		assert.equal(readConfig({ ...SECRET, RT_OUTBOX_CLAIM_AFTER: ' 1000\n' }).delivery.outboxClaimAfterMs, 1000);
 		for (const [env, message] of cases) assert.throws(() => readConfig({ ...SECRET, ...env }), { code: 'CONFIG_INVALID', message }, JSON.stringify(env));
 	});
 
