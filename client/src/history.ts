@@ -157,7 +157,12 @@ export async function directusHeaders(options: { auth?: TokenSource; headers?: H
 		}
 	}
 	const token = await currentToken(options.auth);
-	if (token) headers.Authorization = `Bearer ${token}`;
+	if (token) {
+		// The token replaces an Authorization header however it is spelled: fetch would join two
+		// spellings into one value (`Bearer a, Bearer b`), which Directus reads as no token at all.
+		for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+		headers.Authorization = `Bearer ${token}`;
+	}
 	return { headers, token };
 }
 

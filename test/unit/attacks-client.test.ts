@@ -64,6 +64,12 @@ describe('the client helper\'s headers option', () => {
 		assert.deepEqual(calls[0]!.headers, { Accept: 'application/json', 'X-Tenant': 'a b\tc', 'X-Version': '2', Authorization: 'Bearer token' });
 		await fetchHistory('private-x', { since: null }, { baseUrl: 'http://d', headers: null as unknown as Record<string, string>, fetch });
 		assert.equal(calls.length, 2);
+		// Another spelling of Authorization would reach the server joined to the token's (`Bearer a, Bearer b`): the token replaces it.
+		await fetchHistory('private-x', { since: null }, { baseUrl: 'http://d', auth: 'token', headers: { authorization: 'Bearer stale', AUTHORIZATION: 'Bearer staler' }, fetch });
+		assert.deepEqual(new Headers(calls[2]!.headers).get('authorization'), 'Bearer token');
+		// Without a token (session cookies), a header of one's own is left as it is.
+		await fetchHistory('private-x', { since: null }, { baseUrl: 'http://d', headers: { authorization: 'Bearer own' }, fetch });
+		assert.deepEqual(new Headers(calls[3]!.headers).get('authorization'), 'Bearer own');
 	});
 });
 
