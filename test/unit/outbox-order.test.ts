@@ -31,7 +31,7 @@ class SlowRedis implements OutboxClient {
 	}
 }
 
-function outbox(redis: SlowRedis, addTimeoutMs = 40) {
+function outbox(redis: SlowRedis, addTimeoutMs = 400) {
 	const live: Array<{ title: string; fallback: boolean }> = [];
 	const warnings: string[] = [];
 	const box = new Outbox({
@@ -66,7 +66,7 @@ describe('the outbox placing events while Redis comes and goes', () => {
 		accept('3');
 		await tick();
 		assert.equal(live.length, 0, 'the memory events wait for the add in flight before them');
-		await settle(100);
+		await settle(800);
 		assert.deepEqual(live.map((e) => e.title), ['1', '2', '3']);
 		assert.ok(live.every((e) => e.fallback));
 	});
