@@ -11,7 +11,7 @@
 export { RealtimeError, ConfigError, type RealtimeErrorCode } from './errors.js';
 export { closestVariable, readBoolean, readConfig, realtimeEnv, unknownVariables, type RealtimeConfig, type PusherConnectionConfig } from './config.js';
 
-export { channelKind, channelType, isCache, isSocketId, type ChannelKind, type ChannelType } from './pusher/names.js';
+export { channelKind, channelType, isCache, isChannelName, isSocketId, type ChannelKind, type ChannelType } from './pusher/names.js';
 export { PusherApp } from './pusher/app.js';
 
 export { CHANNELS_COLLECTION, type ChannelRow, type ChannelAction } from './channels/row.js';

@@ -52,6 +52,18 @@ function specials(value: string[] | string | null | undefined): string[] {
 	return typeof value === 'string' ? value.split(',').map((s) => s.trim()) : [];
 }
 
+function isSecretSpecial(special: string[] | string | null | undefined): boolean {
+	if (special === null || special === undefined) return false;
+	return specials(special).some((s) => SECRET_SPECIALS.includes(s));
+}
+
+/** Adds the names of `fields` that Directus conceals, hashes or encrypts. */
+function addSecrets(to: Set<string>, fields: Record<string, { special?: string[] | string | null } | undefined>): void {
+	for (const name in fields) {
+		if (Object.hasOwn(fields, name) && isSecretSpecial(fields[name]?.special)) to.add(name);
+	}
+}
+
 /** Per schema object, computed per collection on first use. */
 class SchemaRules {
 	private readonly byCollection = new Map<string, CollectionRules | null>();
@@ -68,11 +80,22 @@ class SchemaRules {
 		return rules;
 	}
 
-	/** Every name that is secret in some collection: for objects whose collection is unknown. */
+	/**
+	 * Every name that is secret in some collection: for objects whose collection is unknown, and
+	 * for the checks of field requests. Only the fields are walked (not the relations, which the
+	 * rules of each collection also need): it is asked once per schema object, and Directus hands
+	 * each request its own copy.
+	 */
 	secretAnywhere(): Set<string> {
 		if (!this.anywhere) {
-			this.anywhere = new Set(SECRET_USER_FIELDS);
-			for (const name of Object.keys(this.schema.collections ?? {})) for (const field of this.of(name)?.secrets ?? []) this.anywhere.add(field);
+			const anywhere = new Set<string>(SECRET_USER_FIELDS);
+			const collections = this.schema.collections ?? {};
+			for (const name in collections) {
+				if (!Object.hasOwn(collections, name)) continue;
+				const fields = collections[name]?.fields;
+				if (fields) addSecrets(anywhere, fields);
+			}
+			this.anywhere = anywhere;
 		}
 		return this.anywhere;
 	}
@@ -82,9 +105,10 @@ class SchemaRules {
 		if (!info) return null;
 		const secrets = new Set<string>(collection === USERS ? SECRET_USER_FIELDS : []);
 		const columns = new Set<string>();
-		for (const [name, field] of Object.entries(info.fields ?? {})) {
-			if (specials(field?.special).some((s) => SECRET_SPECIALS.includes(s))) secrets.add(name);
-			if (field?.type !== 'alias') columns.add(name);
+		const fields = info.fields ?? {};
+		addSecrets(secrets, fields);
+		for (const name in fields) {
+			if (Object.hasOwn(fields, name) && fields[name]?.type !== 'alias') columns.add(name);
 		}
 		const relations = new Map<string, Relation>();
 		const add = (field: string, relation: Relation) => {
