@@ -6,6 +6,7 @@ import {
 	isChannelName,
 	notAllowedToJoin,
 	readCaller,
+	readsUserAliases,
 	readUserSafely,
 	type Accountability,
 } from '@directus-realtime/shared';
@@ -13,36 +14,60 @@ import type { Caller, Schema } from '../request-caller.js';
 import { directusUserNamed } from '../user-accountability.js';
 import type { RouteDeps } from './handler.js';
 
-/**
- * Whom a join (or a members query) of channel `name` acts for, checked now: with the user's row
- * (`auth.user`, the same one read) unless the row that decides `name` is in permission mode,
- * which reads no user row (only whether the user may act: their id, role and status). Which row
- * decides is taken from the rows at hand, without a query; `user` is undefined when the row was
- * not read, and is then read if an authorizer turns out to need it after all (the rows changed).
- */
-export async function actingForChannel(
-	deps: Pick<RouteDeps, 'runtime'>,
-	caller: Caller,
-	name: unknown,
-	route: string,
-): Promise<{ accountability: Accountability; user: Record<string, unknown> | null | undefined }> {
-	const deciding = isChannelName(name) ? deps.runtime.registry.peek()?.match(name) : undefined;
-	if (deciding && decidedByPermissions(deciding.channel.row)) return { accountability: await caller.acting(route, notAllowedToJoin), user: undefined };
-	return caller.actingUser(route, notAllowedToJoin);
+/** Whom a channel's authorizers decide for, and the user's row as read with that check. */
+export interface ChannelCaller {
+	accountability: Accountability;
+	/** `auth.user`; undefined when it was not read (permission mode reads no user row). */
+	user: Record<string, unknown> | null | undefined;
+	/** Whether `user` holds the relational aliases (`policies`). */
+	withAliases: boolean;
 }
 
 /**
- * `user`: the caller's row as read with the check that they may act (Caller.actingUser), handed
- * to the authorizers as it is; undefined when it was not read (read then on first need).
+ * Whom a join (or a members or history query) of channel `name` acts for, checked now, with what
+ * of the user's row the rows likely to decide need, read in the same one query: nothing of it
+ * when the first of them is in permission mode (only whether the user may act: id, role,
+ * status), the fields stored in the row when no authorizer among them mentions a relational
+ * alias (`policies`), every field otherwise. Which rows decide is taken from the rows last
+ * loaded, without a query; if they changed meanwhile, what a row needs beyond it is read then.
  */
-export function authorizerDeps(deps: RouteDeps, accountability: Accountability, schema: Schema, user: Record<string, unknown> | null | undefined) {
+export async function actingForChannel(deps: Pick<RouteDeps, 'runtime'>, caller: Caller, name: unknown, route: string): Promise<ChannelCaller> {
+	const snapshot = isChannelName(name) ? deps.runtime.registry.latest() : undefined;
+	let withAliases = snapshot === undefined;
+	if (snapshot) {
+		let schema: Schema | undefined;
+		for (const { channel } of snapshot.matches(name as string)) {
+			if (decidedByPermissions(channel.row)) {
+				// It decides, whatever it answers; the rows before it (if any) did not mention an alias.
+				if (schema === undefined) return { accountability: await caller.acting(route, notAllowedToJoin), user: undefined, withAliases: false };
+				break;
+			}
+			const source = channel.row.authorizer ?? '';
+			schema ??= await caller.schema();
+			if (readsUserAliases(source, schema)) {
+				withAliases = true;
+				break;
+			}
+		}
+	}
+	return caller.actingUser(route, notAllowedToJoin, withAliases);
+}
+
+/**
+ * `user`: the caller's row as read with the check that they may act (actingForChannel), handed
+ * to the authorizers as it is when it holds what their scripts read; read again (every field)
+ * for a script that mentions a relational alias it lacks, and when it was not read.
+ */
+export function authorizerDeps(deps: RouteDeps, accountability: Accountability, schema: Schema, known: Pick<ChannelCaller, 'user' | 'withAliases'>) {
 	const { runtime, services, database, logger } = deps;
 	return {
 		registry: runtime.registry,
 		scripts: runtime.scripts.authorizers,
 		pusher: runtime.pusher,
 		encryption: runtime.capabilities.encryption,
-		caller: (withPermissions: boolean) => readCaller(accountability, services, schema, withPermissions, user === undefined ? undefined : { user }),
+		caller: (withPermissions: boolean, withUserAliases: boolean) =>
+			readCaller(accountability, services, schema, withPermissions, known.user !== undefined && (known.withAliases || !withUserAliases) ? { user: known.user } : undefined),
+		readsUserAliases: (source: string) => readsUserAliases(source, schema),
 		helpers: callerHelpers(accountability, services, schema, database),
 		directusUserNamed: (id: string) => directusUserNamed(database, id),
 		log: logger,

@@ -14,7 +14,7 @@ export function occupiedChannelsRoute({ runtime }: RouteDeps): Handler {
 export function channelMembersRoute(deps: RouteDeps): Handler {
 	return async (caller, req) => {
 		const name = req.params.name;
-		const { accountability, user } = await actingForChannel(deps, caller, name, `the members of ${String(name).slice(0, 200)}`);
-		return channelMembers(name, accountability.user, authorizerDeps(deps, accountability, await caller.schema(), user));
+		const acting = await actingForChannel(deps, caller, name, `the members of ${String(name).slice(0, 200)}`);
+		return channelMembers(name, acting.accountability.user, authorizerDeps(deps, acting.accountability, await caller.schema(), acting));
 	};
 }

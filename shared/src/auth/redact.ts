@@ -45,6 +45,12 @@ interface CollectionRules {
 	/** Fields stored in the row itself (not relations, not aliases): their values are data. */
 	columns: Set<string>;
 	relations: Map<string, Relation>;
+	/** The columns that are not secret (storedFields), made on first use. */
+	stored?: readonly string[];
+	/** The fields that are not columns (aliasFields), made on first use. */
+	aliases?: readonly string[];
+	/** Every field name of the collection in the schema. */
+	names: readonly string[];
 }
 
 function specials(value: string[] | string | null | undefined): string[] {
@@ -124,7 +130,7 @@ class SchemaRules {
 			}
 			if (r.related_collection === collection && r.meta?.one_field) add(r.meta.one_field, { targets: [r.collection] });
 		}
-		return { secrets, columns, relations };
+		return { secrets, columns, relations, names: Object.keys(fields) };
 	}
 }
 
@@ -205,6 +211,24 @@ function walk(rules: SchemaRules, context: Context, value: unknown, depth: numbe
 export function redactItem<T>(schema: SchemaLike, collection: string, value: T): T {
 	const rules = rulesFor(schema);
 	return walk(rules, rules.of(collection) ? [collection] : null, value, 0) as T;
+}
+
+/**
+ * The fields of `collection` stored in its rows, secrets left out: what `*` reads without the
+ * relational (o2m, m2m, m2a) and presentation aliases, each of which costs a read of its own.
+ * null when the schema does not know the collection.
+ */
+export function storedFields(schema: SchemaLike, collection: string): readonly string[] | null {
+	const rules = rulesFor(schema).of(collection);
+	if (!rules) return null;
+	return (rules.stored ??= Object.freeze([...rules.columns].filter((field) => !rules.secrets.has(field))));
+}
+
+/** The fields of `collection` that are not stored in its rows (aliases: o2m, m2m, m2a, presentation); [] for an unknown collection. */
+export function aliasFields(schema: SchemaLike, collection: string): readonly string[] {
+	const rules = rulesFor(schema).of(collection);
+	if (!rules) return [];
+	return (rules.aliases ??= Object.freeze(rules.names.filter((field) => !rules.columns.has(field))));
 }
 
 /** Every field name that is secret in some collection of the schema (and the four of users). */
