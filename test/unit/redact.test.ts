@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactItem, secretFieldNames, type SchemaLike } from '../../shared/src/auth/redact.js';
+import { aliasFields, redactItem, secretFieldNames, storedFields, type SchemaLike } from '../../shared/src/auth/redact.js';
 import { carriesScripts, revisionWithoutScripts, withoutChannelPermissions } from '../../shared/src/channels/admin-only.js';
 
 const f = (type: string, special: string[] = []) => ({ type, special });
@@ -64,6 +64,25 @@ const assertNoSecret = (value: unknown) => {
 	const text = JSON.stringify(value);
 	for (const secret of SECRETS) assert.ok(!text.includes(secret), `${secret} in ${text}`);
 };
+
+describe('the fields of a collection\'s rows', () => {
+	it('stored in the row: every column but the secrets and the aliases', () => {
+		assert.deepEqual(storedFields(schema, 'directus_users'), ['id', 'first_name', 'role']);
+		assert.deepEqual(storedFields(schema, 'messages'), ['id', 'text', 'extra', 'recipient']);
+		assert.equal(storedFields(schema, 'nowhere'), null);
+	});
+
+	it('aliases: the fields that are no column (o2m, m2a)', () => {
+		assert.deepEqual(aliasFields(schema, 'messages'), ['notes', 'attachments']);
+		assert.deepEqual(aliasFields(schema, 'directus_roles'), ['users']);
+		assert.deepEqual(aliasFields(schema, 'directus_users'), []);
+		assert.deepEqual(aliasFields(schema, 'nowhere'), []);
+	});
+
+	it('secret somewhere: the secrets of every collection and the four of users', () => {
+		assert.deepEqual([...secretFieldNames(schema)].sort(), ['auth_data', 'password', 'pin', 'secret_code', 'tfa_secret', 'token']);
+	});
+});
 
 describe('redacting items read for scripts', () => {
 	it('removes the user secrets from a row of directus_users, keeping the rest', () => {
