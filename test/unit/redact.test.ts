@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { aliasFields, redactItem, secretFieldNames, storedFields, type SchemaLike } from '../../shared/src/auth/redact.js';
+import { aliasFields, isSecretAnywhere, redactItem, secretFieldNames, storedFields, type SchemaLike } from '../../shared/src/auth/redact.js';
 import { carriesScripts, revisionWithoutScripts, withoutChannelPermissions } from '../../shared/src/channels/admin-only.js';
 
 const f = (type: string, special: string[] = []) => ({ type, special });
@@ -81,6 +81,15 @@ describe('the fields of a collection\'s rows', () => {
 
 	it('secret somewhere: the secrets of every collection and the four of users', () => {
 		assert.deepEqual([...secretFieldNames(schema)].sort(), ['auth_data', 'password', 'pin', 'secret_code', 'tfa_secret', 'token']);
+	});
+
+	it('secret somewhere, asked name by name: the same answers, before and after the whole set is made', () => {
+		const names = [...new Set([...Object.values(schema.collections!).flatMap((c) => Object.keys(c!.fields!)), 'auth_data', 'nowhere', '__proto__', 'constructor'])];
+		const fresh = structuredClone(schema);
+		const byName = names.map((name) => isSecretAnywhere(fresh, name));
+		assert.deepEqual(byName, names.map((name) => secretFieldNames(schema).has(name)));
+		assert.deepEqual(names.map((name) => isSecretAnywhere(fresh, name)), byName);
+		assert.deepEqual(names.filter((name, i) => byName[i]).sort(), ['auth_data', 'password', 'pin', 'secret_code', 'tfa_secret', 'token']);
 	});
 });
 

@@ -74,6 +74,8 @@ function addSecrets(to: Set<string>, fields: Record<string, { special?: string[]
 class SchemaRules {
 	private readonly byCollection = new Map<string, CollectionRules | null>();
 	private anywhere: Set<string> | undefined;
+	/** Names asked about one by one (isSecretAnywhere) while `anywhere` is not made. */
+	private readonly named = new Map<string, boolean>();
 
 	constructor(private readonly schema: SchemaLike) {}
 
@@ -104,6 +106,24 @@ class SchemaRules {
 			this.anywhere = anywhere;
 		}
 		return this.anywhere;
+	}
+
+	/** Whether `name` is in secretAnywhere(), looked up in each collection rather than by making the whole set. */
+	isSecretAnywhere(name: string): boolean {
+		if (this.anywhere) return this.anywhere.has(name);
+		let secret = this.named.get(name);
+		if (secret === undefined) {
+			secret = (SECRET_USER_FIELDS as readonly string[]).includes(name);
+			const collections = this.schema.collections ?? {};
+			for (const collection in collections) {
+				if (secret) break;
+				if (!Object.hasOwn(collections, collection)) continue;
+				const fields = collections[collection]?.fields;
+				if (fields && Object.hasOwn(fields, name) && isSecretSpecial(fields[name]?.special)) secret = true;
+			}
+			this.named.set(name, secret);
+		}
+		return secret;
 	}
 
 	private compute(collection: string): CollectionRules | null {
@@ -234,6 +254,11 @@ export function aliasFields(schema: SchemaLike, collection: string): readonly st
 /** Every field name that is secret in some collection of the schema (and the four of users). */
 export function secretFieldNames(schema: SchemaLike): ReadonlySet<string> {
 	return rulesFor(schema).secretAnywhere();
+}
+
+/** Whether `name` is secret in some collection of the schema (or one of the four of users): `secretFieldNames(schema).has(name)`. */
+export function isSecretAnywhere(schema: SchemaLike, name: string): boolean {
+	return rulesFor(schema).isSecretAnywhere(name);
 }
 
 /** A user row without its secrets, when no schema is at hand (the named fields only). */
