@@ -25,31 +25,17 @@ export interface ChannelCaller {
 
 /**
  * Whom a join (or a members or history query) of channel `name` acts for, checked now, with what
- * of the user's row the rows likely to decide need, read in the same one query: nothing of it
- * when the first of them is in permission mode (only whether the user may act: id, role,
- * status), the fields stored in the row when no authorizer among them mentions a relational
- * alias (`policies`), every field otherwise. Which rows decide is taken from the rows last
- * loaded, without a query; if they changed meanwhile, what a row needs beyond it is read then.
+ * of the user's row the row likely to decide needs, read in the same one query: nothing of it
+ * when that row is in permission mode (only whether the user may act: id, role, status), the
+ * fields stored in the row when its authorizer mentions no relational alias (`policies`), every
+ * field otherwise. That row is the first match among the rows last loaded, found without a
+ * query; when another row decides after all (the rows changed, or the first returned null),
+ * what it needs beyond what was read is read then (authorizerDeps).
  */
 export async function actingForChannel(deps: Pick<RouteDeps, 'runtime'>, caller: Caller, name: unknown, route: string): Promise<ChannelCaller> {
-	const snapshot = isChannelName(name) ? deps.runtime.registry.latest() : undefined;
-	let withAliases = snapshot === undefined;
-	if (snapshot) {
-		let schema: Schema | undefined;
-		for (const { channel } of snapshot.matches(name as string)) {
-			if (decidedByPermissions(channel.row)) {
-				// It decides, whatever it answers; the rows before it (if any) did not mention an alias.
-				if (schema === undefined) return { accountability: await caller.acting(route, notAllowedToJoin), user: undefined, withAliases: false };
-				break;
-			}
-			const source = channel.row.authorizer ?? '';
-			schema ??= await caller.schema();
-			if (readsUserAliases(source, schema)) {
-				withAliases = true;
-				break;
-			}
-		}
-	}
+	const first = isChannelName(name) ? deps.runtime.registry.latest()?.match(name) : undefined;
+	if (first && decidedByPermissions(first.channel.row)) return { accountability: await caller.acting(route, notAllowedToJoin), user: undefined, withAliases: false };
+	const withAliases = first === undefined || (first !== null && readsUserAliases(first.channel.row.authorizer ?? '', await caller.schema()));
 	return caller.actingUser(route, notAllowedToJoin, withAliases);
 }
 

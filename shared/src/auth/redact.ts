@@ -74,8 +74,6 @@ function addSecrets(to: Set<string>, fields: Record<string, { special?: string[]
 class SchemaRules {
 	private readonly byCollection = new Map<string, CollectionRules | null>();
 	private anywhere: Set<string> | undefined;
-	/** Names asked about one by one (isSecretAnywhere) while `anywhere` is not made. */
-	private readonly named = new Map<string, boolean>();
 
 	constructor(private readonly schema: SchemaLike) {}
 
@@ -108,22 +106,9 @@ class SchemaRules {
 		return this.anywhere;
 	}
 
-	/** Whether `name` is in secretAnywhere(), looked up in each collection rather than by making the whole set. */
-	isSecretAnywhere(name: string): boolean {
-		if (this.anywhere) return this.anywhere.has(name);
-		let secret = this.named.get(name);
-		if (secret === undefined) {
-			secret = (SECRET_USER_FIELDS as readonly string[]).includes(name);
-			const collections = this.schema.collections ?? {};
-			for (const collection in collections) {
-				if (secret) break;
-				if (!Object.hasOwn(collections, collection)) continue;
-				const fields = collections[collection]?.fields;
-				if (fields && Object.hasOwn(fields, name) && isSecretSpecial(fields[name]?.special)) secret = true;
-			}
-			this.named.set(name, secret);
-		}
-		return secret;
+	/** secretAnywhere() when it has been made for this schema object, else undefined. */
+	secretAnywhereIfMade(): ReadonlySet<string> | undefined {
+		return this.anywhere;
 	}
 
 	private compute(collection: string): CollectionRules | null {
@@ -256,9 +241,22 @@ export function secretFieldNames(schema: SchemaLike): ReadonlySet<string> {
 	return rulesFor(schema).secretAnywhere();
 }
 
-/** Whether `name` is secret in some collection of the schema (or one of the four of users): `secretFieldNames(schema).has(name)`. */
+/**
+ * Whether `name` is secret in some collection of the schema (or one of the four of users):
+ * `secretFieldNames(schema).has(name)`, looked up in each collection when the whole set is not
+ * made for this schema object (a few names of one request need no walk of every field).
+ */
 export function isSecretAnywhere(schema: SchemaLike, name: string): boolean {
-	return rulesFor(schema).isSecretAnywhere(name);
+	const made = rulesBySchema.get(schema)?.secretAnywhereIfMade();
+	if (made) return made.has(name);
+	if ((SECRET_USER_FIELDS as readonly string[]).includes(name)) return true;
+	const collections = schema.collections ?? {};
+	for (const collection in collections) {
+		if (!Object.hasOwn(collections, collection)) continue;
+		const fields = collections[collection]?.fields;
+		if (fields && Object.hasOwn(fields, name) && isSecretSpecial(fields[name]?.special)) return true;
+	}
+	return false;
 }
 
 /** A user row without its secrets, when no schema is at hand (the named fields only). */
