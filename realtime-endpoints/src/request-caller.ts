@@ -28,9 +28,15 @@ export interface Caller {
 	/**
 	 * As acting(), with the user's row as an authorizer sees it (`auth.user`: every field, no
 	 * secret; null for a request without a user). One read of the row decides whether the user
-	 * may act and is the row handed on.
+	 * may act and is the row handed on. With `withAliases` false, the fields stored in the row
+	 * only (no relational alias such as `policies`, each a query of its own); `withAliases` in the
+	 * answer says which the row holds.
 	 */
-	actingUser(route: string, refusal: () => RealtimeError): Promise<{ accountability: Accountability; user: Record<string, unknown> | null }>;
+	actingUser(
+		route: string,
+		refusal: () => RealtimeError,
+		withAliases?: boolean,
+	): Promise<{ accountability: Accountability; user: Record<string, unknown> | null; withAliases: boolean }>;
 	/** The administrator acting now; the refusal for anyone else (anonymous, not an admin, no longer one). */
 	admin(route: string, refusal?: () => RealtimeError): Promise<Accountability>;
 }
@@ -38,8 +44,8 @@ export interface Caller {
 export interface CallerDeps {
 	database: Knex;
 	getSchema: () => Promise<unknown>;
-	/** The user's secret-safe row with every field, null when there is no such user (readUserRow). */
-	readUser: (schema: Schema, id: string) => Promise<Record<string, unknown> | null>;
+	/** The user's secret-safe row (without the aliases unless `withAliases`), null when there is no such user (readUserRow). */
+	readUser: (schema: Schema, id: string, withAliases: boolean) => Promise<Record<string, unknown> | null>;
 	log: { info(m: string): void };
 }
 
@@ -51,15 +57,22 @@ export function callers(deps: CallerDeps): (req: Request) => Caller {
 	return (req) => {
 		const { accountability: token, schema } = req as DirectusRequest;
 		let current: Promise<Acting> | undefined;
+		/** Whether the row `current` holds (when actingUser read it) has the relational aliases. */
+		let rowWithAliases = false;
 		const caller: Caller = {
 			token,
 			schema: async () => (schema ?? (await deps.getSchema())) as Schema,
 			acting: async (route, refusal) => (await (current ??= acting(token, route, refusal))).accountability,
-			async actingUser(route, refusal) {
-				const readRow = async (id: string) => deps.readUser(await caller.schema(), id);
-				const { accountability, user } = await (current ??= acting(token, route, refusal, readRow));
+			async actingUser(route, refusal, withAliases = true) {
+				const readRow = async (id: string) => deps.readUser(await caller.schema(), id, withAliases);
+				if (current === undefined) {
+					current = acting(token, route, refusal, readRow);
+					rowWithAliases = withAliases;
+				}
+				const { accountability, user } = await current;
 				// acting() came first and read the user's state only.
-				return { accountability, user: user !== undefined ? user : accountability.user ? await readRow(accountability.user) : null };
+				if (user === undefined) return { accountability, user: accountability.user ? await readRow(accountability.user) : null, withAliases };
+				return { accountability, user, withAliases: user === null || rowWithAliases };
 			},
 			async admin(route, refusal = adminsOnly) {
 				requireAdmin(token, refusal);

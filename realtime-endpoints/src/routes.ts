@@ -29,7 +29,7 @@ const ROUTES: ReadonlyArray<readonly ['get' | 'post', string, (deps: RouteDeps) 
 ];
 
 export function registerRoutes(router: Router, deps: RouteDeps): void {
-	const callerOf = callers({ database: deps.database, getSchema: deps.getSchema, readUser: (schema, id) => readUserRow(deps.services, schema, id), log: deps.logger });
+	const callerOf = callers({ database: deps.database, getSchema: deps.getSchema, readUser: (schema, id, withAliases) => readUserRow(deps.services, schema, id, withAliases), log: deps.logger });
 	for (const [method, path, route] of ROUTES) {
 		const handler = route(deps);
 		router[method](path, (req: Request, res: Response) => {

@@ -67,6 +67,32 @@ describe('decisions use the user\'s current status and role, not the token\'s', 
 		await stack?.stop();
 	});
 
+	it('hands an authorizer the caller\'s row as it is now, with their relational policies when the script names them', async () => {
+		const d = stack.directus;
+		await createPresenceChannel(d, { collection: 'rooms', channel_name: 'presence-row-fields', authorizer: "return { user_info: { keys: Object.keys(auth.user).sort().join(','), name: auth.user.first_name } };" });
+		await createPresenceChannel(d, { collection: 'rooms', channel_name: 'presence-row-policies', authorizer: 'return { user_info: { policies: auth.user.policies, status: auth.user.status } };' });
+		const { user, jwt } = await withToken({ first_name: 'Rowan', grants: READ_ROOMS });
+		await patchUser(user.id, { first_name: 'Rowena' });
+		// A policy of the user's own (not through the role): `policies` lists the user's access rows.
+		const policy = await d.request('POST', '/policies', { name: `own-${user.id.slice(0, 8)}`, admin_access: false, app_access: false });
+		assert.equal(policy.status, 200, policy.text);
+		const access = await d.request('POST', '/access', { user: user.id, policy: policy.body.data.id });
+		assert.equal(access.status, 200, access.text);
+		const member = async (channel_name: string) => {
+			const res = await auth(jwt, channel_name);
+			assert.equal(res.status, 200, res.text);
+			return JSON.parse(res.body.channel_data).user_info;
+		};
+		const fields = await member('presence-row-fields');
+		assert.equal(fields.name, 'Rowena');
+		const keys = String(fields.keys).split(',');
+		for (const key of ['id', 'first_name', 'status', 'role', 'email']) assert.ok(keys.includes(key), `auth.user has ${key}: ${fields.keys}`);
+		for (const key of ['password', 'token', 'tfa_secret', 'auth_data']) assert.ok(!keys.includes(key), `auth.user has no ${key}: ${fields.keys}`);
+		const withPolicies = await member('presence-row-policies');
+		assert.equal(withPolicies.status, 'active');
+		assert.deepEqual(withPolicies.policies, [access.body.data.id]);
+	});
+
 	it('refuses a suspended user\'s still-valid token at /realtime/auth, /realtime/user-auth and the members query, and lets them back once active', async () => {
 		const { user, jwt } = await withToken({ first_name: 'Sus', grants: READ_ROOMS });
 		assert.equal((await auth(jwt, `private-room-${roomId}`)).status, 200);

@@ -84,6 +84,15 @@ describe('reading the caller\'s row', () => {
 		assert.deepEqual(row, { id: 'u1', status: 'active', fields: ['*'] });
 	});
 
+	it('reads the fields stored in the row alone, no secret among them, when the aliases are not wanted', async () => {
+		const withAliases = { collections: { directus_users: { fields: { ...schema.collections.directus_users.fields, policies: { type: 'alias', special: ['m2m'] } } } } };
+		const read = (query: any) => ({ id: 'u1', status: 'active', fields: query.fields });
+		assert.deepEqual(await readUserRow(services(async (_key, query) => read(query)), withAliases, 'u1', false), { id: 'u1', status: 'active', fields: ['id', 'status'] });
+		assert.deepEqual(await readUserRow(services(async (_key, query) => read(query)), withAliases, 'u1', true), { id: 'u1', status: 'active', fields: ['*'] });
+		// A schema that does not know the collection: every field, as before.
+		assert.deepEqual(await readUserRow(services(async (_key, query) => read(query)), { collections: {} }, 'u1', false), { id: 'u1', status: 'active', fields: ['*'] });
+	});
+
 	it('answers null for a user Directus does not find (FORBIDDEN) and passes any other failure on', async () => {
 		const forbidden = Object.assign(new Error('You don\'t have permission to access this.'), { code: 'FORBIDDEN' });
 		assert.equal(await readUserRow(services(async () => Promise.reject(forbidden)), schema, 'u1'), null);

@@ -61,6 +61,45 @@ function setup(rows: ChannelRow[]) {
 
 const refused = { code: 'FORBIDDEN', message: 'not allowed to join this channel' };
 
+describe('what of the caller a join reads', () => {
+	function reading(rows: ChannelRow[]) {
+		const reads: string[] = [];
+		const deps: ChannelAuthDeps = {
+			registry: new ChannelRegistry({ load: async () => rows, signature: async () => '1' }, { checkIntervalMs: 60_000, warn: () => {} }),
+			scripts: { run: async ({ source }) => (source.includes('grant') ? true : null) },
+			pusher: { signChannel: (_socket: string, channel: string) => ({ auth: `signed:${channel}` }) } as unknown as PusherApp,
+			encryption: true,
+			caller: async (withPermissions, withUserAliases) => {
+				reads.push(`permissions:${withPermissions} aliases:${withUserAliases}`);
+				return { user: { id: 'u1' }, role: null, roles: [], admin: false, app: false, ip: null, userAgent: null, permissions: [] };
+			},
+			readsUserAliases: (source) => source.includes('policies'),
+			helpers: { can: async () => false, query: async () => [] },
+			directusUserNamed: async () => null,
+			log: { info: () => {}, warn: () => {} },
+		};
+		return { reads, ask: (channel_name: string) => authorizeChannel({ socket_id: '1.2', channel_name }, 'u1', deps) };
+	}
+
+	it('asks for the user\'s aliases and permissions only for a script that names them', async () => {
+		const { reads, ask } = reading([row('plain', 'private-:name', 'grant')]);
+		await ask('private-lobby');
+		assert.deepEqual(reads, ['permissions:false aliases:false']);
+		const named = reading([row('named', 'private-:name', 'grant: auth.user.policies.length > 0 && auth.permissions')]);
+		await named.ask('private-lobby');
+		assert.deepEqual(named.reads, ['permissions:true aliases:true']);
+	});
+
+	it('reads the caller again for a later row only when it needs more than the earlier one read', async () => {
+		const more = reading([row('first', 'private-chat-:id', 'pass'), row('second', 'private-:name', 'grant if auth.user.policies')]);
+		await more.ask('private-chat-1');
+		assert.deepEqual(more.reads, ['permissions:false aliases:false', 'permissions:false aliases:true']);
+		const less = reading([row('first', 'private-chat-:id', 'pass on auth.user.policies'), row('second', 'private-:name', 'grant')]);
+		await less.ask('private-chat-1');
+		assert.deepEqual(less.reads, ['permissions:false aliases:true']);
+	});
+});
+
 describe('which matching row decides at /realtime/auth', () => {
 	it('passes to the next matching row only when an authorizer returns null', async () => {
 		const { ran, ask } = setup([row('specific', 'private-chat-:id', 'null'), row('lobby', 'private-:name', 'grant')]);

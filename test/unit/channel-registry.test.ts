@@ -200,6 +200,19 @@ describe('the channel registry', () => {
 		assert.equal(checking.peek(), undefined);
 	});
 
+	it('names the rows last loaded, also when due for a check, until invalidated', async () => {
+		const { state, src } = source([row('chat', 'private-chat-:userId')]);
+		const registry = new ChannelRegistry(src, options);
+		assert.equal(registry.latest(), undefined);
+		const loaded = await registry.snapshot();
+		// Due for a check at every use: not at hand for a decision, but still the rows last loaded.
+		assert.equal(registry.peek(), undefined);
+		assert.equal(registry.latest(), loaded);
+		assert.equal(state.loads, 1);
+		registry.invalidate();
+		assert.equal(registry.latest(), undefined);
+	});
+
 	it('keeps rows until invalidated', async () => {
 		const { state, src } = source([row('a', 'news')]);
 		const registry = new ChannelRegistry(src, { ...options, checkIntervalMs: 60_000 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactItem, secretFieldNames, type SchemaLike } from '../../shared/src/auth/redact.js';
+import { aliasFields, isSecretAnywhere, redactItem, secretFieldNames, storedFields, type SchemaLike } from '../../shared/src/auth/redact.js';
 import { carriesScripts, revisionWithoutScripts, withoutChannelPermissions } from '../../shared/src/channels/admin-only.js';
 
 const f = (type: string, special: string[] = []) => ({ type, special });
@@ -64,6 +64,34 @@ const assertNoSecret = (value: unknown) => {
 	const text = JSON.stringify(value);
 	for (const secret of SECRETS) assert.ok(!text.includes(secret), `${secret} in ${text}`);
 };
+
+describe('the fields of a collection\'s rows', () => {
+	it('stored in the row: every column but the secrets and the aliases', () => {
+		assert.deepEqual(storedFields(schema, 'directus_users'), ['id', 'first_name', 'role']);
+		assert.deepEqual(storedFields(schema, 'messages'), ['id', 'text', 'extra', 'recipient']);
+		assert.equal(storedFields(schema, 'nowhere'), null);
+	});
+
+	it('aliases: the fields that are no column (o2m, m2a)', () => {
+		assert.deepEqual(aliasFields(schema, 'messages'), ['notes', 'attachments']);
+		assert.deepEqual(aliasFields(schema, 'directus_roles'), ['users']);
+		assert.deepEqual(aliasFields(schema, 'directus_users'), []);
+		assert.deepEqual(aliasFields(schema, 'nowhere'), []);
+	});
+
+	it('secret somewhere: the secrets of every collection and the four of users', () => {
+		assert.deepEqual([...secretFieldNames(schema)].sort(), ['auth_data', 'password', 'pin', 'secret_code', 'tfa_secret', 'token']);
+	});
+
+	it('secret somewhere, asked name by name: the same answers, before and after the whole set is made', () => {
+		const names = [...new Set([...Object.values(schema.collections!).flatMap((c) => Object.keys(c!.fields!)), 'auth_data', 'nowhere', '__proto__', 'constructor'])];
+		const fresh = structuredClone(schema);
+		const byName = names.map((name) => isSecretAnywhere(fresh, name));
+		assert.deepEqual(byName, names.map((name) => secretFieldNames(schema).has(name)));
+		assert.deepEqual(names.map((name) => isSecretAnywhere(fresh, name)), byName);
+		assert.deepEqual(names.filter((name, i) => byName[i]).sort(), ['auth_data', 'password', 'pin', 'secret_code', 'tfa_secret', 'token']);
+	});
+});
 
 describe('redacting items read for scripts', () => {
 	it('removes the user secrets from a row of directus_users, keeping the rest', () => {

@@ -1,6 +1,6 @@
 /** GET /realtime/channels (admins only) and GET /realtime/channels/<name>/users (callers a presence channel's authorizers admit). */
-import { channelMembers, notAllowedToJoin, occupiedChannels, RealtimeError } from '@directus-realtime/shared';
-import { authorizerDeps } from './authorizer-deps.js';
+import { channelMembers, occupiedChannels, RealtimeError } from '@directus-realtime/shared';
+import { actingForChannel, authorizerDeps } from './authorizer-deps.js';
 import type { Handler, RouteDeps } from './handler.js';
 
 export function occupiedChannelsRoute({ runtime }: RouteDeps): Handler {
@@ -14,7 +14,7 @@ export function occupiedChannelsRoute({ runtime }: RouteDeps): Handler {
 export function channelMembersRoute(deps: RouteDeps): Handler {
 	return async (caller, req) => {
 		const name = req.params.name;
-		const { accountability, user } = await caller.actingUser(`the members of ${String(name).slice(0, 200)}`, notAllowedToJoin);
-		return channelMembers(name, accountability.user, authorizerDeps(deps, accountability, await caller.schema(), user));
+		const acting = await actingForChannel(deps, caller, name, `the members of ${String(name).slice(0, 200)}`);
+		return channelMembers(name, acting.accountability.user, authorizerDeps(deps, acting.accountability, await caller.schema(), acting));
 	};
 }

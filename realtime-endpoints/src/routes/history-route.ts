@@ -1,6 +1,6 @@
 /** GET /realtime/channels/<name>/history: the channel's numbered events, for callers /realtime/auth would admit now. */
-import { channelHistory, notAllowedToJoin } from '@directus-realtime/shared';
-import { authorizerDeps } from './authorizer-deps.js';
+import { channelHistory } from '@directus-realtime/shared';
+import { actingForChannel, authorizerDeps } from './authorizer-deps.js';
 import type { Handler, RouteDeps } from './handler.js';
 
 export function channelHistoryRoute(deps: RouteDeps): Handler {
@@ -11,9 +11,9 @@ export function channelHistoryRoute(deps: RouteDeps): Handler {
 	};
 	return async (caller, req) => {
 		const name = req.params.name;
-		const { accountability, user } = await caller.actingUser(`the history of ${String(name).slice(0, 200)}`, notAllowedToJoin);
-		return channelHistory(name, req.query, accountability.user, {
-			...authorizerDeps(deps, accountability, await caller.schema(), user),
+		const acting = await actingForChannel(deps, caller, name, `the history of ${String(name).slice(0, 200)}`);
+		return channelHistory(name, req.query, acting.accountability.user, {
+			...authorizerDeps(deps, acting.accountability, await caller.schema(), acting),
 			history: runtime.history,
 			seal,
 			maxResponseBytes: runtime.config.delivery.maxHistoryResponseBytes,

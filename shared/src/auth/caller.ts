@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { RealtimeError } from '../errors.js';
 import { loadValidateAccess } from '../host.js';
 import { queryReadsSecret } from './secret-reads.js';
-import { redactItem } from './redact.js';
+import { aliasFields, redactItem, type SchemaLike } from './redact.js';
 import { readUserSafely, type UserRowServices } from './safe-read.js';
 import { adminsOnly } from './http-errors.js';
 
@@ -51,6 +51,15 @@ export function requireAdmin<A extends Pick<Accountability, 'admin'>>(accountabi
 
 const ACTIONS = new Set(['create', 'read', 'update', 'delete', 'share']);
 export const MAX_QUERY_LIMIT = 100;
+
+/**
+ * Whether an authorizer may read a relational alias of `auth.user` (`policies`): its source
+ * mentions one by name. The others get the fields stored in the row (readUserRow), as
+ * `auth.permissions` is read only for the scripts that mention `permissions`.
+ */
+export function readsUserAliases(source: string, schema: SchemaLike): boolean {
+	return aliasFields(schema, 'directus_users').some((field) => source.includes(field));
+}
 
 /**
  * `auth` for the authorizers. `known.user` is the caller's row when the request has read it

@@ -36,8 +36,13 @@ export interface ChannelAuthDeps {
 	scripts: ScriptRunner;
 	pusher: PusherApp;
 	encryption: boolean;
-	/** The caller, read only once the request is known to be worth it. */
-	caller(withPermissions: boolean): Promise<AuthContext>;
+	/**
+	 * The caller, read only once the request is known to be worth it: with `auth.permissions`, and
+	 * with the relational aliases of `auth.user` (`policies`), only when asked for.
+	 */
+	caller(withPermissions: boolean, withUserAliases: boolean): Promise<AuthContext>;
+	/** Whether an authorizer's source reads a relational alias of `auth.user` (readsUserAliases); without it, none does. */
+	readsUserAliases?(source: string): boolean;
 	helpers: { can: (...args: any[]) => Promise<boolean>; query: (...args: any[]) => Promise<unknown> };
 	/** The id of the Directus user a presence member's user_id names, or null (the binding rule). */
 	directusUserNamed(id: string): Promise<string | null>;
@@ -81,7 +86,7 @@ export async function admitToChannel(
 	socket_id: string | null,
 	channel_name: string,
 	userId: string,
-	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'directusUserNamed' | 'log' | 'observer' | 'permissions'>,
+	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'readsUserAliases' | 'helpers' | 'directusUserNamed' | 'log' | 'observer' | 'permissions'>,
 ): Promise<{ user_id: string; user_info?: unknown } | undefined> {
 	const type = channelType(channel_name);
 	// Every refusal answers the same, so a caller cannot probe which channels have rows.
@@ -89,13 +94,14 @@ export async function admitToChannel(
 		deps.log[level](`realtime: refused ${channel_name} for user ${userId}: ${why}`);
 		return notAllowedToJoin();
 	};
-	// Reading permissions costs two queries: only for scripts that look at them.
-	const callers = new Map<boolean, Promise<AuthContext>>();
-	const callerFor = (withPermissions: boolean) => {
-		const known = callers.get(true) ?? callers.get(withPermissions);
-		if (known) return known;
-		const reading = deps.caller(withPermissions);
-		callers.set(withPermissions, reading);
+	// Reading permissions costs two queries, the user's relational aliases one: only for scripts
+	// that look at them. A context read for one row serves the next when it holds what that needs.
+	const callers: Array<{ permissions: boolean; aliases: boolean; reading: Promise<AuthContext> }> = [];
+	const callerFor = (withPermissions: boolean, withUserAliases: boolean) => {
+		const known = callers.find((c) => (c.permissions || !withPermissions) && (c.aliases || !withUserAliases));
+		if (known) return known.reading;
+		const reading = deps.caller(withPermissions, withUserAliases);
+		callers.push({ permissions: withPermissions, aliases: withUserAliases, reading });
 		return reading;
 	};
 
@@ -116,7 +122,7 @@ export async function admitToChannel(
 			return presenceMember(userId, channel.row.presence_user_fields, deps.permissions, (why) => refuse(`${channel.label}: ${why}`, 'warn'));
 		}
 		if (!authorizer?.trim()) throw refuse(`${channel.label} has no authorizer`);
-		const auth = await callerFor(authorizer.includes('permissions'));
+		const auth = await callerFor(authorizer.includes('permissions'), deps.readsUserAliases?.(authorizer) ?? false);
 		let result: unknown;
 		const log = new ScriptLog();
 		try {

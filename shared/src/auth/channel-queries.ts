@@ -20,7 +20,7 @@ function upstream(error: unknown): RealtimeError {
 export async function channelMembers(
 	channel_name: unknown,
 	userId: string | null,
-	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'directusUserNamed' | 'log' | 'permissions'> & { pusher: PusherApp },
+	deps: Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'readsUserAliases' | 'helpers' | 'directusUserNamed' | 'log' | 'permissions'> & { pusher: PusherApp },
 ): Promise<unknown> {
 	assertChannelName(channel_name);
 	if (!userId) throw logInFirst();

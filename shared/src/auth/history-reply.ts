@@ -30,7 +30,7 @@ export interface HistoryReply {
 	more: boolean;
 }
 
-export type HistoryReplyDeps = Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'helpers' | 'directusUserNamed' | 'log' | 'observer' | 'encryption'> & {
+export type HistoryReplyDeps = Pick<ChannelAuthDeps, 'registry' | 'scripts' | 'caller' | 'readsUserAliases' | 'helpers' | 'directusUserNamed' | 'log' | 'observer' | 'encryption'> & {
 	/** Undefined with RT_ENVELOPE=false: nothing is numbered. */
 	history: ChannelHistory | undefined;
 	/** Seals an envelope for a private-encrypted channel as a live send does. */

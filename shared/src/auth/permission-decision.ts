@@ -16,7 +16,7 @@
  * Pure: the schema, the caller's permissions and Directus' answers come in as data.
  */
 import { fieldReadsSecret } from './secret-reads.js';
-import { secretFieldNames, type SchemaLike } from './redact.js';
+import { isSecretAnywhere, type SchemaLike } from './redact.js';
 import { isUuid } from '../items/types.js';
 
 /** A read permission of the caller, as Directus processed it ($CURRENT_USER filled in). */
@@ -54,9 +54,8 @@ function specialsOf(value: string[] | string | null | undefined): string[] {
 /** The collection's fields `*` reads: every field with data, secrets left out (they are never sent). */
 function readableFields(schema: PermissionSchema, collection: string): string[] {
 	const fields = schema.collections?.[collection]?.fields ?? {};
-	const secrets = secretFieldNames(schema);
 	return Object.entries(fields)
-		.filter(([name, field]) => !specialsOf(field?.special).includes('no-data') && !secrets.has(name))
+		.filter(([name, field]) => !specialsOf(field?.special).includes('no-data') && !isSecretAnywhere(schema, name))
 		.map(([name]) => name);
 }
 
@@ -77,7 +76,7 @@ export function sentFields(schema: PermissionSchema, collection: string, rowFiel
 			return { problem: `field "${field}" is not a field of ${collection} itself: permission mode checks the collection's own fields; use an authorizer script for relational fields` };
 		}
 		if (!Object.hasOwn(known, field)) return { problem: `field "${field}" is not a field of ${collection}` };
-		if (!secretFieldNames(schema).has(field)) sent.add(field);
+		if (!isSecretAnywhere(schema, field)) sent.add(field);
 	}
 	return { fields: [...sent] };
 }

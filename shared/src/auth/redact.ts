@@ -45,11 +45,29 @@ interface CollectionRules {
 	/** Fields stored in the row itself (not relations, not aliases): their values are data. */
 	columns: Set<string>;
 	relations: Map<string, Relation>;
+	/** The columns that are not secret (storedFields), made on first use. */
+	stored?: readonly string[];
+	/** The fields that are not columns (aliasFields), made on first use. */
+	aliases?: readonly string[];
+	/** Every field name of the collection in the schema. */
+	names: readonly string[];
 }
 
 function specials(value: string[] | string | null | undefined): string[] {
 	if (Array.isArray(value)) return value;
 	return typeof value === 'string' ? value.split(',').map((s) => s.trim()) : [];
+}
+
+function isSecretSpecial(special: string[] | string | null | undefined): boolean {
+	if (special === null || special === undefined) return false;
+	return specials(special).some((s) => SECRET_SPECIALS.includes(s));
+}
+
+/** Adds the names of `fields` that Directus conceals, hashes or encrypts. */
+function addSecrets(to: Set<string>, fields: Record<string, { special?: string[] | string | null } | undefined>): void {
+	for (const name in fields) {
+		if (Object.hasOwn(fields, name) && isSecretSpecial(fields[name]?.special)) to.add(name);
+	}
 }
 
 /** Per schema object, computed per collection on first use. */
@@ -68,12 +86,28 @@ class SchemaRules {
 		return rules;
 	}
 
-	/** Every name that is secret in some collection: for objects whose collection is unknown. */
+	/**
+	 * Every name that is secret in some collection: for objects whose collection is unknown, and
+	 * for the checks of field requests. Only the fields are walked (not the relations, which the
+	 * rules of each collection also need): it is asked once per schema object, and Directus hands
+	 * each request its own copy.
+	 */
 	secretAnywhere(): Set<string> {
 		if (!this.anywhere) {
-			this.anywhere = new Set(SECRET_USER_FIELDS);
-			for (const name of Object.keys(this.schema.collections ?? {})) for (const field of this.of(name)?.secrets ?? []) this.anywhere.add(field);
+			const anywhere = new Set<string>(SECRET_USER_FIELDS);
+			const collections = this.schema.collections ?? {};
+			for (const name in collections) {
+				if (!Object.hasOwn(collections, name)) continue;
+				const fields = collections[name]?.fields;
+				if (fields) addSecrets(anywhere, fields);
+			}
+			this.anywhere = anywhere;
 		}
+		return this.anywhere;
+	}
+
+	/** secretAnywhere() when it has been made for this schema object, else undefined. */
+	secretAnywhereIfMade(): ReadonlySet<string> | undefined {
 		return this.anywhere;
 	}
 
@@ -82,9 +116,10 @@ class SchemaRules {
 		if (!info) return null;
 		const secrets = new Set<string>(collection === USERS ? SECRET_USER_FIELDS : []);
 		const columns = new Set<string>();
-		for (const [name, field] of Object.entries(info.fields ?? {})) {
-			if (specials(field?.special).some((s) => SECRET_SPECIALS.includes(s))) secrets.add(name);
-			if (field?.type !== 'alias') columns.add(name);
+		const fields = info.fields ?? {};
+		addSecrets(secrets, fields);
+		for (const name in fields) {
+			if (Object.hasOwn(fields, name) && fields[name]?.type !== 'alias') columns.add(name);
 		}
 		const relations = new Map<string, Relation>();
 		const add = (field: string, relation: Relation) => {
@@ -100,7 +135,7 @@ class SchemaRules {
 			}
 			if (r.related_collection === collection && r.meta?.one_field) add(r.meta.one_field, { targets: [r.collection] });
 		}
-		return { secrets, columns, relations };
+		return { secrets, columns, relations, names: Object.keys(fields) };
 	}
 }
 
@@ -183,9 +218,45 @@ export function redactItem<T>(schema: SchemaLike, collection: string, value: T):
 	return walk(rules, rules.of(collection) ? [collection] : null, value, 0) as T;
 }
 
+/**
+ * The fields of `collection` stored in its rows, secrets left out: what `*` reads without the
+ * relational (o2m, m2m, m2a) and presentation aliases, each of which costs a read of its own.
+ * null when the schema does not know the collection.
+ */
+export function storedFields(schema: SchemaLike, collection: string): readonly string[] | null {
+	const rules = rulesFor(schema).of(collection);
+	if (!rules) return null;
+	return (rules.stored ??= Object.freeze([...rules.columns].filter((field) => !rules.secrets.has(field))));
+}
+
+/** The fields of `collection` that are not stored in its rows (aliases: o2m, m2m, m2a, presentation); [] for an unknown collection. */
+export function aliasFields(schema: SchemaLike, collection: string): readonly string[] {
+	const rules = rulesFor(schema).of(collection);
+	if (!rules) return [];
+	return (rules.aliases ??= Object.freeze(rules.names.filter((field) => !rules.columns.has(field))));
+}
+
 /** Every field name that is secret in some collection of the schema (and the four of users). */
 export function secretFieldNames(schema: SchemaLike): ReadonlySet<string> {
 	return rulesFor(schema).secretAnywhere();
+}
+
+/**
+ * Whether `name` is secret in some collection of the schema (or one of the four of users):
+ * `secretFieldNames(schema).has(name)`, looked up in each collection when the whole set is not
+ * made for this schema object (a few names of one request need no walk of every field).
+ */
+export function isSecretAnywhere(schema: SchemaLike, name: string): boolean {
+	const made = rulesBySchema.get(schema)?.secretAnywhereIfMade();
+	if (made) return made.has(name);
+	if ((SECRET_USER_FIELDS as readonly string[]).includes(name)) return true;
+	const collections = schema.collections ?? {};
+	for (const collection in collections) {
+		if (!Object.hasOwn(collections, collection)) continue;
+		const fields = collections[collection]?.fields;
+		if (fields && Object.hasOwn(fields, name) && isSecretSpecial(fields[name]?.special)) return true;
+	}
+	return false;
 }
 
 /** A user row without its secrets, when no schema is at hand (the named fields only). */

@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { fieldReadsSecret } from './secret-reads.js';
-import { redactItem, type SchemaLike } from './redact.js';
+import { redactItem, storedFields, type SchemaLike } from './redact.js';
 
 export interface RowReader {
 	readOne(key: string | number, query?: object): Promise<Record<string, unknown>>;
@@ -34,11 +34,14 @@ export function readUserSafely(services: UserRowServices, schema: SchemaLike, us
  * when there is no such user (Directus answers a read of a missing key, or of a string that
  * cannot be a key, with FORBIDDEN). Any other failure is thrown: nothing is decided on a database
  * that did not answer. One read serves both the check that the user may act now (its `status`
- * and `role`) and the authorizers.
+ * and `role`) and the authorizers. Without `withAliases`, the fields stored in the row only:
+ * Directus reads each relational alias (`policies`, the user's access rows) with a query of its
+ * own, for authorizers that do not mention it.
  */
-export async function readUserRow(services: UserRowServices, schema: SchemaLike, user: string): Promise<Record<string, unknown> | null> {
+export async function readUserRow(services: UserRowServices, schema: SchemaLike, user: string, withAliases = true): Promise<Record<string, unknown> | null> {
+	const stored = withAliases ? null : storedFields(schema, 'directus_users');
 	try {
-		return await readUserSafely(services, schema, user, ['*']);
+		return await readUserSafely(services, schema, user, stored && stored.length > 0 ? stored : ['*']);
 	} catch (error) {
 		if ((error as { code?: unknown } | null)?.code === 'FORBIDDEN') return null;
 		throw error;

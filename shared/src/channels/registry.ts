@@ -197,6 +197,14 @@ export class ChannelRegistry {
 		return this.ready && !this.announced && !this.due(Date.now()) ? this.ready : undefined;
 	}
 
+	/**
+	 * The rows last loaded, also when they are due for a check: only to choose what to read ahead
+	 * of a decision (which row is likely to decide a name), never for the decision itself.
+	 */
+	latest(): ChannelSnapshot | undefined {
+		return this.ready;
+	}
+
 	/** Rows of `collection` that publish on `action`. */
 	async forEvent(collection: string, action: ChannelAction): Promise<Channel[]> {
 		return (await this.snapshot()).forEvent(collection, action);
