@@ -93,6 +93,14 @@ export class ChannelLedger {
 	#anchor = false;
 	/** The position is `seq` 0 under the epoch of a channel that had no events: the first live event's epoch replaces it. */
 	#unborn = false;
+	/**
+	 * After a start where the channel stood (`since: null`), until the first delivery: an event
+	 * the history already counted may still arrive live, sent after the subscription but numbered
+	 * before the history answered (its live copy was on its way). Only what was sent after the
+	 * subscription arrives live, so the run starts at that event instead (the rest up to where
+	 * the history stood is read from it).
+	 */
+	#early: { epoch: string } | null = null;
 	#seen = new Set<string>();
 	#seenOrder: string[] = [];
 	readonly #maxBuffer: number;
@@ -119,6 +127,7 @@ export class ChannelLedger {
 
 	/** The subscription (re)started: whatever was sent meanwhile is in the history. */
 	start(): Step {
+		this.#early = null;
 		if (this.#fetching) {
 			this.#again = true;
 			return empty();
@@ -138,8 +147,17 @@ export class ChannelLedger {
 		const position = this.#position;
 		if (position && envelope.epoch === position.epoch) {
 			if (envelope.seq <= position.seq) {
-				this.#remember(envelope.id);
-				return step;
+				const early = this.#early;
+				if (!early || early.epoch !== envelope.epoch || this.#seen.has(envelope.id)) {
+					this.#remember(envelope.id);
+					return step;
+				}
+				// Sent after the subscription, numbered before the history answered: the run starts
+				// here after all. What follows it up to where the history stood comes from the history.
+				this.#moveTo({ epoch: envelope.epoch, seq: envelope.seq - 1 });
+				this.#hold(event, envelope);
+				if (this.#fetching) return step;
+				return this.#ask(step);
 			}
 			this.#ahead = Math.max(this.#ahead, envelope.seq);
 			if (!this.#fetching && envelope.seq === position.seq + 1 && this.#held.length === 0) {
@@ -170,6 +188,7 @@ export class ChannelLedger {
 			const first = Math.min(reply.latest + 1, ...this.#held.filter((h) => h.envelope.epoch === epoch).map((h) => h.envelope.seq));
 			this.#moveTo({ epoch, seq: first - 1 });
 			this.#unborn = empty && this.#held.length === 0 && first === 1;
+			if (first > 1) this.#early = { epoch };
 		} else if (!reply.recovered || !position || reply.epoch !== position.epoch) {
 			step.reset = { epoch: reply.epoch, latest: reply.latest, previous: position ? { ...position } : null };
 			this.#moveTo({ epoch: reply.epoch, seq: reply.latest });
@@ -233,6 +252,7 @@ export class ChannelLedger {
 
 	#moveTo(position: Position): void {
 		this.#unborn = false;
+		this.#early = null;
 		const changed = !this.#position || this.#position.epoch !== position.epoch;
 		this.#position = position;
 		if (changed) this.#ahead = 0;
@@ -265,6 +285,7 @@ export class ChannelLedger {
 
 	#deliver(step: Step, event: string, envelope: Envelope, replayed: boolean): void {
 		this.#unborn = false;
+		this.#early = null;
 		this.#position = { epoch: envelope.epoch, seq: envelope.seq };
 		if (this.#seen.has(envelope.id)) return;
 		this.#remember(envelope.id);

@@ -133,6 +133,29 @@ describe('the client ledger', () => {
 		);
 	});
 
+	it('delivers an event sent after the subscription whose live copy comes after the history counted it', () => {
+		// The race of a start without a position: subscribed, the history asked where the channel
+		// stands; event 3 is published, numbered (the history now says 3), and its live copy
+		// arrives only after that answer.
+		const history = new History();
+		history.published = 2;
+		const driver = new Driver(new ChannelLedger(), history);
+		driver.take(driver.ledger.start());
+		history.published = 3;
+		driver.answer(10);
+		assert.deepEqual(driver.ledger.position, { epoch: EPOCH, seq: 3 });
+		driver.take(driver.ledger.live('created', envelope(3)));
+		driver.settle(10);
+		assert.deepEqual(driver.delivered, [3], 'not dropped as an event from before the subscription');
+		history.published = 4;
+		driver.take(driver.ledger.live('created', envelope(4)));
+		driver.take(driver.ledger.live('created', envelope(3)));
+		driver.take(driver.ledger.live('created', envelope(2)));
+		driver.settle(10);
+		assert.deepEqual(driver.delivered, [3, 4], 'then on as usual: repeats and older events dropped');
+		assert.deepEqual(driver.resets, []);
+	});
+
 	it('with history requests failing for good at any point, still never repeats or reorders, and every event it skips is inside a reset', () => {
 		const withFailures = fc.array(fc.oneof(actionOf, fc.constant({ kind: 'fail' as const })), { maxLength: 120 });
 		fc.assert(
