@@ -122,7 +122,29 @@ function baseEnv(dir: string, database: Database, port: number, extra: Record<st
 		if (v === undefined) delete env[k];
 		else env[k] = v;
 	}
+	if (env.REDIS) Object.assign(env, { ...redisNamespaces(database), ...onlyDefined(extra) });
 	return env;
+}
+
+/**
+ * Directus' Redis names for one project (its database): the instances of one project share them,
+ * those of suites running side by side do not. Redis pub/sub ignores the db number, and Directus
+ * sends its whole schema over its bus (`schemaCache--done`): without a bus of its own, a Directus
+ * took another suite's schema for its own. The bundle's own keys get a prefix of their own too.
+ */
+function redisNamespaces(database: Database): Record<string, string> {
+	const project = createHash('sha256').update(database.env.DB_DATABASE ?? database.env.DB_FILENAME ?? '').digest('hex').slice(0, 10);
+	return {
+		REDIS_BUS_NAMESPACE: `rt-test-${project}:bus`,
+		REDIS_LOCK_NAMESPACE: `rt-test-${project}:lock`,
+		REDIS_PERMISSIONS_NAMESPACE: `rt-test-${project}:permissions`,
+		SYNCHRONIZATION_NAMESPACE: `rt-test-${project}:sync`,
+		RT_REDIS_PREFIX: `rt-test-${project}:`,
+	};
+}
+
+function onlyDefined(values: Record<string, string | undefined>): Record<string, string> {
+	return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 function migrationsHash(): string {
