@@ -31,7 +31,7 @@ export { type ItemsEvent, type PublisherDeps } from './publisher/pipeline.js';
 export { ItemsEventPublisher, type HostEventContext, type ItemsEventPublisherDeps, type Writer } from './publisher/items-events.js';
 export { flowEvent, FLOW_SOURCE, type FlowSend, type FlowSendOptions } from './publisher/flow-event.js';
 
-export { callerHelpers, readCaller, readsUserAliases, requireAdmin, type Accountability, type CallerServices } from './auth/caller.js';
+export { callerHelpers, readCaller, readsUserAliases, requireAdmin, withoutUserAliases, type Accountability, type CallerServices } from './auth/caller.js';
 export { readRowSafely, readUserRow, readUserSafely, type RowReader } from './auth/safe-read.js';
 export { admitToChannel, authorizeChannel, notAllowedToJoin } from './auth/channel-auth.js';
 export { channelMembers, occupiedChannels } from './auth/channel-queries.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { aliasFields, isSecretAnywhere, redactItem, secretFieldNames, storedFields, type SchemaLike } from '../../shared/src/auth/redact.js';
 import { carriesScripts, revisionWithoutScripts, withoutChannelPermissions } from '../../shared/src/channels/admin-only.js';
+import { readsUserAliases, withoutUserAliases } from '../../shared/src/auth/caller.js';
 
 const f = (type: string, special: string[] = []) => ({ type, special });
 
@@ -77,6 +78,18 @@ describe('the fields of a collection\'s rows', () => {
 		assert.deepEqual(aliasFields(schema, 'directus_roles'), ['users']);
 		assert.deepEqual(aliasFields(schema, 'directus_users'), []);
 		assert.deepEqual(aliasFields(schema, 'nowhere'), []);
+	});
+
+	it('auth.user without its aliases unless the script names one: one shape whichever read the request made', () => {
+		const withPolicies: SchemaLike = structuredClone(schema);
+		withPolicies.collections!.directus_users!.fields!.policies = f('alias', ['o2m']);
+		const read = { id: 'u1', first_name: 'Ada', role: 'r1', policies: ['a1', 'a2'] };
+		assert.deepEqual(withoutUserAliases(read, withPolicies), { id: 'u1', first_name: 'Ada', role: 'r1' });
+		assert.deepEqual(read.policies, ['a1', 'a2'], 'the row read is not changed');
+		const stored = { id: 'u1', first_name: 'Ada', role: 'r1' };
+		assert.equal(withoutUserAliases(stored, withPolicies), stored, 'nothing to take away: the same object');
+		assert.equal(readsUserAliases('return auth.user.policies.length > 0;', withPolicies), true);
+		assert.equal(readsUserAliases('return auth.user.id === params.userId;', withPolicies), false);
 	});
 
 	it('secret somewhere: the secrets of every collection and the four of users', () => {

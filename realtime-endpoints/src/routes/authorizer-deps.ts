@@ -8,6 +8,7 @@ import {
 	readCaller,
 	readsUserAliases,
 	readUserSafely,
+	withoutUserAliases,
 	type Accountability,
 } from '@directus-realtime/shared';
 import type { Caller, Schema } from '../request-caller.js';
@@ -51,8 +52,11 @@ export function authorizerDeps(deps: RouteDeps, accountability: Accountability, 
 		scripts: runtime.scripts.authorizers,
 		pusher: runtime.pusher,
 		encryption: runtime.capabilities.encryption,
-		caller: (withPermissions: boolean, withUserAliases: boolean) =>
-			readCaller(accountability, services, schema, withPermissions, known.user !== undefined && (known.withAliases || !withUserAliases) ? { user: known.user } : undefined),
+		caller: async (withPermissions: boolean, withUserAliases: boolean) => {
+			const auth = await readCaller(accountability, services, schema, withPermissions, known.user !== undefined && (known.withAliases || !withUserAliases) ? { user: known.user } : undefined);
+			// One shape per script, whichever read this request made (the row choice is a hint).
+			return withUserAliases || !auth.user ? auth : { ...auth, user: withoutUserAliases(auth.user, schema) };
+		},
 		readsUserAliases: (source: string) => readsUserAliases(source, schema),
 		helpers: callerHelpers(accountability, services, schema, database),
 		directusUserNamed: (id: string) => directusUserNamed(database, id),

@@ -62,6 +62,19 @@ export function readsUserAliases(source: string, schema: SchemaLike): boolean {
 }
 
 /**
+ * The caller's row without its relational aliases: what `auth.user` is for a script that does
+ * not mention one, whichever read of the row the request happened to make (the same for every
+ * request, so a script sees one shape).
+ */
+export function withoutUserAliases(user: Record<string, unknown>, schema: SchemaLike): Record<string, unknown> {
+	const aliases = aliasFields(schema, 'directus_users');
+	if (!aliases.some((field) => Object.hasOwn(user, field))) return user;
+	const copy = { ...user };
+	for (const field of aliases) delete copy[field];
+	return copy;
+}
+
+/**
  * `auth` for the authorizers. `known.user` is the caller's row when the request has read it
  * already (readUserRow(), with the check that they may act): it is not read again.
  */
