@@ -74,7 +74,7 @@ export function wireEvent(event: OutgoingEvent): BatchEvent {
 }
 
 /** Whether a failed send may succeed later: no answer at all, 429, or a server error. */
-export const isRetryableStatus = (status: number | undefined): boolean => status === undefined || status === 429 || status >= 500;
+const isRetryableStatus = (status: number | undefined): boolean => status === undefined || status === 429 || status >= 500;
 
 /**
  * Whether a failed send may succeed later: by its HTTP status, except an event this instance
