@@ -70,7 +70,6 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 
 	init('middlewares.before', async ({ app }) => {
 		const cors = await loadDirectusCors();
-		app.use(socketIdMiddleware);
 		// Before Directus parses any body: anonymous and oversized auth requests stop here.
 		app.use(
 			authBodyGate({
@@ -88,6 +87,12 @@ const hook: HookConfig = ({ filter, action, init }, { env, database, logger, ser
 				onRefused: () => counters.refused++,
 			}),
 		);
+	});
+
+	// After Directus' authentication: the request's accountability exists, and the events of the
+	// writes it makes carry it (request-context.ts).
+	init('middlewares.after', ({ app }) => {
+		app.use(socketIdMiddleware);
 	});
 
 	// The outbox's sender, one per server (docs/delivery.md, the outbox): it starts with the

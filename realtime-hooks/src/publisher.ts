@@ -9,10 +9,10 @@
  */
 import type { RegisterFunctions } from '@directus/types';
 import { SYSTEM_SOURCES, type Accountability, type ItemsEventPublisher, type Item, type PrimaryKey, type Writer } from '@directus-realtime/shared';
-import { currentSocketId } from './request-context.js';
+import { socketIdOf } from './request-context.js';
 
 function writerOf(accountability: unknown): Writer {
-	return { user: (accountability as Partial<Accountability> | null | undefined)?.user ?? null, socketId: currentSocketId() };
+	return { user: (accountability as Partial<Accountability> | null | undefined)?.user ?? null, socketId: socketIdOf(accountability) };
 }
 
 export function registerPublisherHooks({ filter, action }: Pick<RegisterFunctions, 'filter' | 'action'>, publisher: ItemsEventPublisher): void {

@@ -1,24 +1,31 @@
 /**
  * What the hook needs to know about the HTTP request behind an items event: the X-Socket-ID
- * header, so a client's own change can be excluded. Directus' events do not carry the request;
- * an AsyncLocalStorage set by a middleware does, since Directus emits its actions from within
- * the request's async chain.
+ * header, so a client's own change can be excluded. Directus' events do not carry the request,
+ * but they carry its accountability: Directus builds one object per request (its
+ * authentication, before `middlewares.after`), hands it to every service the route makes, and
+ * the services hand that same object to the events they emit. So a middleware at
+ * `middlewares.after` notes a valid header against the object, and an event looks it up there.
+ * A write made with another accountability (a Flow with full access, another extension writing
+ * as the system) is not the caller's own and carries no socket id.
+ *
+ * Not an async-local store: on Node 22 one turns on promise hooks for the whole process, and
+ * every promise of every Directus request then pays for them (2-3x the cost of an await).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { isSocketId, type Middleware } from '@directus-realtime/shared';
 
-interface RequestContext {
-	socketId: string | null;
-}
-
-const storage = new AsyncLocalStorage<RequestContext>();
+/** Request accountability -> its X-Socket-ID; an entry goes when Directus drops the request. */
+const socketIds = new WeakMap<object, string>();
 
 export const socketIdMiddleware: Middleware = (req, _res, next) => {
-	const header = req.get('x-socket-id');
-	storage.run({ socketId: isSocketId(header) ? header : null }, next);
+	const accountability: unknown = req.accountability;
+	if (accountability !== null && typeof accountability === 'object') {
+		const header = req.get('x-socket-id');
+		if (isSocketId(header)) socketIds.set(accountability, header);
+	}
+	next();
 };
 
-/** The X-Socket-ID of the current request, or null (no request, no header, or not a socket id). */
-export function currentSocketId(): string | null {
-	return storage.getStore()?.socketId ?? null;
+/** The X-Socket-ID of the request an event's accountability came from, or null. */
+export function socketIdOf(accountability: unknown): string | null {
+	return accountability !== null && typeof accountability === 'object' ? (socketIds.get(accountability) ?? null) : null;
 }

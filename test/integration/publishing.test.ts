@@ -194,6 +194,39 @@ broadcastTo("private-chat-notification-:userId",{userId:meta.payload.recipient.i
 		assert.equal(authorLog.events.length, 1);
 	});
 
+	it("gives meta.socket_id the X-Socket-ID of the request behind each write: REST, GraphQL, batch update; null without a valid one", async () => {
+		await createCollection(stack.directus, 'socket_notes', [{ field: 'text', type: 'string' }]);
+		await createChannel(stack.directus, {
+			channel_name: 'socket-notes',
+			collection: 'socket_notes',
+			publisher: 'trigger({}, "note", { action, text: meta.payload.text, socket: meta.socket_id });',
+		});
+		const reader = await client();
+		const log = new EventLog<{ action: string; text: string; socket: string | null }>(await subscribe(reader, 'socket-notes'), 'note');
+		const as = (socket: string) => ({ headers: { 'X-Socket-ID': socket } });
+
+		const created = await stack.directus.request('POST', '/items/socket_notes', { text: 'rest' }, as('11.1'));
+		assert.equal(created.status, 200);
+		const graphql = await stack.directus.request('POST', '/graphql', { query: 'mutation { create_socket_notes_item(data: { text: "graphql" }) { id } }' }, as('22.2'));
+		assert.equal(graphql.status, 200, JSON.stringify(graphql.body));
+		const id = (created.body as { data: { id: number } }).data.id;
+		assert.equal((await stack.directus.request('PATCH', '/items/socket_notes', { keys: [id], data: { text: 'batch' } }, as('33.3'))).status, 200);
+		await stack.directus.request('POST', '/items/socket_notes', { text: 'malformed' }, as('not-a-socket'));
+		await stack.directus.request('POST', '/items/socket_notes', { text: 'none' });
+
+		const events = await log.waitFor(5);
+		assert.deepEqual(
+			events.map((e) => [e.action, e.text, e.socket]).sort(),
+			[
+				['create', 'graphql', '22.2'],
+				['create', 'malformed', null],
+				['create', 'none', null],
+				['create', 'rest', '11.1'],
+				['update', 'batch', '33.3'],
+			],
+		);
+	});
+
 	it('encrypts events to private-encrypted channels end to end', async () => {
 		await createCollection(stack.directus, 'secrets', [{ field: 'text', type: 'string' }]);
 		await createChannel(stack.directus, {

@@ -152,4 +152,12 @@ describe('code layout', () => {
 		const offenders = files.filter((file) => /Symbol\.for\(|globalThis as\b|globalThis\[[^\]]+\]\s*(\?\?|\|\|)?=(?!=)/.test(readFileSync(file, 'utf8'))).map((f) => relative(ROOT, f));
 		assert.deepEqual(offenders, []);
 	});
+
+	it('turns on no process-wide async hooks: on Node 22 every promise of every Directus request would pay for them', () => {
+		// An AsyncLocalStorage (or async_hooks.createHook) enables promise hooks for the whole
+		// process; the socket id of a write goes by its accountability instead (request-context.ts).
+		const files = [...tsFiles(SHARED), ...ENTRIES.flatMap(tsFiles), join(ROOT, 'dist', 'api.js')];
+		const offenders = files.filter((file) => /\bAsyncLocalStorage\b|\bcreateHook\s*\(|\benterWith\s*\(/.test(readFileSync(file, 'utf8'))).map((f) => relative(ROOT, f));
+		assert.deepEqual(offenders, []);
+	});
 });
