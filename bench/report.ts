@@ -17,7 +17,7 @@ import { logLogChart, type Series } from './lib/chart.js';
 import type { Machine } from './lib/machine.js';
 import { rasterizeSvg } from './lib/rasterize.js';
 import type { SustainedResult } from './lib/sustained.js';
-import { median } from './lib/stats.js';
+import { median, percentile } from './lib/stats.js';
 
 interface RealtimeResults {
 	date: string;
@@ -123,7 +123,8 @@ const targets: Target[] = [];
 			return base ? [rate / base] : [];
 		});
 		const ratio = rounds.length ? median(rounds) : on.writesPerSecond / off.writesPerSecond;
-		const range = rounds.length > 1 ? `, rounds ${x(Math.min(...rounds))}–${x(Math.max(...rounds))}` : '';
+		// The middle half of the rounds says how far one run's median can be trusted.
+		const range = rounds.length > 1 ? `, rounds ${x(Math.min(...rounds))}–${x(Math.max(...rounds))}, middle half ${x(percentile(rounds, 0.25))}–${x(percentile(rounds, 0.75))}` : '';
 		targets.push({
 			name: 'Sustained writes: REST throughput with a publishing channel row / without',
 			target: '>= 0.95x',
