@@ -20,7 +20,10 @@ export const socketIdMiddleware: Middleware = (req, _res, next) => {
 	const accountability: unknown = req.accountability;
 	if (accountability !== null && typeof accountability === 'object') {
 		const header = req.get('x-socket-id');
+		// Directus makes the object per request; should an `authenticate` filter hand several
+		// requests one object, a request without a valid header must not inherit the last one's.
 		if (isSocketId(header)) socketIds.set(accountability, header);
+		else socketIds.delete(accountability);
 	}
 	next();
 };

@@ -38,6 +38,18 @@ describe('socket id of a request', () => {
 		assert.equal(socketIdOf(b), '2.2');
 	});
 
+	it('lets no request inherit the socket id of an earlier request that shared its accountability object', () => {
+		// Directus makes one per request; an `authenticate` filter of another extension might not.
+		const shared = { user: null, role: null };
+		pass(request(shared, '5.5'));
+		assert.equal(socketIdOf(shared), '5.5');
+		pass(request(shared));
+		assert.equal(socketIdOf(shared), null);
+		pass(request(shared, '6.6'));
+		pass(request(shared, 'forged'));
+		assert.equal(socketIdOf(shared), null);
+	});
+
 	it('ignores a header that is not a socket id, and a request without accountability', () => {
 		for (const header of ['', 'abc', '1.2.3', '1.1; drop', '1'.repeat(500) + '.1', ' 1.1']) {
 			const accountability = { user: null };
