@@ -49,6 +49,13 @@ export interface RuntimeLimits {
 	maxKeysPerEvent: number;
 	/** Memory budget of the delete pre-reads waiting for their action, bytes (RT_PENDING_MAX_MB). */
 	pendingMaxBytes: number;
+	/**
+	 * How long an items event's publishing may hold back the events of later writes (ms): a
+	 * publisher's time limit (RT_SCRIPT_TIMEOUT) and 10 s for its reads and its wait for an isolate.
+	 */
+	orderHoldMs: number;
+	/** Most events waiting behind an earlier write's unfinished publishing (RT_PUBLISH_MAX_QUEUE). */
+	orderMaxWaiting: number;
 }
 
 export interface RealtimeRuntime {
@@ -109,6 +116,8 @@ let current: RealtimeRuntime | undefined;
 /** Runs waiting for an isolate, per pool; past it a run fails with SANDBOX_BUSY (and is logged). */
 const AUTHORIZER_QUEUE = 1000;
 const PUBLISHER_QUEUE = 10_000;
+/** What an items event's publishing may take past its script's time limit before later events stop waiting for it. */
+const ORDER_HOLD_MARGIN_MS = 10_000;
 /** The health probe of the Pusher server: its time-out, and how long an answer is reused. */
 const PROBE_TIMEOUT_MS = 2000;
 const PROBE_CACHE_MS = 5000;
@@ -174,6 +183,8 @@ export function realtimeRuntime(ctx: RuntimeContext): RealtimeRuntime {
 			maxPayloadBytes: config.publish.maxPayloadBytes,
 			maxKeysPerEvent: config.items.maxKeysPerEvent,
 			pendingMaxBytes: config.items.pendingMaxBytes,
+			orderHoldMs: config.script.timeoutMs + ORDER_HOLD_MARGIN_MS,
+			orderMaxWaiting: config.publish.maxQueuedEvents,
 		}),
 		// A join request waiting past a full queue is refused (403) rather than kept: its caller retries.
 		scripts: { authorizers: sandbox(AUTHORIZER_QUEUE), publishers: sandbox(PUBLISHER_QUEUE) },

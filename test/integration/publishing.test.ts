@@ -160,6 +160,31 @@ broadcastTo("private-chat-notification-:userId",{userId:meta.payload.recipient.i
 		assert.ok(queries < 60, `${queries} queries for 60 events: concurrent reads were not merged`);
 	});
 
+	it('delivers the events of writes made one after the other in the order of the writes, across collections, also when an earlier publisher runs longer', async () => {
+		const d = stack.directus;
+		await createCollection(d, 'steps', [{ field: 'n', type: 'integer' }]);
+		await createCollection(d, 'remarks', [{ field: 'n', type: 'integer' }]);
+		// Every third write's publisher takes 150 ms (off Directus' thread after its slice); the others none.
+		await createChannel(d, {
+			channel_name: 'timeline',
+			collection: 'steps',
+			publisher: 'if (meta.payload.n % 3 === 2) { const t = Date.now(); while (Date.now() - t < 150); } trigger({}, "step", meta.payload.n);',
+		});
+		await createChannel(d, { channel_name: 'timeline-remarks', collection: 'remarks', publisher: 'broadcastTo("timeline", {}, "step", meta.payload.n);' });
+		const c = await client();
+		const log = new EventLog(await subscribe(c, 'timeline'), 'step');
+		for (let n = 1; n <= 12; n++) {
+			const res = await d.request('POST', `/items/${n % 4 === 0 ? 'remarks' : 'steps'}`, { n });
+			assert.equal(res.status, 200);
+		}
+		assert.deepEqual(
+			await log.waitFor(12, 30_000),
+			Array.from({ length: 12 }, (_, i) => i + 1),
+		);
+		const seqs = log.envelopes.map((e) => e.seq);
+		assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'numbered in the order they left');
+	});
+
 	it('publishes the saved values of a batch update (PATCH with an array of items)', async () => {
 		const c = await client();
 		const log = new EventLog(await subscribe(c, 'posts-batch'), 'update');

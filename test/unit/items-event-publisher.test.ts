@@ -11,7 +11,7 @@ import type { OutgoingEvent } from '../../shared/src/delivery/queue.js';
 import type { ItemReader, PrimaryKey } from '../../shared/src/items/types.js';
 import { ItemsEventPublisher, type HostEventContext } from '../../shared/src/publisher/items-events.js';
 import type { ScriptRunner } from '../../shared/src/scripts.js';
-import { sleep } from '../harness/time.js';
+import { pollUntil, sleep } from '../harness/time.js';
 
 function row(id: string, extra: Partial<ChannelRow> = {}): ChannelRow {
 	return {
@@ -44,14 +44,14 @@ const runner: ScriptRunner = {
 
 const settle = () => sleep(20);
 
-function setUp(rows: ChannelRow[], options: { mayDelete?: boolean } = {}) {
+function setUp(rows: ChannelRow[], options: { mayDelete?: boolean; scripts?: ScriptRunner; orderHoldMs?: number; source?: ChannelSource; checkIntervalMs?: number } = {}) {
 	const loads = { outside: 0, through: [] as unknown[] };
-	const source: ChannelSource = {
+	const source: ChannelSource = options.source ?? {
 		load: async () => (loads.outside++, rows),
 		signature: async () => 'v1',
 		through: (database) => ({ load: async () => (loads.through.push(database), rows), signature: async () => 'v1' }),
 	};
-	const registry = new ChannelRegistry(source, { checkIntervalMs: 60_000, warn: () => {} });
+	const registry = new ChannelRegistry(source, { checkIntervalMs: options.checkIntervalMs ?? 60_000, warn: () => {} });
 	const reads: Array<{ collection: string; keys: PrimaryKey[]; database: unknown }> = [];
 	const table = new Map<string, Record<string, unknown>>([
 		['1', { id: 1, title: 'one' }],
@@ -60,14 +60,15 @@ function setUp(rows: ChannelRow[], options: { mayDelete?: boolean } = {}) {
 	const sent: OutgoingEvent[] = [];
 	const asked: string[] = [];
 	const errors: string[] = [];
+	const warnings: string[] = [];
 	const publisher = new ItemsEventPublisher({
 		registry,
-		scripts: runner,
+		scripts: options.scripts ?? runner,
 		enqueue: (event) => sent.push(event),
 		maxPayloadBytes: 10_000,
 		encryption: false,
 		envelope: false,
-		log: { warn: () => {}, error: (m) => errors.push(m) },
+		log: { warn: (m) => warnings.push(m), error: (m) => errors.push(m) },
 		readerFor: (context): ItemReader => ({
 			async read(collection, keys) {
 				reads.push({ collection, keys, database: context.database });
@@ -85,9 +86,11 @@ function setUp(rows: ChannelRow[], options: { mayDelete?: boolean } = {}) {
 		},
 		maxKeysPerEvent: 1000,
 		pendingMaxBytes: 1024 * 1024,
+		orderHoldMs: options.orderHoldMs ?? 60_000,
+		orderMaxWaiting: 10_000,
 	});
 	const data = () => sent.map((e) => ({ channel: e.channel, meta: JSON.parse(e.data) }));
-	return { publisher, registry, reads, table, sent, asked, errors, loads, data };
+	return { publisher, registry, reads, table, sent, asked, errors, warnings, loads, data };
 }
 
 /** A knex-like transaction: `commit()` resolves its execution promise, `rollBack()` rejects it. */
@@ -220,6 +223,187 @@ describe('the item-event publisher', () => {
 		trx.rollBack();
 		await settle();
 		assert.equal(sent.length, 0);
+	});
+});
+
+describe('the order of published events', () => {
+	/** Runs every publisher as `trigger`, after `delayOf(key)` ms, or throws for `failing`. */
+	const slowFor = (delayOf: (key: unknown) => number, failing?: unknown): ScriptRunner => ({
+		async run({ context, effects }) {
+			const meta = context!.meta as { key: unknown };
+			await sleep(delayOf(meta.key));
+			if (meta.key === failing) throw new Error('the script failed');
+			(effects!.trigger as (...args: unknown[]) => () => void)({}, 'changed', meta)();
+		},
+	});
+	const third = { id: 3, title: 'three' };
+
+	it('sends the events of writes in the order of the writes, also when an earlier publisher runs longer', async () => {
+		const { publisher, table, data } = setUp([row('a')], { scripts: slowFor((key) => (key === 1 ? 40 : 0)) });
+		table.set('3', third);
+		publisher.created('posts', 1, writer, context());
+		publisher.updated('posts', [2], { title: 'two' }, writer, context());
+		publisher.created('posts', 3, writer, context());
+		await pollUntil(data, (d) => d.length === 3, { intervalMs: 5 });
+		assert.deepEqual(
+			data().map((e) => e.meta.key),
+			[1, 2, 3],
+		);
+	});
+
+	it('does not hold later events back for one whose publishing failed', async () => {
+		const { publisher, data, errors } = setUp([row('a')], { scripts: slowFor((key) => (key === 1 ? 20 : 0), 1) });
+		publisher.created('posts', 1, writer, context());
+		publisher.created('posts', 2, writer, context());
+		await pollUntil(data, (d) => d.length === 1, { intervalMs: 5 });
+		assert.deepEqual(
+			data().map((e) => e.meta.key),
+			[2],
+		);
+		assert.match(errors.join('\n'), /publisher of channel row a .* failed on create of posts 1: the script failed/);
+	});
+
+	it('orders a batch update by its commit, not by its action inside the transaction', async () => {
+		const { publisher, registry, data } = setUp([row('a')]);
+		await registry.snapshot();
+		const trx = transaction();
+		const keys = [1];
+		publisher.updating(keys, context({ database: trx }));
+		publisher.updated('posts', keys, null, writer, context());
+		// A write that committed before the batch did.
+		publisher.created('posts', 2, writer, context());
+		await settle();
+		await trx.commit();
+		await pollUntil(data, (d) => d.length === 2, { intervalMs: 5 });
+		assert.deepEqual(
+			data().map((e) => [e.meta.key, e.meta.payload.id]),
+			[
+				[2, 2],
+				[1, 1],
+			],
+		);
+	});
+
+	it('skips a write no row publishes only while the rows need no check: during a check, later writes wait for its rows too', async () => {
+		// Another instance adds a row that publishes posts; this one learns it at its next check, which takes a while.
+		let rows = [row('other', { collection: 'other' })];
+		let signature = 'v1';
+		let release: () => void = () => {};
+		let gate: Promise<void> | undefined;
+		const source: ChannelSource = {
+			load: async () => rows,
+			signature: async () => {
+				await gate;
+				return signature;
+			},
+		};
+		const { publisher, registry, data, table } = setUp([], { source, checkIntervalMs: 30 });
+		table.set('3', third);
+		await registry.snapshot();
+		publisher.created('posts', 1, writer, context());
+		assert.equal(registry.peek()?.publishingFor('posts', 'create').length, 0, 'at hand: nothing publishes posts, the write is skipped');
+		rows = [row('a')];
+		signature = 'v2';
+		gate = new Promise((resolve) => (release = resolve));
+		await sleep(40);
+		publisher.created('posts', 1, writer, context());
+		publisher.updated('posts', [2], { title: 'two' }, writer, context());
+		publisher.created('posts', 3, writer, context());
+		release();
+		await pollUntil(data, (d) => d.length === 3, { timeoutMs: 2000, intervalMs: 5 });
+		assert.deepEqual(
+			data().map((e) => e.meta.key),
+			[1, 2, 3],
+			'the writes made while the check ran took its rows, as the first did',
+		);
+	});
+
+	it('keeps the place of an update reported after its transactions ended: the order of the actions', async () => {
+		const { publisher, registry, data } = setUp([row('a')]);
+		await registry.snapshot();
+		const trx = transaction();
+		const keys = [1];
+		publisher.updating(keys, context({ database: trx }));
+		await trx.commit();
+		// Directus emits a nested write's actions after its transaction, one after another.
+		publisher.updated('posts', keys, { title: 'one' }, writer, context());
+		publisher.created('posts', 2, writer, context());
+		await pollUntil(data, (d) => d.length === 2, { intervalMs: 5 });
+		assert.deepEqual(
+			data().map((e) => e.meta.key),
+			[1, 2],
+		);
+	});
+
+	it('publishes nothing of an update reported after its transaction rolled back, and holds nothing back for it', async () => {
+		const { publisher, registry, data } = setUp([row('a')]);
+		await registry.snapshot();
+		const trx = transaction();
+		const keys = [1];
+		publisher.updating(keys, context({ database: trx }));
+		trx.rollBack();
+		publisher.updated('posts', keys, { title: 'one' }, writer, context());
+		publisher.created('posts', 2, writer, context());
+		await pollUntil(data, (d) => d.length === 1, { intervalMs: 5 });
+		await settle();
+		assert.deepEqual(
+			data().map((e) => e.meta.key),
+			[2],
+		);
+	});
+
+	it('gives back the place of every write that publishes nothing: failing scripts, rollbacks, a failing registry, a delete', async () => {
+		let registryFails = false;
+		const failing: ScriptRunner = {
+			async run({ context, effects }) {
+				if ((context!.meta as { key: unknown }).key !== 2) throw new Error('boom');
+				(effects!.trigger as (...args: unknown[]) => () => void)({}, 'changed', context!.meta)();
+			},
+		};
+		const rows = [row('a')];
+		const source: ChannelSource = {
+			load: async () => {
+				if (registryFails) throw new Error('db down');
+				return rows;
+			},
+			signature: async () => (registryFails ? Promise.reject(new Error('db down')) : 'v1'),
+		};
+		const { publisher, registry, data, errors } = setUp(rows, { scripts: failing, source, checkIntervalMs: 1 });
+		await registry.snapshot();
+		publisher.created('posts', 1, writer, context());
+		publisher.updated('posts', [1], { title: 'x' }, writer, context());
+		const rolled = transaction();
+		const keys = [1];
+		publisher.updating(keys, context({ database: rolled }));
+		publisher.updated('posts', keys, null, writer, context());
+		rolled.rollBack();
+		await publisher.deleting('posts', [1], context());
+		publisher.deleted('posts', [1], writer);
+		await settle();
+		registryFails = true;
+		publisher.created('posts', 1, writer, context());
+		await settle();
+		registryFails = false;
+		// A later write whose script runs through is held back by none of them (orderHoldMs is 60 s).
+		publisher.created('posts', 2, writer, context());
+		await pollUntil(data, (d) => d.length === 1, { intervalMs: 5, timeoutMs: 2000 });
+		assert.deepEqual(
+			data().map((e) => e.meta.key),
+			[2],
+		);
+		assert.match(errors.join('\n'), /db down/);
+	});
+
+	it('lets the events of a later write out once an earlier one held them for orderHoldMs, with a warning', async () => {
+		const { publisher, data, warnings } = setUp([row('a')], { scripts: slowFor((key) => (key === 1 ? 300 : 0)), orderHoldMs: 30 });
+		publisher.created('posts', 1, writer, context());
+		publisher.created('posts', 2, writer, context());
+		await pollUntil(data, (d) => d.length === 2, { intervalMs: 5 });
+		assert.deepEqual(
+			data().map((e) => e.meta.key),
+			[2, 1],
+		);
+		assert.match(warnings.join('\n'), /publishing the create of posts 1 is not done after 30 ms/);
 	});
 });
 

@@ -150,6 +150,8 @@ export class ChannelRegistry {
 	private loaded: Promise<ChannelSnapshot> | undefined;
 	/** What `loaded` resolved to, for `peek()`. */
 	private ready: ChannelSnapshot | undefined;
+	/** A check or load under way: `ready` may be out of date until it answers. */
+	private pending: Promise<ChannelSnapshot> | undefined;
 	private checkedAt = 0;
 	/** Another instance announced a change since the last check. */
 	private announced = false;
@@ -165,6 +167,7 @@ export class ChannelRegistry {
 	invalidate(): void {
 		this.loaded = undefined;
 		this.ready = undefined;
+		this.pending = undefined;
 	}
 
 	/** Rows changed on this instance and the change is committed: forget them, tell the others. */
@@ -190,11 +193,13 @@ export class ChannelRegistry {
 
 	/**
 	 * The rows at hand without any query: the loaded snapshot while it is not yet due for a
-	 * check, else undefined. For callers that must not wait on another connection (inside a
-	 * transaction on SQLite, whose one connection the transaction holds).
+	 * check and no check is under way, else undefined. For callers that must not wait on another
+	 * connection (inside a transaction on SQLite, whose one connection the transaction holds), and
+	 * for those that skip an event no row publishes: while a check runs, the rows it answers may
+	 * publish it, and an event must not take older rows than an earlier one waiting for them.
 	 */
 	peek(): ChannelSnapshot | undefined {
-		return this.ready && !this.announced && !this.due(Date.now()) ? this.ready : undefined;
+		return this.ready && this.pending === undefined && !this.announced && !this.due(Date.now()) ? this.ready : undefined;
 	}
 
 	/**
@@ -250,15 +255,18 @@ export class ChannelRegistry {
 	/** `loading` becomes the rows every caller gets; a failure is not cached: the next use tries again. */
 	private track(loading: Promise<ChannelSnapshot>): void {
 		this.loaded = loading;
+		this.pending = loading;
 		loading.then(
 			(snapshot) => {
-				if (this.loaded === loading) this.ready = snapshot;
+				if (this.loaded !== loading) return;
+				this.ready = snapshot;
+				this.pending = undefined;
 			},
 			() => {
-				if (this.loaded === loading) {
-					this.loaded = undefined;
-					this.ready = undefined;
-				}
+				if (this.loaded !== loading) return;
+				this.loaded = undefined;
+				this.ready = undefined;
+				this.pending = undefined;
 			},
 		);
 	}

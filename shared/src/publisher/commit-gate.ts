@@ -29,6 +29,12 @@ export function openTransaction(database: unknown): Transaction | null {
 	return trx;
 }
 
+/** Whether `trx` and every transaction around it have ended (committed or rolled back). */
+export function ended(trx: Transaction): boolean {
+	for (let t: Transaction | undefined = trx; t; t = t.parentTransaction) if (t.isCompleted?.() !== true) return false;
+	return true;
+}
+
 /** Resolves when `trx` and every transaction around it committed; rejects on a rollback. */
 export function committed(trx: Transaction): Promise<unknown> {
 	const all: Array<Promise<unknown> | undefined> = [];

@@ -16,7 +16,8 @@
 import type { ChannelRegistry, ChannelSnapshot } from '../channels/registry.js';
 import { CHANNELS_COLLECTION, type ChannelAction } from '../channels/row.js';
 import type { Item, ItemReader, PrimaryKey } from '../items/types.js';
-import { CommitGate, committed, openTransaction, type Transaction } from './commit-gate.js';
+import { CommitGate, committed, ended, openTransaction, type Transaction } from './commit-gate.js';
+import { InOrder } from './in-order.js';
 import { DEFAULT_PENDING_LIMITS, estimateBytes, Pending } from './pending.js';
 import { publishRead, readForChannels, type ItemsEvent, type PublisherDeps, type ReadForEvent } from './pipeline.js';
 
@@ -52,6 +53,10 @@ export interface ItemsEventPublisherDeps extends PublisherDeps {
 	maxKeysPerEvent: number;
 	/** Memory budget of the delete pre-reads waiting for their action (RT_PENDING_MAX_MB). */
 	pendingMaxBytes: number;
+	/** How long (ms) one event's publishing may hold back the events of later writes (in-order.ts). */
+	orderHoldMs: number;
+	/** Most events waiting behind an earlier event's unfinished publishing. */
+	orderMaxWaiting: number;
 }
 
 /** A read made inside a transaction: null when no row publishes, undefined when it failed. */
@@ -59,6 +64,8 @@ type ReadInsideResult = ReadForEvent | null | undefined;
 
 export class ItemsEventPublisher {
 	private readonly deletes: Pending<ReadForEvent>;
+	/** Events leave in the order of their writes' actions (commits, for a batch update). */
+	private readonly order: InOrder;
 	/**
 	 * A host that hands an update's filter and its action the very same `keys` array pairs them
 	 * exactly (also when two requests write the same keys at once), and the entry goes when the
@@ -68,13 +75,15 @@ export class ItemsEventPublisher {
 
 	constructor(private readonly deps: ItemsEventPublisherDeps) {
 		this.deletes = new Pending<ReadForEvent>('delete pre-reads', { ...DEFAULT_PENDING_LIMITS, maxBytes: deps.pendingMaxBytes }, deps.log.warn);
+		this.order = new InOrder(deps.enqueue, { holdMs: deps.orderHoldMs, maxWaiting: deps.orderMaxWaiting, warn: deps.log.warn, error: deps.log.error });
 	}
 
 	/** An item was created (an upload too). */
 	created(collection: string, key: PrimaryKey, writer: Writer, context: HostEventContext): void {
-		if (collection === CHANNELS_COLLECTION) return;
+		if (collection === CHANNELS_COLLECTION || this.publishesNothing(collection, 'create')) return;
 		const event = this.event(collection, 'create', this.bounded(collection, 'create', [key]), writer);
-		void this.publishNow(event, context).catch(this.fail(`publishing the create of ${collection} ${key}`));
+		const what = `the create of ${collection} ${key}`;
+		this.inLine(what, (deps) => this.publishNow(deps, event, context), this.fail(`publishing ${what}`));
 	}
 
 	/** An update is about to run (its filter): remembers its transaction, if any, for `updated`. */
@@ -85,19 +94,32 @@ export class ItemsEventPublisher {
 
 	/** Items were updated with `changed` (as sent). `keys` is the array `updating` was given. */
 	updated(collection: string, keys: PrimaryKey[], changed: Item | null, writer: Writer, context: HostEventContext): void {
-		if (collection === CHANNELS_COLLECTION) return;
+		if (collection === CHANNELS_COLLECTION || this.publishesNothing(collection, 'update')) return;
 		const event = this.event(collection, 'update', this.bounded(collection, 'update', keys), writer);
 		const redacted = (): ItemsEvent => ({ ...event, changed: changed ? this.deps.redact(context, collection, changed) : null });
-		const failed = this.fail(`publishing the update of ${collection}`);
+		const what = `the update of ${collection}`;
+		const failed = this.fail(`publishing ${what}`);
 		const trx = this.batchUpdates.get(keys);
 		if (!trx) {
-			void this.publishNow(event, context, redacted).catch(failed);
+			this.inLine(what, (deps) => this.publishNow(deps, event, context, redacted), failed);
 			return;
 		}
+		if (ended(trx)) {
+			// A nested update's action, after its transactions ended: in line now, published if they committed.
+			this.inLine(
+				what,
+				async (deps) => {
+					if (await committed(trx).then(() => true, () => false)) await this.publishNow(deps, event, context, redacted);
+				},
+				failed,
+			);
+			return;
+		}
+		// Published after the commit, in line from there: the order of the commits.
 		const rolledBack = () => undefined;
 		if (trx.isCompleted?.()) {
-			// A nested update's action comes after its transaction ended.
-			void committed(trx).then(() => this.publishNow(event, context, redacted), rolledBack).catch(failed);
+			// Its own transaction ended, one around it has not.
+			void committed(trx).then(() => this.inLine(what, (deps) => this.publishNow(deps, event, context, redacted), failed), rolledBack);
 			return;
 		}
 		const gate = CommitGate.of<ReadInsideResult>(
@@ -106,15 +128,21 @@ export class ItemsEventPublisher {
 			this.fail('reading a batch update before its commit'),
 		);
 		const read = gate.readBeforeCommit(collection, event.keys);
-		void committed(trx)
-			.then(async () => {
-				const inside = await read;
-				if (inside === null) return;
-				// The read inside failed (logged): read now, after the commit.
-				if (inside === undefined) await this.publishNow(event, context, redacted);
-				else await publishRead(this.deps, redacted(), inside);
-			}, rolledBack)
-			.catch(failed);
+		void committed(trx).then(
+			() =>
+				this.inLine(
+					what,
+					async (deps) => {
+						const inside = await read;
+						if (inside === null) return;
+						// The read inside failed (logged): read now, after the commit.
+						if (inside === undefined) await this.publishNow(deps, event, context, redacted);
+						else await publishRead(deps, redacted(), inside);
+					},
+					failed,
+				),
+			rolledBack,
+		);
 	}
 
 	/** Items are about to be deleted (its filter): reads them for the rows that publish the delete. */
@@ -141,19 +169,40 @@ export class ItemsEventPublisher {
 		if (!read) return;
 		// `deleting` warned already about keys past the bound.
 		const event = this.event(collection, 'delete', keys.slice(0, this.deps.maxKeysPerEvent), writer);
-		void publishRead(this.deps, event, read).catch(this.fail(`publishing the delete of ${collection}`));
+		const what = `the delete of ${collection}`;
+		this.inLine(what, (deps) => publishRead(deps, event, read), this.fail(`publishing ${what}`));
+	}
+
+	/**
+	 * Whether the rows at hand (needing no check) say that no row publishes this: then nothing
+	 * is read or queued, and the event takes no place in line.
+	 */
+	private publishesNothing(collection: string, action: ChannelAction): boolean {
+		const atHand = this.deps.registry.peek();
+		return atHand !== undefined && atHand.publishingFor(collection, action).length === 0;
+	}
+
+	/**
+	 * Publishes in the next place in line: `publish` runs now, alongside other events', and what
+	 * it sends leaves once every earlier place is done (in-order.ts).
+	 */
+	private inLine(what: string, publish: (deps: PublisherDeps) => Promise<void>, failed: (error: unknown) => void): void {
+		const place = this.order.place(what);
+		void publish({ ...this.deps, enqueue: place.emit })
+			.catch(failed)
+			.finally(() => place.done());
 	}
 
 	/** Chooses the channels, reads and publishes, with the event's delta made when a row publishes. */
-	private async publishNow(event: ItemsEvent, context: HostEventContext, withChanged?: () => ItemsEvent): Promise<void> {
+	private async publishNow(deps: PublisherDeps, event: ItemsEvent, context: HostEventContext, withChanged?: () => ItemsEvent): Promise<void> {
 		const snapshot = await this.deps.registry.snapshot();
 		const channels = snapshot.publishingFor(event.collection, event.action);
 		if (channels.length === 0) return;
 		// After the write: read on the host's own connections (merged with concurrent reads), not
 		// through the event's, which may be a transaction already over.
 		const { database: _done, ...after } = context;
-		const items = await readForChannels(this.deps, this.deps.readerFor(after), event.collection, event.keys, channels);
-		await publishRead(this.deps, withChanged?.() ?? event, { snapshot, channels, items });
+		const items = await readForChannels(deps, this.deps.readerFor(after), event.collection, event.keys, channels);
+		await publishRead(deps, withChanged?.() ?? event, { snapshot, channels, items });
 	}
 
 	/** Inside a transaction (through `context.database`): nothing may wait on another connection. */
