@@ -91,6 +91,19 @@ export function redisDisconnected(status: string | undefined): boolean {
 	return status !== undefined && REDIS_DISCONNECTED.has(status);
 }
 
+/**
+ * ioredis' statuses while a connection is being made, at start or between two reconnect attempts:
+ * a command sent now waits for it, up to `maxRetriesPerRequest` attempts (about 10 s). Writers
+ * that would rather wait than fall back treat these as connected; a read that can be asked again
+ * does not.
+ */
+const REDIS_CONNECTING: ReadonlySet<string> = new Set(['connecting', 'connect']);
+
+/** Whether a Redis client's `status` (ioredis) says it is still connecting. */
+export function redisConnecting(status: string | undefined): boolean {
+	return status !== undefined && REDIS_CONNECTING.has(status);
+}
+
 type RedisModule = { redisConfigAvailable?: () => boolean; useRedis?: () => HostRedis };
 let redisModule: Promise<RedisModule | null> | undefined;
 let redis: Promise<HostRedis | null> | undefined;

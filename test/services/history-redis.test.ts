@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { HistoryStore } from '../../shared/src/history/history-store.js';
 import { MemoryHistory } from '../../shared/src/history/memory-history.js';
 import { IDS_WINDOW, RedisHistory } from '../../shared/src/history/redis-history.js';
+import { historyLastEvents } from '../../shared/src/webhooks/cache-miss.js';
 import { connectClient, disconnectAll, EventLog, subscribe, type PusherClient } from '../harness/clients.js';
 import { startDirectus, type Directus } from '../harness/directus.js';
 import { createChannel, createCollection } from '../harness/fixtures.js';
@@ -116,6 +118,47 @@ describe('the Redis history', () => {
 		assert.deepEqual([window.latest, window.events.length, window.oldest], [3, 0, null]);
 	});
 
+	it('leaves out an entry that is not an event (written into the stream by someone else) and says the window is damaged', async () => {
+		const h = store({ size: 10 });
+		await h.append([1, 2, 3].map((n) => ev('damaged', n)));
+		const [stream] = h.keys('damaged');
+		// The envelope is built around `d` by concatenation: text that is not one JSON value could add fields to it.
+		await redis.xadd(stream, '0-4', 'i', 'id-4', 'n', 'e', 'd', '1,"seq":99');
+		await redis.xadd(stream, '0-5', 'n', 'e', 'd', '{}');
+		await redis.xadd(stream, '0-6', 'i', 'id-6', 'n', 'e', 'd', '{"n":6}');
+		const window = await h.read('damaged', { after: 2, limit: 10 });
+		assert.deepEqual(window.events.map((e) => e.seq), [3, 6]);
+		assert.deepEqual(window.damaged, { entry: `${stream} 0-4`, why: 'its data is not JSON' });
+		// A window of intact entries only is not damaged.
+		assert.equal((await h.read('damaged', { after: 5, limit: 10 })).damaged, undefined);
+		assert.equal((await h.read('damaged', { after: undefined, limit: 2 })).damaged?.why, 'no id, name or data');
+		// The next event is numbered after the foreign entries, and cache_miss does not re-send a damaged newest entry.
+		assert.deepEqual((await h.append([ev('damaged', 7)])).map((m) => m.seq), [7]);
+		assert.equal((await historyLastEvents(h).last('damaged'))?.seq, 7);
+		await redis.xadd(stream, '0-8', 'i', 'id-8', 'n', 'e', 'd', 'not json');
+		await assert.rejects(historyLastEvents(h).last('damaged'), /not an event/);
+	});
+
+	it('logs a damaged history, and a history it cannot read, at most once per 10 s each, however many clients ask', async () => {
+		const said: string[] = [];
+		const options = { size: 10, ttlMs: 60_000, prefix, warn: (m: string) => said.push(m) };
+		const h = new HistoryStore({ ...options, redis: async () => redis });
+		await h.append([1, 2].map((n) => ev('damaged-often', n)));
+		await redis.xadd(`${prefix}h:{damaged-often}`, '0-3', 'i', 'id-3', 'n', 'e', 'd', 'not json');
+		for (let i = 0; i < 5; i++) assert.equal((await h.read('damaged-often', { after: 0, limit: 10 })).damaged?.why, 'its data is not JSON');
+		assert.equal(said.filter((m) => m.includes('holds an entry that is not an event')).length, 1, said.join('\n'));
+		assert.match(said[0]!, /the history of damaged-often holds an entry that is not an event \(rt-test-\w+:h:\{damaged-often\} 0-3: its data is not JSON\)/);
+
+		const broken = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+		try {
+			const down = new HistoryStore({ ...options, redis: async () => broken });
+			for (let i = 0; i < 5; i++) await assert.rejects(down.read('down', { after: 0, limit: 5 }), { name: 'HistoryUnavailableError' });
+			assert.equal(said.filter((m) => m.includes('reading the history from Redis failed')).length, 1, said.join('\n'));
+		} finally {
+			broken.disconnect();
+		}
+	});
+
 	it('numbers in memory with a warning while Redis fails, and reading says unavailable', async () => {
 		const broken = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
 		const h = store({ client: broken });
@@ -126,12 +169,29 @@ describe('the Redis history', () => {
 		await assert.rejects(h.read('down', { after: 0, limit: 5 }), { name: 'HistoryUnavailableError' });
 		broken.disconnect();
 	});
+
+	it('answers a read as unavailable while the client is connecting, and queues no command to wait for the connection', async () => {
+		// ioredis' defaults, as Directus' client has them: a command sent while connecting waits
+		// for up to 20 reconnect attempts. Nothing listens on port 1.
+		const connecting = new Redis('redis://127.0.0.1:1', { lazyConnect: true });
+		connecting.on('error', () => {});
+		try {
+			connecting.connect().catch(() => {});
+			assert.equal(connecting.status, 'connecting');
+			const h = store({ client: connecting });
+			await assert.rejects(h.read('connecting', { after: 0, limit: 5 }), { name: 'HistoryUnavailableError', message: /Redis is connecting/ });
+			assert.equal((connecting as unknown as { offlineQueue: { length: number } }).offlineQueue.length, 0, 'no command waits for the connection');
+		} finally {
+			connecting.disconnect();
+		}
+	});
 });
 
 describe('two Directus servers publishing to one channel over Redis', () => {
 	let soketi: Soketi;
 	const directus: Directus[] = [];
 	const clients: PusherClient[] = [];
+	const prefix = `rt-test-${randomBytes(4).toString('hex')}:`;
 
 	before(async () => {
 		soketi = await startSoketi();
@@ -139,7 +199,7 @@ describe('two Directus servers publishing to one channel over Redis', () => {
 			RT_APP_HOST: soketi.host,
 			RT_APP_PORT: String(soketi.port),
 			RT_CHANNELS_CHECK_INTERVAL: '0',
-			RT_REDIS_PREFIX: `rt-test-${randomBytes(4).toString('hex')}:`,
+			RT_REDIS_PREFIX: prefix,
 			REDIS: REDIS_DB_URL,
 			CACHE_ENABLED: 'false',
 		};
@@ -186,5 +246,30 @@ describe('two Directus servers publishing to one channel over Redis', () => {
 		}
 		const health = await directus[0]!.request('GET', '/realtime/health');
 		assert.deepEqual([health.body.history.store, health.body.history.redisFailures], ['redis', 0]);
+	});
+
+	it('answers recovered: false, and warns, for a history holding an entry that is not an event', async () => {
+		const c = await connectClient(soketi);
+		clients.push(c);
+		const live = new EventLog(await subscribe(c, 'board'), 'ticket');
+		assert.equal((await directus[0]!.request('POST', '/items/tickets', { title: 'before the foreign entry' })).status, 200);
+		await live.waitFor(1, 15_000);
+		const { seq, epoch } = live.envelopes[0]!;
+		const redis = new Redis(REDIS_DB_URL);
+		try {
+			await redis.xadd(`${prefix}h:{board}`, `0-${seq + 1}`, 'i', 'foreign', 'n', 'ticket', 'd', '{"title":"x"},"seq":1');
+		} finally {
+			redis.disconnect();
+		}
+		for (const query of [`since=${seq}&epoch=${epoch}`, `since=${seq - 1}&epoch=${epoch}`, 'limit=5']) {
+			const res = await directus[1]!.request('GET', `/realtime/channels/board/history?${query}`, undefined, { token: null });
+			assert.equal(res.status, 200, res.text);
+			assert.deepEqual([res.body.recovered, res.body.items, res.body.latest, res.body.epoch], [false, [], seq + 1, epoch], query);
+		}
+		await directus[1]!.waitForLog((line) => String(line.msg).includes('holds an entry that is not an event'));
+		// Publishing goes on after the foreign entry.
+		assert.equal((await directus[0]!.request('POST', '/items/tickets', { title: 'after the foreign entry' })).status, 200);
+		await live.waitFor(2, 15_000);
+		assert.equal(live.envelopes[1]!.seq, seq + 2);
 	});
 });

@@ -28,6 +28,7 @@ function imports(file: string): string[] {
 const LAYERS: Record<string, number> = {
 	errors: 0,
 	wire: 0,
+	spaced: 0,
 	config: 1,
 	pusher: 2,
 	host: 2,

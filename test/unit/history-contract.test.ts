@@ -51,6 +51,19 @@ describe('the history reply: one contract for the server and the client helper',
 		});
 	}
 
+	it('answers recovered: false for a window with an entry that is not an event, whatever was asked', () => {
+		const damaged: HistoryWindow = { ...window(5, 1, [...events(1, 2), ...events(4, 5)]), damaged: { entry: 'h:{private-notes-1} 0-3', why: 'its data is not JSON' } };
+		for (const query of [
+			{ since: undefined, epoch: undefined, limit: 100 },
+			{ since: 0, epoch: 'mf1c2a9b-7d3e', limit: 100 },
+			{ since: 3, epoch: 'mf1c2a9b-7d3e', limit: 100 },
+		] satisfies HistoryQuery[]) {
+			const reply = historyReply('private-notes-1', query, damaged, deps);
+			assert.deepEqual(reply, { channel: 'private-notes-1', epoch: 'mf1c2a9b-7d3e', latest: 5, recovered: false, items: [], more: false });
+			assert.deepEqual(overTheWire(reply), reply);
+		}
+	});
+
 	it('reads the sealed items of an encrypted channel, which open to the envelope of the live event', () => {
 		const channel = 'private-encrypted-notes-1';
 		const reply = historyReply(channel, { since: 0, epoch: 'mf1c2a9b-7d3e', limit: 100 }, window(3, 1, events(1, 3)), deps);

@@ -48,8 +48,8 @@ export async function channelHistory(channel_name: unknown, query: unknown, user
 		// One more than asked: whether there is more.
 		window = await deps.history.read(channel_name, { after: request.since, limit: request.since === undefined ? request.limit : request.limit + 1 });
 	} catch (error) {
+		// The store logged it (spaced out).
 		if (!(error instanceof HistoryUnavailableError)) throw error;
-		deps.log.warn(`realtime: ${error.message}`);
 		throw new RealtimeError('HISTORY_UNAVAILABLE', 'the history cannot be read now; reload through the REST API');
 	}
 	return historyReply(channel_name, request, window, deps);
@@ -82,6 +82,8 @@ export function historyReply(
 ): HistoryReply {
 	const base = { channel, epoch: window.epoch, latest: window.latest };
 	const lost = { ...base, recovered: false, items: [], more: false };
+	// An entry the store could not read as an event: what it answers would have a hole.
+	if (window.damaged) return lost;
 	const item = (event: StoredEvent): { item: HistoryItem; bytes: number } => {
 		let text = envelopeJson(event.id, event.seq, window.epoch, event.data);
 		if (channelType(channel) === 'private-encrypted') text = deps.seal(channel, text);

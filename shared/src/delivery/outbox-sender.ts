@@ -44,6 +44,8 @@ export class OutboxSender {
 	private running = false;
 	private loop: Promise<void> | undefined;
 	private readonly counters: OutboxSenderStats = { delivered: 0, claimed: 0, failedRounds: 0 };
+	/** Ends the wait after a failed round, while there is one. */
+	private wakeUp: (() => void) | undefined;
 
 	constructor(
 		private readonly stream: OutboxStream,
@@ -59,7 +61,17 @@ export class OutboxSender {
 	/** Stops reading; resolves once the round in flight is delivered and acknowledged (or left pending). */
 	async stop(): Promise<void> {
 		this.running = false;
+		this.wake();
 		await this.loop;
+	}
+
+	/**
+	 * Tries again at once instead of after the rest of its wait after a failed round: its Redis
+	 * connection is back (ready again), so the events added meanwhile need not wait up to
+	 * `maxRetryMs` more.
+	 */
+	wake(): void {
+		this.wakeUp?.();
 	}
 
 	stats(): OutboxSenderStats {
@@ -111,7 +123,16 @@ export class OutboxSender {
 				groupReady = false;
 				this.options.warn(`realtime: the outbox sender failed a round (${(error as Error).message}); unsent events stay in the outbox`);
 				const wait = Math.min(this.options.maxRetryMs ?? 10_000, (this.options.retryMs ?? 1_000) * 2 ** (failures - 1));
-				if (this.running) await new Promise((resolve) => setTimeout(resolve, wait));
+				if (this.running) {
+					await new Promise<void>((resolve) => {
+						const timer = setTimeout(resolve, wait);
+						this.wakeUp = () => {
+							clearTimeout(timer);
+							resolve();
+						};
+					});
+					this.wakeUp = undefined;
+				}
 			}
 		}
 	}

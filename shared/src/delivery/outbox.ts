@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isNumberedChannel, newEventId } from '../history/envelope.js';
+import { spaced } from '../spaced.js';
 import type { OutboxStats } from '../wire.js';
 import { OutboxGate } from './outbox-gate.js';
 import { OutboxSender } from './outbox-sender.js';
@@ -31,8 +32,8 @@ const PENDING_EVERY_MS = 1000;
 /** A connection of the sender's own (a blocking read holds it). */
 export interface OutboxConnection extends OutboxRedis {
 	disconnect(): void;
-	/** ioredis emits `error` on every failed reconnect; without a listener it prints each one. */
-	on?(event: 'error', listener: (error: Error) => void): unknown;
+	/** ioredis emits `error` on every failed reconnect (without a listener it prints each one), and `ready` once connected again. */
+	on?(event: 'error' | 'ready', listener: (error?: Error) => void): unknown;
 }
 
 /** Directus' shared Redis client (ioredis), as the outbox uses it. */
@@ -109,6 +110,8 @@ export class Outbox {
 			}
 			// The sender's failed rounds say it (spaced out); the connection's own errors add nothing.
 			connection.on?.('error', () => {});
+			// Back after an outage: send what was added meanwhile now, not after the sender's wait.
+			connection.on?.('ready', () => this.sender?.wake());
 			this.connection = connection;
 			this.sender = new OutboxSender(new OutboxStream(connection, { prefix: this.options.prefix }), {
 				consumer: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
@@ -268,20 +271,4 @@ export class Outbox {
 			() => {},
 		);
 	}
-}
-
-/** A warning function that says the same thing at most once per 10 s. */
-function spaced(warn: (message: string) => void, everyMs = 10_000): (message: string) => void {
-	let lastAt = Number.NEGATIVE_INFINITY;
-	let skipped = 0;
-	return (message) => {
-		const now = Date.now();
-		if (now - lastAt < everyMs) {
-			skipped++;
-			return;
-		}
-		lastAt = now;
-		warn(skipped > 0 ? `${message} (${skipped} similar warning(s) skipped)` : message);
-		skipped = 0;
-	};
 }

@@ -44,6 +44,11 @@ export interface HistoryWindow {
 	/** The oldest `seq` still kept; null when nothing is kept. */
 	oldest: number | null;
 	events: StoredEvent[];
+	/**
+	 * The store held an entry in this window that is not an event (written into Redis by someone
+	 * else, say): it is left out of `events`, so the window cannot be trusted to be whole.
+	 */
+	damaged?: { entry: string; why: string };
 }
 
 

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { ChannelHistory, HistoryLimits, HistoryRead, HistoryStats, HistoryWindow, NewEvent, Numbered, StoredEvent } from './channel-history.js';
 import { HistoryUnavailableError } from './channel-history.js';
-import { redisDisconnected } from '../host.js';
+import { redisConnecting, redisDisconnected } from '../host.js';
 import { newEpoch } from './envelope.js';
 import type { MemoryHistory } from './memory-history.js';
 
@@ -124,16 +124,26 @@ export class RedisHistory implements ChannelHistory {
 
 	async read(channel: string, request: HistoryRead): Promise<HistoryWindow> {
 		let answer: unknown;
-		if (redisDisconnected(this.redis.status)) throw new HistoryUnavailableError(`reading the history from Redis failed: Redis is ${this.redis.status}`);
+		// A read waits for no reconnect: the client asks again later.
+		const status = this.redis.status;
+		if (redisDisconnected(status) || redisConnecting(status)) {
+			throw new HistoryUnavailableError(`reading the history from Redis failed: Redis is ${status}`);
+		}
 		try {
 			answer = await this.run(SCRIPTS.read, this.keys(channel), [newEpoch(), request.after === undefined ? '' : String(request.after), request.limit]);
 		} catch (error) {
 			throw new HistoryUnavailableError(`reading the history from Redis failed: ${(error as Error).message}`);
 		}
 		const [epoch, last, first, entries] = answer as [string, string, string | null, Array<[string, string[]]>];
-		const events = entries.map(storedEvent);
+		const events: StoredEvent[] = [];
+		let damaged: HistoryWindow['damaged'];
+		for (const entry of entries) {
+			const event = storedEvent(entry);
+			if (typeof event === 'string') damaged ??= { entry: `${this.keys(channel)[0]} ${String(entry?.[0])}`, why: event };
+			else events.push(event);
+		}
 		if (request.after === undefined) events.reverse();
-		return { epoch: String(epoch), latest: seqOf(last), oldest: first ? seqOf(first) : null, events };
+		return { epoch: String(epoch), latest: seqOf(last), oldest: first ? seqOf(first) : null, events, ...(damaged ? { damaged } : {}) };
 	}
 
 	stats(): HistoryStats {
@@ -196,8 +206,24 @@ function seqOf(streamId: string): number {
 	return Number(String(streamId).split('-')[1] ?? 0);
 }
 
-function storedEvent([id, fields]: [string, string[]]): StoredEvent {
+/** The event an entry of the stream holds, or why it holds none (its fields are not an event's). */
+function storedEvent(entry: unknown): StoredEvent | string {
+	if (!Array.isArray(entry) || !Array.isArray(entry[1])) return 'not a stream entry';
+	const [id, fields] = entry as [unknown, unknown[]];
 	const values: Record<string, string> = {};
 	for (let i = 0; i + 1 < fields.length; i += 2) values[String(fields[i])] = String(fields[i + 1]);
-	return { id: values.i ?? '', seq: seqOf(id), name: values.n ?? '', data: values.d ?? 'null' };
+	const { i: eventId, n: name, d: data } = values;
+	if (!eventId || !name || data === undefined) return 'no id, name or data';
+	if (!isJsonText(data)) return 'its data is not JSON';
+	return { id: eventId, seq: seqOf(String(id)), name, data };
+}
+
+/** Whether `text` is one JSON value: the envelope is built around it by concatenation. */
+function isJsonText(text: string): boolean {
+	try {
+		JSON.parse(text);
+		return true;
+	} catch {
+		return false;
+	}
 }

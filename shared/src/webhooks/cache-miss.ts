@@ -32,6 +32,7 @@ export function historyLastEvents(history: Pick<ChannelHistory, 'read'>): LastEv
 	return {
 		async last(channel) {
 			const window = await history.read(channel, { after: undefined, limit: 1 });
+			if (window.damaged) throw new Error(`the history holds an entry that is not an event (${window.damaged.entry}: ${window.damaged.why})`);
 			const event = window.events.at(-1);
 			return event ? { event: event.name, data: event.data, id: event.id, seq: event.seq, epoch: window.epoch } : null;
 		},
