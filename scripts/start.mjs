@@ -151,7 +151,17 @@ start('directus', node, [cli, 'start'], directusEnv, project);
 await waitUntil(`http://127.0.0.1:${PORTS.directus}/server/ping`, 'Directus');
 await seedPlayground({ url: `http://127.0.0.1:${PORTS.directus}`, ...ADMIN });
 
-createPlaygroundServer({ directusUrl: directusEnv.PUBLIC_URL, appKey: APP.key, soketiPort: PORTS.soketi }).listen(PORTS.page, '127.0.0.1');
+// Ready is said once the page listens: a port already taken says so and stops everything.
+const pageServer = createPlaygroundServer({ directusUrl: directusEnv.PUBLIC_URL, appKey: APP.key, soketiPort: PORTS.soketi });
+const pageError = await new Promise((resolve) => {
+	pageServer.once('error', resolve);
+	pageServer.listen(PORTS.page, '127.0.0.1', () => resolve(undefined));
+});
+if (pageError) {
+	console.error(`[playground] the demo page cannot listen on 127.0.0.1:${PORTS.page} (${pageError.code ?? pageError.message}); set PLAYGROUND_PORT to a free port`);
+	shutdown(1);
+	await new Promise(() => {}); // shutdown ends the process
+}
 
 log('ready.');
 console.log(`

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,8 @@ describe('processes started for tests and the playground', () => {
 describe('npm start (the playground)', () => {
 	it('serves Directus, Soketi and the demo page, stops on Ctrl-C, and reuses its state', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'rt-playground-'));
+		// Every start, so a failed check still stops it (a start left running holds this file open).
+		const started: ChildProcess[] = [];
 		const ports = { DIRECTUS_PORT: String(await freePort()), SOKETI_PORT: String(await freePort()), PLAYGROUND_PORT: String(await freePort()) };
 		const start = async () => {
 			const child = spawn(process.env.RT_HOST_NODE ?? process.execPath, ['scripts/start.mjs'], {
@@ -37,6 +40,7 @@ describe('npm start (the playground)', () => {
 				env: { ...process.env, ...ports, RT_PLAYGROUND_DIR: dir, PLAYGROUND_NO_BUILD: '1', NODE_OPTIONS: '' },
 				stdio: ['ignore', 'pipe', 'pipe'],
 			});
+			started.push(child);
 			let output = '';
 			child.stdout!.on('data', (c) => (output += c));
 			child.stderr!.on('data', (c) => (output += c));
@@ -47,8 +51,8 @@ describe('npm start (the playground)', () => {
 			const first = await start();
 			assert.match(first.output(), /creating the Directus database/);
 			assert.match(first.output(), /admin@example\.com \/ directus-realtime/);
-			assert.ok(await answers(`http://127.0.0.1:${ports.PLAYGROUND_PORT}/`));
-			assert.ok(await answers(`http://127.0.0.1:${ports.SOKETI_PORT}/`));
+			assert.ok(await answers(`http://127.0.0.1:${ports.PLAYGROUND_PORT}/`), first.output());
+			assert.ok(await answers(`http://127.0.0.1:${ports.SOKETI_PORT}/`), first.output());
 			const login = await fetch(`http://127.0.0.1:${ports.DIRECTUS_PORT}/auth/login`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
@@ -72,6 +76,39 @@ describe('npm start (the playground)', () => {
 			second.child.kill('SIGINT');
 			await once(second.child, 'exit');
 		} finally {
+			for (const child of started.filter((c) => c.exitCode === null && c.signalCode === null)) {
+				child.kill('SIGINT');
+				const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+				await once(child, 'exit');
+				clearTimeout(killer);
+			}
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	it("says so when the demo page's port is taken, and stops Directus and Soketi", async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'rt-playground-'));
+		const taken = createServer();
+		await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+		const page = (taken.address() as AddressInfo).port;
+		const ports = { DIRECTUS_PORT: String(await freePort()), SOKETI_PORT: String(await freePort()), PLAYGROUND_PORT: String(page) };
+		const child = spawn(process.env.RT_HOST_NODE ?? process.execPath, ['scripts/start.mjs'], {
+			cwd: ROOT,
+			env: { ...process.env, ...ports, RT_PLAYGROUND_DIR: dir, PLAYGROUND_NO_BUILD: '1', NODE_OPTIONS: '' },
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let output = '';
+		child.stdout!.on('data', (c) => (output += c));
+		child.stderr!.on('data', (c) => (output += c));
+		try {
+			const [code] = (await once(child, 'exit')) as [number | null];
+			assert.equal(code, 1, output);
+			assert.match(output, new RegExp(`the demo page cannot listen on 127\\.0\\.0\\.1:${page} \\(EADDRINUSE\\); set PLAYGROUND_PORT to a free port`));
+			assert.doesNotMatch(output, /Ctrl-C stops everything/, 'ready is not said');
+			await waitFor(async () => !(await answers(`http://127.0.0.1:${ports.DIRECTUS_PORT}/server/ping`)) && !(await answers(`http://127.0.0.1:${ports.SOKETI_PORT}/`)), 15_000, () => 'the playground left a server running');
+		} finally {
+			if (child.exitCode === null) child.kill('SIGKILL');
+			taken.close();
 			rmSync(dir, { recursive: true, force: true });
 		}
 	});
