@@ -15,6 +15,8 @@
  * BENCH_LARGE_TRIALS=5 (rounds at N >= 10,000) BENCH_NATIVE_MAX=1000 (largest N for Directus native)
  * BENCH_REDIS_URL=redis://127.0.0.1:6379 (joins the two Soketi nodes)
  * BENCH_SUSTAINED_S=60 BENCH_SUSTAINED_SLICES=20 BENCH_WRITE_CONCURRENCY=8 BENCH_PLAIN=1
+ * BENCH_BREAKDOWN=1 (sustained writes also without the row's script and with a script that sends
+ * nothing, in the same turns: what the read, the sandbox run and the send each add; off by default)
  * BENCH_AUTH_CONCURRENCY=8 BENCH_AUTH_ROUNDS=10 BENCH_AUTH_ROUND_S=2
  * BENCH_ONLY=sustained,fanout,auth (the parts of this file; bench/lib/parts.ts lists every part)
  * BENCH_SHORT=1 (a smoke run: sizes 1,100, 2 rounds, 4 s of writes, no plain Directus)
@@ -62,6 +64,7 @@ const config = {
 	drainTimeoutMs: 60_000,
 	// Also measure a Directus without the bundle (BENCH_PLAIN=0 to skip).
 	sustainedPlain: process.env.BENCH_PLAIN === undefined ? !SHORT : process.env.BENCH_PLAIN !== '0',
+	sustainedBreakdown: process.env.BENCH_BREAKDOWN === '1',
 	authConcurrency: numberEnv('BENCH_AUTH_CONCURRENCY', 8),
 	authRounds: numberEnv('BENCH_AUTH_ROUNDS', SHORT ? 2 : 10),
 	authRoundMs: numberEnv('BENCH_AUTH_ROUND_S', SHORT ? 1 : 2) * 1000,
@@ -91,7 +94,7 @@ const write = () => {
 rmSync(join(resultsDir, 'realtime.json'), { force: true });
 rmSync(join(resultsDir, 'profile.json'), { force: true });
 log('starting Soketi and Directus');
-const setup = await setUp(Math.max(config.writeConcurrency, config.authConcurrency) + 4);
+const setup = await setUp(Math.max(config.writeConcurrency, config.authConcurrency) + 4, { breakdown: config.sustainedBreakdown && config.only.has('sustained') });
 try {
 	results.machine = describeMachine(setup.stack.soketi.process.output(), setup.stack.directus.db);
 	log(`stack up: Directus ${setup.stack.directus.url}, Soketi :${setup.stack.soketi.port} (${(results.machine as { soketiServer: string }).soketiServer} server)`);
@@ -107,6 +110,7 @@ try {
 					concurrency: config.writeConcurrency,
 					drainTimeoutMs: config.drainTimeoutMs,
 					plain: config.sustainedPlain,
+					breakdown: config.sustainedBreakdown,
 					log,
 				}),
 		],

@@ -88,6 +88,17 @@ const largestNative = Math.max(0, ...fanout.filter((s) => s.path === 'native').m
 const sizeAt = (n: number) => realtime?.fanout?.sizes?.find((s) => s.subscribers === n);
 const profiles = readJson<ProfileSummary[]>('profile.json') ?? [];
 const targets: Target[] = [];
+// BENCH_BREAKDOWN=1: what each part of a published write adds, from set-ups in the same turns.
+const breakdownBase = realtime?.sustained?.find((r) => r.variant === 'off');
+const breakdown = breakdownBase
+	? (['nosend', 'noscript', 'on'] as const).flatMap((variant) => {
+			const r = realtime?.sustained?.find((v) => v.variant === variant);
+			if (!r || !breakdownBase.sliceWritesPerSecond?.length) return [];
+			const rounds = r.sliceWritesPerSecond.flatMap((rate, i) => (breakdownBase.sliceWritesPerSecond[i] ? [rate / breakdownBase.sliceWritesPerSecond[i]!] : []));
+			return [{ variant, ratio: median(rounds), low: percentile(rounds, 0.25), high: percentile(rounds, 0.75), cpuAdded: r.cpuMsPerWrite.directus - breakdownBase.cpuMsPerWrite.directus }];
+		})
+	: [];
+const breakdownNames = { nosend: 'read + script, nothing sent', noscript: 'read + sent, no script', on: 'read + script + sent' } as const;
 {
 	const ext = at('extension', largest);
 	const raw = at('raw', largest);
@@ -235,6 +246,9 @@ for (const t of targets) console.log(`  ${verdict(t).padEnd(4)}  ${t.name}: ${t.
 if (sandbox) {
 	console.log(`  info  sandbox: publisher ${sandbox.rows.find((r) => r.case === 'publisher, sandbox')?.usPerRun.toFixed(2)} us/run, ` + `authorizer ${sandbox.rows.find((r) => r.case.startsWith('authorizer') && r.case.endsWith('sandbox'))?.usPerRun.toFixed(2)} us/run`);
 }
+if (breakdown.length > 1) {
+	console.log(`  info  write breakdown vs off: ${breakdown.map((b) => `${breakdownNames[b.variant]} ${x(b.ratio)} (${b.cpuAdded >= 0 ? '+' : ''}${ms(b.cpuAdded)} ms)`).join('; ')}`);
+}
 for (const [part, error] of Object.entries({ ...realtime?.errors, ...historyBench?.errors })) console.log(`  ERROR ${part} could not run: ${error.split('\n')[0]}`);
 if (realtime?.machine?.soketiServer === 'fallback') console.log('  note  Soketi ran its pure-JS uWebSockets fallback: set RT_SOKETI_NODE to a Node 20 binary');
 
@@ -360,6 +374,8 @@ function generated(chartProblem: string | null): string {
 			off: 'extension installed, no channel row on the collection',
 			on: 'extension, channel row publishing every create',
 			plain: 'Directus without the bundle (separate process)',
+			noscript: 'extension, the same row without its script (default publishing)',
+			nosend: 'extension, the same row with a script that sends nothing',
 		};
 		parts.push('### Sustained writes');
 		parts.push(
@@ -380,10 +396,18 @@ function generated(chartProblem: string | null): string {
 					r.pingMs ? `${ms(r.pingMs.p50)} / ${ms(r.pingMs.p99)} ms` : '-',
 					`${r.idleRssMb ?? '-'} / ${r.memory.startMb} / ${r.memory.peakMb} / ${r.memory.endMb}`,
 					`${ms(r.cpuMsPerWrite?.directus)} ms`,
-					r.queue && r.variant === 'on' ? `${r.queue.batches} for ${r.queue.sent} events` : '-',
-					r.queue?.readQueries && r.variant === 'on' ? `${r.queue.readQueries} queries for ${r.queue.readsRequested} events` : '-',
+					r.queue && r.variant !== 'off' ? `${r.queue.batches} for ${r.queue.sent} events` : '-',
+					r.queue?.readQueries && r.variant !== 'off' ? `${r.queue.readQueries} queries for ${r.queue.readsRequested} events` : '-',
 				]),
 			),
+		);
+	}
+
+	if (breakdown.length > 1) {
+		parts.push(
+			`Breakdown (BENCH_BREAKDOWN=1), each set-up against *off* in the same rounds (median of the rounds' ratios, middle half; Directus CPU added per write): ` +
+				breakdown.map((b) => `${breakdownNames[b.variant]} **${x(b.ratio)}** (${x(b.low)}–${x(b.high)}; ${b.cpuAdded >= 0 ? '+' : ''}${ms(b.cpuAdded)} ms)`).join('; ') +
+				'.',
 		);
 	}
 

@@ -14,10 +14,27 @@ import { startSoketi, type Soketi } from '../../test/harness/soketi.js';
 import { startStack, type Stack } from '../../test/harness/stack.js';
 import { HttpClient } from './http.js';
 
-export const COLLECTIONS = { fanout: 'bench_fanout', loadOff: 'bench_load_off', loadOn: 'bench_load_on' } as const;
-export const CHANNELS = { fanout: 'private-bench-fanout', load: 'private-bench-load', user: 'private-bench-user-:userId', item: 'private-bench_fanout.:id' } as const;
+export const COLLECTIONS = {
+	fanout: 'bench_fanout',
+	loadOff: 'bench_load_off',
+	loadOn: 'bench_load_on',
+	// The write-cost breakdown (BENCH_BREAKDOWN=1): the load row without its script, and with a
+	// script that sends nothing.
+	loadNoScript: 'bench_load_noscript',
+	loadNoSend: 'bench_load_nosend',
+} as const;
+export const CHANNELS = {
+	fanout: 'private-bench-fanout',
+	load: 'private-bench-load',
+	loadNoScript: 'private-bench-load-noscript',
+	loadNoSend: 'private-bench-load-nosend',
+	user: 'private-bench-user-:userId',
+	item: 'private-bench_fanout.:id',
+} as const;
 /** The publisher of the fan-out and load channel rows: the item as read with fields ["*"]. */
 export const PUBLISHER = "trigger({}, 'created', meta.payload);";
+/** The load row's script with its send never taken: the read and the sandbox run, no event. */
+export const SILENT_PUBLISHER = "if (meta.payload === null) trigger({}, 'created', meta.payload);";
 export const USER_AUTHORIZER = 'return auth.user.id === params.userId;';
 
 /** Where Directus writes its CPU profile when BENCH_PROFILE=1 (a fresh directory per run). */
@@ -84,7 +101,8 @@ async function assertRedis(): Promise<void> {
 	});
 }
 
-export async function setUp(maxSockets: number): Promise<BenchSetup> {
+/** `breakdown`: also the rows of the write-cost breakdown (BENCH_BREAKDOWN=1); only then, so the other parts see the same channel table as ever. */
+export async function setUp(maxSockets: number, options: { breakdown?: boolean } = {}): Promise<BenchSetup> {
 	await assertRedis();
 	const env = clusterEnv();
 	const stack = await startStack({ directus: { env: DIRECTUS_ENV }, soketi: { env } });
@@ -92,11 +110,13 @@ export async function setUp(maxSockets: number): Promise<BenchSetup> {
 	try {
 		nodes.push(await startSoketi({ env }));
 		const d = stack.directus;
-		for (const collection of Object.values(COLLECTIONS)) await createCollection(d, collection, [{ field: 'title', type: 'string' }]);
+		// The breakdown's collections only when asked for: every collection makes Directus' schema, copied per request, bigger.
+		const collections = Object.values(COLLECTIONS).filter((c) => options.breakdown || (c !== COLLECTIONS.loadNoScript && c !== COLLECTIONS.loadNoSend));
+		for (const collection of collections) await createCollection(d, collection, [{ field: 'title', type: 'string' }]);
 		const user = await createUser(d, {
 			first_name: 'Bench',
 			grants: [
-				...Object.values(COLLECTIONS).flatMap((collection) => [
+				...collections.flatMap((collection) => [
 					{ collection, action: 'read' as const },
 					{ collection, action: 'create' as const },
 				]),
@@ -107,6 +127,11 @@ export async function setUp(maxSockets: number): Promise<BenchSetup> {
 		const common = { fields: ['*'], trigger_on_create: true, trigger_on_update: false, trigger_on_delete: false };
 		const fanout = await createChannel(d, { ...common, channel_name: CHANNELS.fanout, collection: COLLECTIONS.fanout, publisher: PUBLISHER, authorizer: 'return true;' });
 		const load = await createChannel(d, { ...common, channel_name: CHANNELS.load, collection: COLLECTIONS.loadOn, publisher: PUBLISHER, authorizer: 'return true;' });
+		if (options.breakdown) {
+			// Default publishing (permission mode, no script): the same item to the same kind of channel.
+			await createChannel(d, { ...common, channel_name: CHANNELS.loadNoScript, collection: COLLECTIONS.loadNoScript, authorize: 'permissions', authorizer: null, publisher: null });
+			await createChannel(d, { ...common, channel_name: CHANNELS.loadNoSend, collection: COLLECTIONS.loadNoSend, publisher: SILENT_PUBLISHER, authorizer: 'return true;' });
+		}
 		const userRow = await createChannel(d, {
 			channel_name: CHANNELS.user,
 			collection: COLLECTIONS.fanout,

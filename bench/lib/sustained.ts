@@ -4,6 +4,9 @@
  *   off:   the stack's Directus, a collection with no channel row (extension installed, idle);
  *   on:    the same Directus, a collection whose channel row publishes every create;
  *   plain: a second Directus without the bundle, same database kind and settings.
+ * and, with `breakdown`, two more in the same Directus that take one part of `on` away each:
+ *   noscript: the row without its script (default publishing: the item is read and sent);
+ *   nosend:   the row's script runs but sends nothing (the item is read, nothing is sent).
  * Each set-up gets the same total time, in slices taken in turns (off, on, plain, plain, on,
  * off, ...), so a busy spell of a shared machine hits all three alike; one slice each makes
  * them plain consecutive runs. A pusher-js subscriber counts what arrives, so a lost event
@@ -20,7 +23,7 @@ import { PusherSubscribers } from './pusher-subscribers.js';
 import { CHANNELS, COLLECTIONS, DIRECTUS_ENV, type BenchSetup } from './setup.js';
 import { percentile, round, sleep } from './stats.js';
 
-export type SustainedVariant = 'off' | 'on' | 'plain';
+export type SustainedVariant = 'off' | 'on' | 'plain' | 'noscript' | 'nosend';
 
 type Latency = { p50: number; p99: number; max: number };
 
@@ -76,6 +79,8 @@ export interface SustainedOptions {
 	drainTimeoutMs: number;
 	/** Also measure a Directus without the bundle. */
 	plain: boolean;
+	/** Also measure the publishing row without its script and with a script that sends nothing. */
+	breakdown?: boolean;
 	log: (line: string) => void;
 }
 
@@ -159,6 +164,12 @@ export async function runSustained(setup: BenchSetup, options: SustainedOptions)
 		{ variant: 'off', collection: COLLECTIONS.loadOff, http, token: user.token, pid: mainPid, soketiPid, queueStats, url: stack.directus.url },
 		{ variant: 'on', collection: COLLECTIONS.loadOn, http, token: user.token, pid: mainPid, soketiPid, queueStats, url: stack.directus.url },
 	];
+	if (options.breakdown) {
+		targets.push(
+			{ variant: 'noscript', collection: COLLECTIONS.loadNoScript, http, token: user.token, pid: mainPid, soketiPid, queueStats, url: stack.directus.url },
+			{ variant: 'nosend', collection: COLLECTIONS.loadNoSend, http, token: user.token, pid: mainPid, soketiPid, queueStats, url: stack.directus.url },
+		);
+	}
 
 	const arrivals = new Map<string, number>();
 	let duplicates = 0;
