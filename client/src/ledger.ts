@@ -153,10 +153,13 @@ export class ChannelLedger {
 					return step;
 				}
 				// Sent after the subscription, numbered before the history answered: the run starts
-				// here after all. What follows it up to where the history stood comes from the history.
+				// here after all, with this live copy. What follows it up to where the history stood
+				// comes live or, if lost, from the history.
+				const stood = position.seq;
 				this.#moveTo({ epoch: envelope.epoch, seq: envelope.seq - 1 });
 				this.#hold(event, envelope);
-				if (this.#fetching) return step;
+				this.#flush(step);
+				if (this.#fetching || stood <= this.#position!.seq) return step;
 				return this.#ask(step);
 			}
 			this.#ahead = Math.max(this.#ahead, envelope.seq);

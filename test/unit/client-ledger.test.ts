@@ -144,7 +144,10 @@ describe('the client ledger', () => {
 		history.published = 3;
 		driver.answer(10);
 		assert.deepEqual(driver.ledger.position, { epoch: EPOCH, seq: 3 });
-		driver.take(driver.ledger.live('created', envelope(3)));
+		const early = driver.ledger.live('created', envelope(3));
+		assert.deepEqual(early.deliver.map((d) => [d.envelope.seq, d.replayed]), [[3, false]], 'handed over as it came, live, without a round trip');
+		assert.equal(early.fetch, null, 'the history stood at 3: nothing to ask');
+		driver.take(early);
 		driver.settle(10);
 		assert.deepEqual(driver.delivered, [3], 'not dropped as an event from before the subscription');
 		history.published = 4;
@@ -153,6 +156,24 @@ describe('the client ledger', () => {
 		driver.take(driver.ledger.live('created', envelope(2)));
 		driver.settle(10);
 		assert.deepEqual(driver.delivered, [3, 4], 'then on as usual: repeats and older events dropped');
+		assert.deepEqual(driver.resets, []);
+	});
+
+	it('hands over such an early live event at once and asks the history for the rest up to where it stood', () => {
+		// Events 3 and 4 were numbered before the history answered (it says 4); 3's live copy comes
+		// first, 4's is lost on the way.
+		const history = new History();
+		history.published = 2;
+		const driver = new Driver(new ChannelLedger(), history);
+		driver.take(driver.ledger.start());
+		history.published = 4;
+		driver.answer(10);
+		const early = driver.ledger.live('created', envelope(3));
+		assert.deepEqual(early.deliver.map((d) => [d.envelope.seq, d.replayed]), [[3, false]]);
+		assert.deepEqual(early.fetch, { since: 3, epoch: EPOCH }, 'the history has 4');
+		driver.take(early);
+		driver.settle(10);
+		assert.deepEqual(driver.delivered, [3, 4]);
 		assert.deepEqual(driver.resets, []);
 	});
 
