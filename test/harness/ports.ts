@@ -1,8 +1,40 @@
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { sleep } from './time.js';
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/**
+ * Where `freePort` looks: from 20000 up to the start of the kernel's ephemeral range (Linux'
+ * `ip_local_port_range`, 32768 by default; 49152 elsewhere). Outgoing connections take their local
+ * port from that range, so a port found free there (as `listen(0)` finds one) can be taken by any
+ * connection of a test running beside it before the Directus or Soketi meant to listen on it has
+ * started, or between a stop and a restart on the same port ("Port … is already in use").
+ * Below it only other test servers compete, each on a random pick among thousands.
+ */
+export const PORT_RANGE = { from: 20_000, to: ephemeralStart() };
+
+function ephemeralStart(): number {
+	try {
+		const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+		if (Number.isInteger(low) && low > 0) return low;
+	} catch {
+		/* not Linux */
+	}
+	return 32_768;
+}
+
+/** Whether a server can listen on `port` of 127.0.0.1 right now (it is closed again at once). */
+function canListen(port: number): Promise<boolean> {
+	return new Promise((resolve) => {
+		const server = createServer();
+		server.unref();
+		server.once('error', () => resolve(false));
+		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+	});
+}
+
+/** What the kernel gives for `listen(0)`: a port of the ephemeral range. */
+function anyPort(): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const server = createServer();
 		server.unref();
@@ -13,6 +45,21 @@ export function freePort(): Promise<number> {
 			server.close(() => resolve(port));
 		});
 	});
+}
+
+/**
+ * A TCP port of 127.0.0.1 that was free a moment ago, for a process started next: a random one
+ * below the ephemeral range (see PORT_RANGE), so that no outgoing connection takes it meanwhile.
+ */
+export async function freePort(): Promise<number> {
+	const { from, to } = PORT_RANGE;
+	if (to - from >= 1000) {
+		for (let i = 0; i < 100; i++) {
+			const port = randomInt(from, to);
+			if (await canListen(port)) return port;
+		}
+	}
+	return anyPort();
 }
 
 /** Thrown by a probe when waiting longer cannot help (the process it waits for has exited). */
