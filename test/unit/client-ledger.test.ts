@@ -97,6 +97,20 @@ function run(driver: Driver, list: Array<Action | { kind: 'fail' }>, total: numb
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
+/**
+ * A start without a position that races the numbering: `before` events were published when the
+ * subscription asked where the channel stands, `after` when the history answered.
+ */
+function startedWhileNumbering(before: number, after: number): { history: History; driver: Driver } {
+	const history = new History();
+	history.published = before;
+	const driver = new Driver(new ChannelLedger(), history);
+	driver.take(driver.ledger.start());
+	history.published = after;
+	driver.answer(10);
+	return { history, driver };
+}
+
 describe('the client ledger', () => {
 	it('delivers every event exactly once and in order, whatever the interleaving of live events, repeats, reconnects and history pages', () => {
 		fc.assert(
@@ -137,12 +151,7 @@ describe('the client ledger', () => {
 		// The race of a start without a position: subscribed, the history asked where the channel
 		// stands; event 3 is published, numbered (the history now says 3), and its live copy
 		// arrives only after that answer.
-		const history = new History();
-		history.published = 2;
-		const driver = new Driver(new ChannelLedger(), history);
-		driver.take(driver.ledger.start());
-		history.published = 3;
-		driver.answer(10);
+		const { history, driver } = startedWhileNumbering(2, 3);
 		assert.deepEqual(driver.ledger.position, { epoch: EPOCH, seq: 3 });
 		const early = driver.ledger.live('created', envelope(3));
 		assert.deepEqual(early.deliver.map((d) => [d.envelope.seq, d.replayed]), [[3, false]], 'handed over as it came, live, without a round trip');
@@ -162,12 +171,7 @@ describe('the client ledger', () => {
 	it('hands over such an early live event at once and asks the history for the rest up to where it stood', () => {
 		// Events 3 and 4 were numbered before the history answered (it says 4); 3's live copy comes
 		// first, 4's is lost on the way.
-		const history = new History();
-		history.published = 2;
-		const driver = new Driver(new ChannelLedger(), history);
-		driver.take(driver.ledger.start());
-		history.published = 4;
-		driver.answer(10);
+		const { driver } = startedWhileNumbering(2, 4);
 		const early = driver.ledger.live('created', envelope(3));
 		assert.deepEqual(early.deliver.map((d) => [d.envelope.seq, d.replayed]), [[3, false]]);
 		assert.deepEqual(early.fetch, { since: 3, epoch: EPOCH }, 'the history has 4');
